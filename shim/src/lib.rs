@@ -1,0 +1,1 @@
+//! shim: the Lambda container entry point for LibreChat.
