@@ -1,0 +1,91 @@
+//! Command line (clap). `opsconsole [ENV]` opens the TUI; `probe` runs the checks headless;
+//! `sandbox` starts a local stand-in of the deployment and opens the TUI on it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opsconsole",
+    version,
+    about = "Operate LibreChat on AWS serverless: alarms, cold starts, Redis, a live SSE probe, deploys",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Environment to open in the TUI (a directory under infrastructure/terraform/environments).
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+/// Options every command takes. Flags win over the config file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalOpts {
+    /// AWS profile (else the config file's, else the default chain).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+
+    /// AWS region (else the outputs' `region`, else the config file's, else the profile's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+
+    /// One endpoint for every AWS client (the sandbox and tests point this at moto).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Read the Terraform outputs from this file (`terraform output -json` shape).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub outputs: Option<PathBuf>,
+
+    /// Overall time budget for one round of checks, in seconds.
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<u64>,
+
+    /// Refuse every action that changes the deployment.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Config file (default: $XDG_CONFIG_HOME/opsconsole/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks once, headless, and print one JSON document (for CI, cron and on-call).
+    Probe(ProbeArgs),
+    /// Start a local stand-in of the whole deployment and open the console on it.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Environment to probe.
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Print the JSON document on stdout (diagnostics go to stderr).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Start the sandbox broken in one way (see `--fault help`).
+    #[arg(long, value_name = "NAME")]
+    pub fault: Option<String>,
+
+    /// Keep the sandbox up without opening the TUI (prints its outputs file and endpoints).
+    #[arg(long)]
+    pub no_tui: bool,
+}
