@@ -13,11 +13,6 @@ variable "lambda_function_arn" {
   type        = string
 }
 
-variable "lambda_function_name" {
-  description = "Name of the same Lambda function, for the invoke permission."
-  type        = string
-}
-
 variable "stage_name" {
   description = "Stage name. REST APIs cannot serve from the root; CloudFront carries it as origin_path so public paths stay /api/*."
   type        = string
@@ -37,10 +32,4 @@ variable "integration_timeout_ms" {
 variable "cors_allowed_origin" {
   description = "Value of Access-Control-Allow-Origin in the OPTIONS (mock) preflight response, e.g. https://lambda-test.sandbox.data.apro.is."
   type        = string
-}
-
-variable "tags" {
-  description = "Tags for all resources."
-  type        = map(string)
-  default     = {}
 }

@@ -1,17 +1,15 @@
 data "aws_vpc" "this" { id = var.vpc_id }
 data "aws_region" "this" {}
 data "aws_caller_identity" "this" {}
-data "aws_partition" "this" {}
 
 locals {
   name       = "${var.name_prefix}-api"
-  context    = abspath(coalesce(var.docker_context, "${path.module}/docker"))
+  context    = abspath(coalesce(var.docker_context, "${path.module}/../../../.."))
   dockerfile = abspath(coalesce(var.dockerfile, "${path.module}/docker/Dockerfile"))
   sources    = sort(distinct(flatten([for g in var.image_source_globs : tolist(fileset(local.context, g))])))
   image_tag  = coalesce(var.image_tag, "src-${substr(sha1(join("", [for f in local.sources : filesha1("${local.context}/${f}")])), 0, 16)}")
 
-  diag_arn = var.diagnostics_token_ssm == null ? null : (startswith(var.diagnostics_token_ssm, "arn:") ? var.diagnostics_token_ssm :
-  "arn:${data.aws_partition.this.partition}:ssm:${data.aws_region.this.name}:${data.aws_caller_identity.this.account_id}:parameter/${trimprefix(var.diagnostics_token_ssm, "/")}")
+  diag_arn = try(startswith(var.diagnostics_token_ssm, "arn:") ? var.diagnostics_token_ssm : "arn:aws:ssm:${data.aws_region.this.name}:${data.aws_caller_identity.this.account_id}:parameter/${trimprefix(var.diagnostics_token_ssm, "/")}", null)
   ssm_arns = compact(concat(values(var.ssm_secrets), [local.diag_arn]))
 
   # Secrets are passed by reference only: the shim resolves SHIM_SSM_SECRETS at cold start.
@@ -28,58 +26,51 @@ locals {
     AWS_BUCKET_NAME    = var.files_bucket_name
     SHIM_SSM_SECRETS   = join(",", [for k in sort(keys(var.ssm_secrets)) : "${k}=${var.ssm_secrets[k]}"])
   }, var.diagnostics_token_ssm == null ? {} : { SHIM_DIAGNOSTICS_TOKEN_SSM = var.diagnostics_token_ssm })
+
+  # Separate rule resources (FR-019): no cycle with the Redis group, removed before the groups.
+  egress = {
+    redis = { sg = var.redis_security_group_id, cidr = null, from = var.redis_port, to = var.redis_port, what = "ElastiCache Redis (FR-040)" }
+    vpc   = { sg = null, cidr = data.aws_vpc.this.cidr_block, from = 0, to = 65535, what = "DocumentDB and Cloud Map services in the VPC" }
+    https = { sg = null, cidr = "0.0.0.0/0", from = 443, to = 443, what = "HTTPS to AWS APIs (S3, SSM) and LLM providers" }
+  }
 }
 
 resource "aws_ecr_repository" "api" {
-  name                 = local.name
-  force_delete         = true # SC-005: destroy removes the images too
-  image_tag_mutability = "MUTABLE"
-  tags                 = var.tags
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
+  name         = local.name
+  force_delete = true # SC-005: destroy removes the images too
+  image_scanning_configuration { scan_on_push = true }
 }
 
 resource "aws_ecr_lifecycle_policy" "api" {
   repository = aws_ecr_repository.api.name
-  policy = jsonencode({ rules = [{
-    rulePriority = 1, description = "Keep the last 5 images", action = { type = "expire" }
-    selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 5 }
-  }] })
+  policy = jsonencode({ rules = [{ rulePriority = 1, description = "Keep the last 5 images", action = { type = "expire" },
+  selection = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 5 } }] })
 }
 
-# Build and push on apply whenever the image sources change (tag = their hash).
+# Build and push on apply whenever the image sources change (the tag is their hash).
 resource "terraform_data" "image" {
   count            = var.build_image ? 1 : 0
   triggers_replace = [aws_ecr_repository.api.repository_url, local.image_tag]
-
   provisioner "local-exec" {
     command = "${path.module}/build-image.sh"
-    environment = {
-      REPO    = aws_ecr_repository.api.repository_url, TAG = local.image_tag, REGION = data.aws_region.this.name
-      CONTEXT = local.context, DOCKERFILE = local.dockerfile, PLATFORM = var.architecture == "arm64" ? "linux/arm64" : "linux/amd64"
-    }
+    environment = { REPO = aws_ecr_repository.api.repository_url, TAG = local.image_tag, REGION = data.aws_region.this.name,
+    CONTEXT = local.context, DOCKERFILE = local.dockerfile, PLATFORM = var.architecture == "arm64" ? "linux/arm64" : "linux/amd64" }
   }
 }
 
 resource "aws_cloudwatch_log_group" "api" {
   name              = "/aws/lambda/${local.name}"
   retention_in_days = var.log_retention_days
-  tags              = var.tags
 }
 
 resource "aws_iam_role" "lambda" {
-  name = "${local.name}-lambda"
-  tags = var.tags
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{
-    Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" }
-  }] })
+  name               = "${local.name}-lambda"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }] })
 }
 
 resource "aws_iam_role_policy_attachment" "vpc" {
   role       = aws_iam_role.lambda.name
-  policy_arn = "arn:${data.aws_partition.this.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
 # Least privilege: the listed SSM parameters, the one config object, the uploads bucket.
@@ -87,48 +78,28 @@ resource "aws_iam_role_policy" "lambda" {
   name = "${local.name}-access"
   role = aws_iam_role.lambda.id
   policy = jsonencode({ Version = "2012-10-17", Statement = concat(
-    length(local.ssm_arns) == 0 ? [] : [{ Sid = "Secrets", Effect = "Allow", Action = ["ssm:GetParameter", "ssm:GetParameters"], Resource = local.ssm_arns }],
-    [
-      { Sid = "Config", Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:${data.aws_partition.this.partition}:s3:::${var.config_s3_bucket}/${var.config_s3_key}" },
+    length(local.ssm_arns) == 0 ? [] : [{ Sid = "Secrets", Effect = "Allow", Action = ["ssm:GetParameter", "ssm:GetParameters"], Resource = local.ssm_arns }], [
+      { Sid = "Config", Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:aws:s3:::${var.config_s3_bucket}/${var.config_s3_key}" },
       { Sid = "FilesRW", Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = "${var.files_bucket_arn}/*" },
       { Sid = "FilesList", Effect = "Allow", Action = ["s3:ListBucket"], Resource = var.files_bucket_arn },
-    ]
-  ) })
+  ]) })
 }
 
-# Rules are separate resources (FR-019): no cycle with the Redis group, removed before the groups.
 resource "aws_security_group" "lambda" {
   name        = "${local.name}-lambda"
   description = "LibreChat Lambda: egress to Redis, VPC services and HTTPS"
   vpc_id      = var.vpc_id
-  tags        = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "redis" {
+resource "aws_vpc_security_group_egress_rule" "lambda" {
+  for_each                     = local.egress
   security_group_id            = aws_security_group.lambda.id
-  referenced_security_group_id = var.redis_security_group_id
+  referenced_security_group_id = each.value.sg
+  cidr_ipv4                    = each.value.cidr
   ip_protocol                  = "tcp"
-  from_port                    = var.redis_port
-  to_port                      = var.redis_port
-  description                  = "ElastiCache Redis (FR-040)"
-}
-
-resource "aws_vpc_security_group_egress_rule" "vpc" {
-  security_group_id = aws_security_group.lambda.id
-  cidr_ipv4         = data.aws_vpc.this.cidr_block
-  ip_protocol       = "tcp"
-  from_port         = 0
-  to_port           = 65535
-  description       = "DocumentDB and Cloud Map services in the VPC"
-}
-
-resource "aws_vpc_security_group_egress_rule" "https" {
-  security_group_id = aws_security_group.lambda.id
-  cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  description       = "HTTPS to AWS APIs (S3, SSM) and LLM providers"
+  from_port                    = each.value.from
+  to_port                      = each.value.to
+  description                  = each.value.what
 }
 
 resource "aws_lambda_function" "api" {
@@ -139,23 +110,16 @@ resource "aws_lambda_function" "api" {
   architectures = [var.architecture]
   memory_size   = var.memory_size
   timeout       = 900 # the streaming integration waits up to 900000 ms
-  tags          = var.tags
-
+  environment { variables = local.environment }
   vpc_config {
     subnet_ids         = var.private_subnet_ids
     security_group_ids = concat([aws_security_group.lambda.id], var.additional_security_group_ids)
   }
-
-  environment {
-    variables = local.environment
-  }
-
   lifecycle {
     precondition {
       condition     = length(setintersection(keys(var.environment_variables), keys(var.ssm_secrets))) == 0
       error_message = "A secret name is also in environment_variables: secrets go only through ssm_secrets."
     }
   }
-
   depends_on = [aws_cloudwatch_log_group.api, aws_iam_role_policy_attachment.vpc, aws_iam_role_policy.lambda, terraform_data.image]
 }

@@ -1,34 +1,12 @@
-output "function_name" {
-  description = "Lambda function name."
-  value       = aws_lambda_function.api.function_name
-}
-
-output "function_arn" {
-  description = "Lambda function ARN (unqualified)."
-  value       = aws_lambda_function.api.arn
-}
-
-output "log_group_name" {
-  description = "The function's log group (/aws/lambda/<function>)."
-  value       = aws_cloudwatch_log_group.api.name
-}
-
-output "ecr_repository_url" {
-  description = "ECR repository URL of the image."
-  value       = aws_ecr_repository.api.repository_url
-}
-
-output "image_uri" {
-  description = "Image the function runs (<repository>:<tag>)."
-  value       = aws_lambda_function.api.image_uri
-}
-
-output "security_group_id" {
-  description = "Security group of the function (Redis admits it)."
-  value       = aws_security_group.lambda.id
-}
-
-output "role_arn" {
-  description = "Execution role of the function."
-  value       = aws_iam_role.lambda.arn
-}
+# Lambda function name
+output "function_name" { value = aws_lambda_function.api.function_name }
+# Lambda function ARN (unqualified)
+output "function_arn" { value = aws_lambda_function.api.arn }
+# The function's log group (/aws/lambda/<function>)
+output "log_group_name" { value = aws_cloudwatch_log_group.api.name }
+# ECR repository URL of the image
+output "ecr_repository_url" { value = aws_ecr_repository.api.repository_url }
+# Image the function runs (<repository>:<tag>)
+output "image_uri" { value = aws_lambda_function.api.image_uri }
+# Security group of the function (the Redis group admits it)
+output "security_group_id" { value = aws_security_group.lambda.id }

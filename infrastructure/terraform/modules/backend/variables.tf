@@ -120,7 +120,7 @@ variable "build_image" {
 }
 
 variable "docker_context" {
-  description = "Docker build context; null = <module>/docker."
+  description = "Docker build context; null = the repository root (the image compiles the Rust shim of the workspace)."
   type        = string
   default     = null
 }
@@ -134,17 +134,11 @@ variable "dockerfile" {
 variable "image_source_globs" {
   description = "Globs (relative to docker_context) whose content is hashed into the image tag: a change rebuilds and redeploys."
   type        = list(string)
-  default     = ["**"]
+  default     = ["Cargo.toml", "Cargo.lock", "shim/**", "infrastructure/terraform/modules/backend/docker/**"]
 }
 
 variable "image_tag" {
   description = "Image tag override; null = src-<hash of image_source_globs>."
   type        = string
   default     = null
-}
-
-variable "tags" {
-  description = "Tags for all resources."
-  type        = map(string)
-  default     = {}
 }

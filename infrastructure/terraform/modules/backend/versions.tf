@@ -1,6 +1,3 @@
 terraform {
-  required_version = ">= 1.7"
-  required_providers {
-    aws = { source = "hashicorp/aws", version = "~> 5.0" }
-  }
+  required_providers { aws = { source = "hashicorp/aws", version = "~> 5.0" } }
 }

@@ -41,19 +41,7 @@ variable "thresholds" {
 }
 
 variable "create_sns_topic" {
-  description = "Create an SNS topic per alarm region (<prefix>-alarms) and send ALARM/OK notifications to it."
+  description = "Create an SNS topic per alarm region (<prefix>-alarms, in the region and in us-east-1) as the alarms' action; subscribe to both (README)."
   type        = bool
   default     = false
-}
-
-variable "alarm_email" {
-  description = "Optional e-mail address subscribed to the SNS topics (needs create_sns_topic; confirm the subscription e-mail)."
-  type        = string
-  default     = null
-}
-
-variable "tags" {
-  description = "Tags for all resources."
-  type        = map(string)
-  default     = {}
 }

@@ -1,10 +1,4 @@
 terraform {
-  required_version = ">= 1.7"
-  required_providers {
-    aws = {
-      source                = "hashicorp/aws"
-      version               = "~> 5.0"
-      configuration_aliases = [aws.us_east_1] # CloudFront metrics live in us-east-1
-    }
-  }
+  # CloudFront's metrics and alarms live in us-east-1: the caller passes aws.us_east_1.
+  required_providers { aws = { source = "hashicorp/aws", version = "~> 5.0", configuration_aliases = [aws.us_east_1] } }
 }

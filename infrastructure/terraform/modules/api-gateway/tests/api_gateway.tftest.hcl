@@ -10,11 +10,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name                 = "librechat-test-api"
-  region               = "eu-west-1"
-  lambda_function_arn  = "arn:aws:lambda:eu-west-1:123456789012:function:librechat-test-api"
-  lambda_function_name = "librechat-test-api"
-  cors_allowed_origin  = "https://chat.example.com"
+  name                = "librechat-test-api"
+  region              = "eu-west-1"
+  lambda_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:librechat-test-api"
+  cors_allowed_origin = "https://chat.example.com"
 }
 
 run "streaming_integration" {

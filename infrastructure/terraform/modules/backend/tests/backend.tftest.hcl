@@ -12,10 +12,6 @@ mock_provider "aws" {
     target = data.aws_caller_identity.this
     values = { account_id = "123456789012" }
   }
-  override_data {
-    target = data.aws_partition.this
-    values = { partition = "aws" }
-  }
   mock_resource "aws_ecr_repository" {
     defaults = { repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/librechat-test-api" }
   }
@@ -40,6 +36,7 @@ variables {
   config_s3_key           = "lambda-test/librechat/librechat.yaml"
   build_image             = false
   docker_context          = "tests/fixtures/ctx"
+  image_source_globs      = ["**"]
   environment_variables   = { LITELLM_BASE_URL = "http://litellm.dev-aprochat-core.local:4000/v1" }
   ssm_secrets = {
     JWT_SECRET = "arn:aws:ssm:eu-west-1:123456789012:parameter/ecs/genai/librechat/JWT_SECRET"
@@ -105,7 +102,7 @@ run "function_and_repository" {
   }
 
   assert {
-    condition     = aws_vpc_security_group_egress_rule.redis.referenced_security_group_id == "sg-0redis0000000000" && aws_vpc_security_group_egress_rule.redis.from_port == 6379
+    condition     = aws_vpc_security_group_egress_rule.lambda["redis"].referenced_security_group_id == "sg-0redis0000000000" && aws_vpc_security_group_egress_rule.lambda["redis"].from_port == 6379
     error_message = "The function's group must reach the Redis group on 6379 (FR-040)."
   }
 

@@ -66,7 +66,7 @@ run "ten_alarms_with_prefix" {
   }
 
   assert {
-    condition     = length(output.sns_topic_arns) == 0 && alltrue([for a in aws_cloudwatch_metric_alarm.regional : length(a.alarm_actions) == 0])
+    condition     = length(aws_sns_topic.this) + length(aws_sns_topic.us_east_1) == 0 && alltrue([for a in aws_cloudwatch_metric_alarm.regional : length(a.alarm_actions) == 0])
     error_message = "Without create_sns_topic there is no topic and no alarm action."
   }
 
@@ -79,12 +79,11 @@ run "ten_alarms_with_prefix" {
 run "optional_sns_topic" {
   variables {
     create_sns_topic = true
-    alarm_email      = "oncall@example.com"
     thresholds       = { "lambda-errors" = 1 }
   }
 
   assert {
-    condition     = length(output.sns_topic_arns) == 2 && alltrue([for a in aws_cloudwatch_metric_alarm.regional : length(a.alarm_actions) == 1]) && length(aws_cloudwatch_metric_alarm.us_east_1["cloudfront-5xx-rate"].alarm_actions) == 1
+    condition     = length(aws_sns_topic.this) + length(aws_sns_topic.us_east_1) == 2 && alltrue([for a in aws_cloudwatch_metric_alarm.regional : length(a.alarm_actions) == 1]) && length(aws_cloudwatch_metric_alarm.us_east_1["cloudfront-5xx-rate"].alarm_actions) == 1
     error_message = "With create_sns_topic every alarm notifies the topic of its own region."
   }
 

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Offline checks of infrastructure/terraform (no AWS credentials, no network):
+#   1. terraform fmt -check -recursive
+#   2. terraform init -backend=false + validate for every root/module that uses only native
+#      resources (provider from the filesystem mirror in infrastructure/terraform.rc); modules
+#      that call registry modules cannot be initialised offline and are reported as skipped
+#   3. terraform test (mock_provider "aws") where a module has tests/*.tftest.hcl; required for
+#      api-gateway, backend and monitoring
+#   4. checkov --skip-download, skipped checks only from infrastructure/checkov-skips.txt
+#   5. SC-006: under 500 lines of Terraform (comments, blank lines and variable blocks excluded)
+# Exits non-zero if any check fails; prints a summary. Usage: infrastructure/scripts/check.sh
+set -uo pipefail
+
+infra=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$infra/.." && pwd)
+tf_root="$infra/terraform"
+cache="$infra/.cache" # gitignored
+log_dir="$cache/logs"
+mkdir -p "$log_dir" "$cache/plugins"
+
+export TF_CLI_CONFIG_FILE="$infra/terraform.rc"
+export TF_PLUGIN_CACHE_DIR="$cache/plugins"
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+unset TF_WORKSPACE
+
+REQUIRED_TESTS=(modules/api-gateway modules/backend modules/monitoring)
+SC006_LIMIT=${SC006_LIMIT:-500}
+CHECKOV="$root/.tools/checkov/bin/checkov"
+
+results=()
+failed=0
+record() { # status name detail
+  results+=("$(printf '%-5s %-32s %s' "$1" "$2" "$3")")
+  [ "$1" = FAIL ] && failed=1
+  printf '%-5s %-32s %s\n' "$1" "$2" "$3"
+}
+show_log() { # file: print the tail of a failing step's output
+  sed -e 's/^/    | /' "$1" | tail -n 60
+}
+
+command -v terraform >/dev/null || { echo "check: terraform not found on PATH" >&2; exit 2; }
+
+# 1. Formatting
+if terraform fmt -check -recursive -diff "$tf_root" >"$log_dir/fmt.log" 2>&1; then
+  record PASS "fmt" "terraform fmt -check -recursive"
+else
+  record FAIL "fmt" "files need terraform fmt (see diff)"
+  show_log "$log_dir/fmt.log"
+fi
+
+# 2 + 3. init/validate/test per configuration directory
+module_sources() { # dir -> the source of every module block in dir/*.tf, one per line
+  awk '/^module[[:space:]]+"/ { m = 1 } m && /^[[:space:]]*source[[:space:]]*=/ { gsub(/.*=[[:space:]]*"|".*/, ""); print; m = 0 }' "$1"/*.tf 2>/dev/null
+}
+registry_sources() { # dir -> comma-separated registry module sources (empty: native-only)
+  module_sources "$1" | grep -vE '^\.{1,2}/' | sort -u | paste -sd, -
+}
+
+dirs=()
+for d in "$tf_root"/modules/*/ "$tf_root"/environments/*/; do
+  [ -d "$d" ] && ls "$d"*.tf >/dev/null 2>&1 && dirs+=("${d%/}")
+done
+
+for dir in "${dirs[@]}"; do
+  rel=${dir#"$tf_root"/}
+  name=${rel//\//-}
+  regs=$(registry_sources "$dir")
+  # A native module that calls a local module which uses registry modules is not native either.
+  for sub in $(module_sources "$dir" | grep -E '^\.{1,2}/'); do
+    subregs=$(registry_sources "$dir/$sub")
+    [ -n "$subregs" ] && regs="${regs:+$regs,}$subregs (via $sub)"
+  done
+  if [ -n "$regs" ]; then
+    record SKIP "validate $rel" "calls registry modules ($regs): they cannot be downloaded offline"
+    if [ -d "$dir/tests" ]; then record FAIL "test $rel" "has tests but cannot be initialised offline"; fi
+    continue
+  fi
+  export TF_DATA_DIR="$cache/tf/$name"
+  if ! (cd "$dir" && terraform init -backend=false -no-color) >"$log_dir/init-$name.log" 2>&1; then
+    record FAIL "init $rel" "terraform init -backend=false"
+    show_log "$log_dir/init-$name.log"
+    continue
+  fi
+  # A module declaring configuration_aliases (monitoring: aws.us_east_1) only validates when
+  # its caller passes those providers: validate a copy with empty provider blocks added.
+  vdir=$dir
+  aliases=$(grep -hoE 'configuration_aliases\s*=\s*\[[^]]*\]' "$dir"/*.tf | grep -oE 'aws\.[A-Za-z0-9_]+' | cut -d. -f2 | sort -u)
+  if [ -n "$aliases" ]; then
+    vdir="$cache/validate/$name"
+    rm -rf "$vdir" && mkdir -p "$vdir" && cp "$dir"/*.tf "$vdir"/
+    for a in $aliases; do printf 'provider "aws" {\n  alias = "%s"\n}\n' "$a"; done >"$vdir/zz_check_providers.tf"
+    (cd "$vdir" && terraform init -backend=false -no-color) >>"$log_dir/init-$name.log" 2>&1
+  fi
+  if (cd "$vdir" && terraform validate -no-color) >"$log_dir/validate-$name.log" 2>&1; then
+    record PASS "validate $rel" "init -backend=false + validate"
+  else
+    record FAIL "validate $rel" "terraform validate"
+    show_log "$log_dir/validate-$name.log"
+  fi
+  if ls "$dir"/tests/*.tftest.hcl >/dev/null 2>&1; then
+    if (cd "$dir" && terraform test -no-color) >"$log_dir/test-$name.log" 2>&1; then
+      record PASS "test $rel" "$(grep -E '^(Success|Failure)!' "$log_dir/test-$name.log" | tail -n1)"
+    else
+      record FAIL "test $rel" "$(grep -E '^(Success|Failure)!' "$log_dir/test-$name.log" | tail -n1)"
+      show_log "$log_dir/test-$name.log"
+    fi
+  fi
+done
+unset TF_DATA_DIR
+
+for req in "${REQUIRED_TESTS[@]}"; do
+  ls "$tf_root/$req"/tests/*.tftest.hcl >/dev/null 2>&1 || record FAIL "test $req" "required terraform tests are missing"
+done
+
+# 4. checkov
+skip_file="$infra/checkov-skips.txt"
+if [ ! -x "$CHECKOV" ]; then
+  "$root/scripts/bootstrap.sh" checkov >/dev/null 2>&1 || true
+fi
+if [ -x "$CHECKOV" ]; then
+  skips=$(grep -vE '^\s*(#|$)' "$skip_file" | awk '{print $1}' | paste -sd, -)
+  no_reason=$(grep -vE '^\s*(#|$)' "$skip_file" | awk 'NF < 2 {print $1}' | paste -sd, -)
+  if [ -n "$no_reason" ]; then
+    record FAIL "checkov skips" "skipped without a reason in checkov-skips.txt: $no_reason"
+  fi
+  if "$CHECKOV" -d "$infra" --framework terraform --skip-download --quiet --compact \
+    --skip-path '\.cache' --skip-check "$skips" -o cli >"$log_dir/checkov.log" 2>&1; then
+    record PASS "checkov" "$(grep -Eo 'Passed checks: [0-9]+, Failed checks: [0-9]+, Skipped checks: [0-9]+' "$log_dir/checkov.log" | head -n1)"
+  else
+    record FAIL "checkov" "new findings (not in checkov-skips.txt)"
+    grep -E '^Check:|FAILED for|File:' "$log_dir/checkov.log" | sed -e 's/^/    | /' | head -n 60
+  fi
+else
+  record FAIL "checkov" "$CHECKOV missing (scripts/bootstrap.sh checkov)"
+fi
+
+# 5. SC-006 line count
+sc006_count() { # counts code lines of *.tf: no blank lines, no comments, no variable blocks
+  find "$tf_root" -name '*.tf' -not -path '*/.terraform/*' -print0 | sort -z | xargs -0 awk '
+    FNR == 1 { invar = 0; incomment = 0 }
+    incomment { if ($0 ~ /\*\//) incomment = 0; next }
+    /^[[:space:]]*\/\*/ { if ($0 !~ /\*\//) incomment = 1; next }
+    invar { if ($0 ~ /^}/) invar = 0; next }
+    /^variable[[:space:]]+"/ { if ($0 !~ /}[[:space:]]*$/) invar = 1; next }
+    /^[[:space:]]*$/ { next }
+    /^[[:space:]]*(#|\/\/)/ { next }
+    { n++ }
+    END { print n + 0 }'
+}
+lines=$(sc006_count)
+if [ "$lines" -lt "$SC006_LIMIT" ]; then
+  record PASS "SC-006 line count" "$lines Terraform lines < $SC006_LIMIT (comments, blanks, variable blocks excluded)"
+else
+  record FAIL "SC-006 line count" "$lines Terraform lines >= $SC006_LIMIT"
+fi
+
+echo
+echo "== infrastructure checks: summary"
+printf '%s\n' "${results[@]}"
+if [ "$failed" -ne 0 ]; then
+  echo "RESULT: FAILED (logs in ${log_dir#"$root"/})"
+  exit 1
+fi
+echo "RESULT: all checks passed"
