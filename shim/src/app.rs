@@ -1,0 +1,617 @@
+//! The shim at run time: cold start, readiness in the background, and the streaming proxy handler.
+
+use crate::child::{self, ChildHandle};
+use crate::coldstart;
+use crate::diag::{self, DiagRoute};
+use crate::emf;
+use crate::event::{self, ProxyRequest};
+use crate::readiness::{self, Readiness};
+use crate::response::{self, is_event_stream, json_error, sse_error_event};
+use crate::settings::Settings;
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use lambda_runtime::streaming::{Body, Sender, channel};
+use lambda_runtime::{LambdaEvent, MetadataPrelude, StreamResponse};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+const DIAG_TOKEN_ENV: &str = "__SHIM_DIAGNOSTICS_TOKEN";
+
+/// Cold-start phase timings in milliseconds.
+#[derive(Debug, Clone, Default)]
+pub struct InitTimings {
+    pub config_ms: Option<f64>,
+    pub secrets_ms: Option<f64>,
+    pub spawn_to_ready_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+}
+
+pub struct App {
+    pub settings: Settings,
+    client: Client<HttpConnector, Full<Bytes>>,
+    started: Instant,
+    instance_id: String,
+    invocations: AtomicU64,
+    /// `None` while readiness is pending.
+    ready: watch::Receiver<Option<Readiness>>,
+    /// Config or secrets failed: every request gets a 503 naming this.
+    init_failure: Option<String>,
+    child: Option<ChildHandle>,
+    token: Option<String>,
+    timings: Arc<Mutex<InitTimings>>,
+    config_sha256: Option<String>,
+    recycling: AtomicBool,
+}
+
+type Resp = StreamResponse<Body>;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl App {
+    /// The init phase: config and secrets concurrently, spawn, readiness in the background.
+    /// Returns once ready or after `settings.init_wait`, whichever is first.
+    pub async fn cold_start(settings: Settings, started: Instant) -> Arc<App> {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let mut pairs = match coldstart::parse_secret_spec(&settings.ssm_secrets) {
+            Ok(p) => Ok(p),
+            Err(e) => Err(e.to_string()),
+        };
+        if let (Ok(p), Some(param)) = (&mut pairs, &settings.diagnostics_token_ssm) {
+            p.push((DIAG_TOKEN_ENV.to_string(), param.clone()));
+        }
+        let config_fut = async {
+            let t = Instant::now();
+            let r = match (&settings.config_bucket, &settings.config_key) {
+                (Some(b), Some(k)) => {
+                    let s3 = aws_sdk_s3::Client::new(&sdk);
+                    coldstart::fetch_config(
+                        &s3,
+                        b,
+                        k,
+                        settings.domain_from.as_deref(),
+                        settings.domain_to.as_deref(),
+                        &settings.config_path,
+                    )
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+                }
+                _ => {
+                    tracing::warn!(
+                        "CONFIG_S3_BUCKET/CONFIG_S3_KEY not set: no librechat.yaml fetched"
+                    );
+                    Ok(None)
+                }
+            };
+            (r, ms(t.elapsed()))
+        };
+        let secrets_fut = async {
+            let t = Instant::now();
+            let r = match &pairs {
+                Ok(p) if p.is_empty() => Ok(BTreeMap::new()),
+                Ok(p) => {
+                    let ssm = aws_sdk_ssm::Client::new(&sdk);
+                    coldstart::resolve_secrets(&ssm, p)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.clone()),
+            };
+            (r, ms(t.elapsed()))
+        };
+        let ((config, config_ms), (secrets, secrets_ms)) = tokio::join!(config_fut, secrets_fut);
+        let mut init_failure = None;
+        let mut config_sha256 = None;
+        match &config {
+            Ok(Some(c)) => {
+                tracing::info!(path = %c.path, bytes = c.bytes, replacements = c.replacements, sha256 = %c.sha256, config_ms, "config written");
+                config_sha256 = Some(c.sha256.clone());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "config phase failed");
+                init_failure = Some(format!("config: {e}"));
+            }
+        }
+        let mut secrets = match secrets {
+            Ok(s) => {
+                tracing::info!(count = s.len(), names = ?s.keys().collect::<Vec<_>>(), secrets_ms, "secrets resolved");
+                s
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "secrets phase failed");
+                init_failure.get_or_insert(format!("secrets: {e}"));
+                BTreeMap::new()
+            }
+        };
+        let token = secrets
+            .remove(DIAG_TOKEN_ENV)
+            .or_else(|| settings.diagnostics_token.clone());
+
+        let timings = Arc::new(Mutex::new(InitTimings {
+            config_ms: Some(config_ms),
+            secrets_ms: Some(secrets_ms),
+            ..Default::default()
+        }));
+        let (tx, rx) = watch::channel(None);
+        let mut child_handle = None;
+        if let Some(failure) = &init_failure {
+            let _ = tx.send(Some(Readiness::ChildExited {
+                reason: failure.clone(),
+                elapsed: Duration::ZERO,
+            }));
+        } else {
+            let spawn_at = Instant::now();
+            if let Some(cmd) = &settings.child_cmd {
+                let mut env = secrets;
+                env.insert("HOST".into(), settings.upstream_host.clone());
+                env.insert("PORT".into(), settings.upstream_port.to_string());
+                env.insert("CONFIG_PATH".into(), settings.config_path.clone());
+                let cwd = settings.child_cwd.clone().or_else(|| {
+                    std::path::Path::new("/app/api")
+                        .is_dir()
+                        .then(|| "/app".to_string())
+                });
+                match child::spawn(
+                    cmd,
+                    cwd.as_deref(),
+                    &env,
+                    &["SHIM_DIAGNOSTICS_TOKEN", "SHIM_SSM_SECRETS", "_HANDLER"],
+                    settings.log_tail,
+                ) {
+                    Ok(h) => {
+                        tracing::info!(pid = ?h.pid, "LibreChat spawned");
+                        child_handle = Some(h);
+                    }
+                    Err(e) => {
+                        let reason = format!("spawning `{cmd}`: {e}");
+                        tracing::error!(error = %reason, "spawn failed");
+                        init_failure = Some(reason.clone());
+                        let _ = tx.send(Some(Readiness::ChildExited {
+                            reason,
+                            elapsed: Duration::ZERO,
+                        }));
+                    }
+                }
+            }
+            if init_failure.is_none() {
+                let policy = settings.readiness;
+                let host = settings.upstream_host.clone();
+                let port = settings.upstream_port;
+                let health_url = format!("{}{}", settings.upstream_base(), settings.health_path);
+                let child_for_ready = child_handle.clone();
+                let timings2 = timings.clone();
+                let client = http_client();
+                tokio::spawn(async move {
+                    let r = readiness::wait_ready(
+                        policy,
+                        || child_for_ready.as_ref().and_then(|c| c.exit_reason()),
+                        || {
+                            let addr = format!("{host}:{port}");
+                            async move { tokio::net::TcpStream::connect(addr).await.is_ok() }
+                        },
+                        || health_check(&client, &health_url),
+                    )
+                    .await;
+                    let ready_ms = ms(spawn_at.elapsed());
+                    let total_ms = ms(started.elapsed());
+                    match &r {
+                        Readiness::Ready { attempts, .. } => {
+                            let t = {
+                                let mut t = timings2.lock().unwrap_or_else(|p| p.into_inner());
+                                t.spawn_to_ready_ms = Some(ready_ms);
+                                t.total_ms = Some(total_ms);
+                                t.clone()
+                            };
+                            tracing::info!(
+                                attempts,
+                                spawn_to_ready_ms = ready_ms,
+                                total_ms,
+                                "LibreChat ready"
+                            );
+                            emf::cold_start(
+                                t.config_ms.unwrap_or(0.0),
+                                t.secrets_ms.unwrap_or(0.0),
+                                ready_ms,
+                                total_ms,
+                            );
+                        }
+                        other => {
+                            let cause = other.cause().unwrap_or_default();
+                            tracing::error!(cause = %cause, "LibreChat readiness failed");
+                            emf::readiness_timeout(&cause);
+                        }
+                    }
+                    let _ = tx.send(Some(r));
+                });
+            }
+        }
+
+        let app = Arc::new(App {
+            client: http_client(),
+            started,
+            instance_id: uuid::Uuid::new_v4().to_string(),
+            invocations: AtomicU64::new(0),
+            ready: rx,
+            init_failure,
+            child: child_handle,
+            token,
+            timings,
+            config_sha256,
+            recycling: AtomicBool::new(false),
+            settings,
+        });
+        // Wait in init only up to the bound; the first invocation waits for the rest.
+        let mut rx = app.ready.clone();
+        let waited =
+            tokio::time::timeout(app.settings.init_wait, rx.wait_for(|r| r.is_some())).await;
+        if waited.is_err() {
+            tracing::warn!(
+                init_wait_ms = app.settings.init_wait.as_millis() as u64,
+                "LibreChat not ready within the init wait; the first invocation waits for the rest of the budget"
+            );
+        }
+        app
+    }
+
+    /// Handle one invocation.
+    pub async fn handle(
+        self: Arc<Self>,
+        ev: LambdaEvent<Value>,
+    ) -> Result<Resp, lambda_runtime::Error> {
+        let cold = self.invocations.fetch_add(1, Ordering::SeqCst) == 0;
+        let deadline = deadline_instant(ev.context.deadline, self.settings.deadline_margin);
+        let req = match event::parse_event(&ev.payload, self.settings.limits) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, request_id = %ev.context.request_id, "bad event");
+                emf::proxy_error(e.code());
+                return Ok(fixed(json_error(
+                    StatusCode::BAD_REQUEST,
+                    e.code(),
+                    &e.to_string(),
+                )));
+            }
+        };
+        if let Some(route) = diag::route(&req, self.token.as_deref()) {
+            return Ok(self.diagnostics(route, cold).await);
+        }
+        if let Some(f) = &self.init_failure {
+            emf::proxy_error("init_failed");
+            self.recycle("init failed");
+            return Ok(fixed(json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "init_failed",
+                f,
+            )));
+        }
+        // Wait for readiness (the rest of the 30 s budget), bounded by the deadline.
+        let mut rx = self.ready.clone();
+        let readiness = match tokio::time::timeout_at(deadline, rx.wait_for(|r| r.is_some())).await
+        {
+            Ok(Ok(r)) => r.clone(),
+            _ => None,
+        };
+        match readiness {
+            Some(r) if r.is_ready() => {}
+            Some(r) => {
+                let cause = r.cause().unwrap_or_default();
+                self.log_child_tail(&cause);
+                emf::proxy_error("not_ready");
+                self.recycle("readiness failed");
+                return Ok(fixed(json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "librechat_not_ready",
+                    &cause,
+                )));
+            }
+            None => {
+                emf::proxy_error("lambda_deadline");
+                return Ok(fixed(json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "lambda_deadline",
+                    "the invocation deadline came before LibreChat was ready",
+                )));
+            }
+        }
+        Ok(self.proxy(req, deadline, ev.context.request_id).await)
+    }
+
+    async fn proxy(
+        self: &Arc<Self>,
+        req: ProxyRequest,
+        deadline: tokio::time::Instant,
+        request_id: String,
+    ) -> Resp {
+        let uri = format!("{}{}", self.settings.upstream_base(), req.path_and_query());
+        let mut builder = http::Request::builder()
+            .method(req.method.clone())
+            .uri(&uri);
+        for (n, v) in &req.headers {
+            builder = builder.header(n, v);
+        }
+        let upstream_req = match builder.body(Full::new(req.body.clone())) {
+            Ok(r) => r,
+            Err(e) => {
+                return fixed(json_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &e.to_string(),
+                ));
+            }
+        };
+        let resp = match tokio::time::timeout_at(deadline, self.client.request(upstream_req)).await
+        {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                let mut reason = format!("request to LibreChat failed: {}", error_chain(&e));
+                let exited = self.child.as_ref().and_then(|c| c.exit_reason());
+                if let Some(x) = &exited {
+                    reason = format!("LibreChat exited ({x}); {reason}");
+                }
+                tracing::error!(request_id, reason = %reason, path = %req.path, "proxy error");
+                self.log_child_tail(&reason);
+                emf::proxy_error(if exited.is_some() {
+                    "upstream_exited"
+                } else {
+                    "upstream_unavailable"
+                });
+                if exited.is_some() {
+                    self.recycle("LibreChat exited");
+                }
+                return fixed(json_error(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_unavailable",
+                    &reason,
+                ));
+            }
+            Err(_) => {
+                tracing::error!(request_id, path = %req.path, "deadline before LibreChat answered");
+                emf::proxy_error("lambda_deadline");
+                return fixed(json_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "lambda_deadline",
+                    "LibreChat did not answer before the Lambda deadline",
+                ));
+            }
+        };
+        let (parts, mut body) = resp.into_parts();
+        let sse = is_event_stream(&parts.headers);
+        let prelude = response::prelude_from_upstream(parts.status, &parts.headers);
+        let (mut tx, rx) = channel();
+        let path = req.path.clone();
+        tokio::spawn(async move {
+            let mut bytes = 0u64;
+            loop {
+                tokio::select! {
+                    frame = body.frame() => match frame {
+                        Some(Ok(f)) => {
+                            if let Ok(data) = f.into_data() {
+                                if data.is_empty() { continue; }
+                                bytes += data.len() as u64;
+                                if tx.send_data(data).await.is_err() {
+                                    tracing::warn!(request_id, path = %path, bytes, "client side of the stream closed");
+                                    return;
+                                }
+                            }
+                        }
+                        Some(Err(e)) => {
+                            let reason = error_chain(&e);
+                            tracing::error!(request_id, path = %path, bytes, reason = %reason, "upstream error mid-stream");
+                            emf::proxy_error("upstream_stream_error");
+                            if sse {
+                                let _ = tx.send_data(sse_error_event("upstream_error", Some(&reason))).await;
+                            }
+                            return;
+                        }
+                        None => return,
+                    },
+                    _ = tokio::time::sleep_until(deadline) => {
+                        tracing::error!(request_id, path = %path, bytes, sse, "Lambda deadline near: response cut");
+                        emf::proxy_error("lambda_deadline");
+                        if sse {
+                            let _ = tx.send_data(sse_error_event("lambda_deadline", None)).await;
+                        }
+                        return;
+                    }
+                }
+            }
+        });
+        StreamResponse {
+            metadata_prelude: prelude,
+            stream: rx,
+        }
+    }
+
+    async fn diagnostics(self: &Arc<Self>, route: DiagRoute, cold: bool) -> Resp {
+        match route {
+            DiagRoute::Status => {
+                let health_url = format!(
+                    "{}{}",
+                    self.settings.upstream_base(),
+                    self.settings.health_path
+                );
+                let t = Instant::now();
+                let health = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    health_check(&self.client, &health_url),
+                )
+                .await
+                .unwrap_or_else(|_| Err("health check timed out".into()))
+                .map(|s| (s, ms(t.elapsed())));
+                let redis =
+                    diag::redis_ping(self.settings.redis_uri.as_deref(), Duration::from_secs(1))
+                        .await;
+                let timings = self.timings.lock().map(|t| t.clone()).unwrap_or_default();
+                let doc = diag::status_json(&diag::StatusInputs {
+                    instance_id: self.instance_id.clone(),
+                    cold_start: cold,
+                    uptime_ms: self.started.elapsed().as_millis() as u64,
+                    config_ms: timings.config_ms,
+                    secrets_ms: timings.secrets_ms,
+                    spawn_to_ready_ms: timings.spawn_to_ready_ms,
+                    total_ms: timings.total_ms,
+                    health,
+                    redis,
+                    config_sha256: self.config_sha256.clone(),
+                });
+                let mut p = MetadataPrelude {
+                    status_code: StatusCode::OK,
+                    ..Default::default()
+                };
+                p.headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                p.headers.insert(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-store"),
+                );
+                fixed((p, Bytes::from(doc.to_string())))
+            }
+            DiagRoute::Sse {
+                events,
+                interval_ms,
+            } => {
+                let mut p = MetadataPrelude {
+                    status_code: StatusCode::OK,
+                    ..Default::default()
+                };
+                p.headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/event-stream"),
+                );
+                p.headers.insert(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-cache"),
+                );
+                let (mut tx, rx) = channel();
+                tokio::spawn(async move {
+                    let start = tokio::time::Instant::now();
+                    for seq in 1..=events {
+                        if seq > 1 {
+                            tokio::time::sleep_until(
+                                start + Duration::from_millis(interval_ms * u64::from(seq - 1)),
+                            )
+                            .await;
+                        }
+                        let ev = diag::sse_probe_event(seq, events, diag::now_ms_f64());
+                        if tx.send_data(Bytes::from(ev)).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tx
+                        .send_data(Bytes::from(diag::sse_done_event(events)))
+                        .await;
+                });
+                StreamResponse {
+                    metadata_prelude: p,
+                    stream: rx,
+                }
+            }
+        }
+    }
+
+    fn log_child_tail(&self, cause: &str) {
+        if let Some(c) = &self.child {
+            let lines = c.tail.snapshot();
+            tracing::error!(cause, librechat_last_lines = ?lines, "LibreChat's last log lines");
+        }
+    }
+
+    /// Recycle the environment: exit shortly after the current response has been sent, so the
+    /// next invocation gets a fresh init.
+    fn recycle(&self, why: &str) {
+        if self.recycling.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tracing::error!(why, "recycling the execution environment");
+        let child = self.child.clone();
+        let delay = self.settings.recycle_delay;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(c) = child {
+                c.kill();
+            }
+            std::process::exit(70);
+        });
+    }
+
+    /// Kill the child (used on shutdown).
+    pub fn shutdown(&self) {
+        if let Some(c) = &self.child {
+            c.kill();
+        }
+    }
+}
+
+fn http_client() -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(4))
+        .build(connector)
+}
+
+async fn health_check(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    url: &str,
+) -> Result<u16, String> {
+    let req = http::Request::get(url)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| error_chain(&e))?;
+    let status = resp.status().as_u16();
+    // Drain the body so the connection can be reused.
+    let _ = resp.into_body().collect().await;
+    Ok(status)
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// A complete response: prelude and one body chunk (an empty body ends the stream at once).
+fn fixed((prelude, body): (MetadataPrelude, Bytes)) -> Resp {
+    let (mut tx, rx): (Sender, Body) = channel();
+    if !body.is_empty() {
+        tokio::spawn(async move {
+            let _ = tx.send_data(body).await;
+        });
+    }
+    StreamResponse {
+        metadata_prelude: prelude,
+        stream: rx,
+    }
+}
+
+/// The instant at which a response must be ended: the invocation deadline minus the margin.
+pub fn deadline_instant(deadline_epoch_ms: u64, margin: Duration) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let remaining = if deadline_epoch_ms == 0 {
+        Duration::from_secs(900)
+    } else {
+        Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
+    };
+    tokio::time::Instant::now() + remaining.saturating_sub(margin)
+}

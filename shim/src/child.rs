@@ -1,0 +1,176 @@
+//! The LibreChat child process: spawn, forward its output line by line, remember its last lines,
+//! and notice when it exits.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+
+/// Last N output lines of the child.
+#[derive(Debug, Clone)]
+pub struct LogTail {
+    cap: usize,
+    lines: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl LogTail {
+    pub fn new(cap: usize) -> LogTail {
+        LogTail {
+            cap: cap.max(1),
+            lines: Arc::new(Mutex::new(VecDeque::new())),
+        }
+    }
+
+    pub fn push(&self, line: String) {
+        if let Ok(mut l) = self.lines.lock() {
+            if l.len() >= self.cap {
+                l.pop_front();
+            }
+            l.push_back(line);
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A running (or exited) child.
+#[derive(Debug, Clone)]
+pub struct ChildHandle {
+    pub pid: Option<u32>,
+    exit: Arc<Mutex<Option<String>>>,
+    pub tail: LogTail,
+}
+
+impl ChildHandle {
+    /// `Some(reason)` once the child has exited.
+    pub fn exit_reason(&self) -> Option<String> {
+        self.exit.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Kill the child (SIGKILL), used before the environment is recycled.
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid
+            && self.exit_reason().is_none()
+        {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn forward<R: AsyncRead + Unpin + Send + 'static>(reader: R, stream: &'static str, tail: LogTail) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(reader).lines();
+        loop {
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    tracing::info!(target: "librechat", stream, line = %line);
+                    tail.push(line);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(target: "librechat", stream, error = %e, "child output not readable");
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Spawn `/bin/sh -c "exec CMD"` with the given extra environment. Output is forwarded to the
+/// shim's log (never the environment: secret values stay out of logs).
+pub fn spawn(
+    cmd: &str,
+    cwd: Option<&str>,
+    env: &BTreeMap<String, String>,
+    remove_env: &[&str],
+    tail_lines: usize,
+) -> std::io::Result<ChildHandle> {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c").arg(format!("exec {cmd}"));
+    if let Some(dir) = cwd {
+        c.current_dir(dir);
+    }
+    for k in remove_env {
+        c.env_remove(k);
+    }
+    c.envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = c.spawn()?;
+    let tail = LogTail::new(tail_lines);
+    if let Some(out) = child.stdout.take() {
+        forward(out, "stdout", tail.clone());
+    }
+    if let Some(err) = child.stderr.take() {
+        forward(err, "stderr", tail.clone());
+    }
+    let exit = Arc::new(Mutex::new(None));
+    let handle = ChildHandle {
+        pid: child.id(),
+        exit: exit.clone(),
+        tail,
+    };
+    tokio::spawn(async move {
+        let reason = match child.wait().await {
+            Ok(status) => status.to_string(),
+            Err(e) => format!("wait failed: {e}"),
+        };
+        tracing::error!(reason = %reason, "LibreChat process exited");
+        if let Ok(mut e) = exit.lock() {
+            *e = Some(reason);
+        }
+    });
+    Ok(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        let t = LogTail::new(2);
+        t.push("a".into());
+        t.push("b".into());
+        t.push("c".into());
+        assert_eq!(t.snapshot(), vec!["b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn spawned_child_output_and_exit_are_seen() {
+        let mut env = BTreeMap::new();
+        env.insert("SHIM_TEST_VALUE".to_string(), "hello".to_string());
+        let h = spawn(
+            "/bin/sh -c 'echo \"$SHIM_TEST_VALUE\"; exit 3'",
+            None,
+            &env,
+            &[],
+            10,
+        )
+        .expect("spawns");
+        for _ in 0..500 {
+            if h.exit_reason().is_some() && !h.tail.snapshot().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(h.tail.snapshot(), vec!["hello"]);
+        assert!(
+            h.exit_reason().is_some_and(|r| r.contains('3')),
+            "{:?}",
+            h.exit_reason()
+        );
+    }
+}

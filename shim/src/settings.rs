@@ -1,0 +1,186 @@
+//! The shim's settings, from environment variables (documented in shim/README.md).
+
+use crate::event::Limits;
+use crate::readiness::ReadinessPolicy;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shell command that starts LibreChat (`/bin/sh -c "exec $cmd"`); `None` = do not spawn.
+    pub child_cmd: Option<String>,
+    pub child_cwd: Option<String>,
+    pub upstream_host: String,
+    pub upstream_port: u16,
+    pub health_path: String,
+    pub readiness: ReadinessPolicy,
+    /// How long the init phase waits for readiness before handing over to the first invocation.
+    pub init_wait: Duration,
+    /// How long before the Lambda deadline a response is ended.
+    pub deadline_margin: Duration,
+    pub limits: Limits,
+    pub ssm_secrets: String,
+    pub config_bucket: Option<String>,
+    pub config_key: Option<String>,
+    pub config_path: String,
+    pub domain_from: Option<String>,
+    pub domain_to: Option<String>,
+    pub diagnostics_token: Option<String>,
+    pub diagnostics_token_ssm: Option<String>,
+    pub redis_uri: Option<String>,
+    /// Child log lines kept for error reports.
+    pub log_tail: usize,
+    /// Wait after a fatal response before the process exits (environment recycled).
+    pub recycle_delay: Duration,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("environment variable {name}: {reason}")]
+pub struct SettingsError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+pub const DEFAULT_CHILD_CMD: &str = "node api/server/index.js";
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let opt = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        fn num<T: std::str::FromStr>(
+            name: &'static str,
+            v: Option<String>,
+            default: T,
+        ) -> Result<T, SettingsError> {
+            match v {
+                None => Ok(default),
+                Some(s) => s.parse().map_err(|_| SettingsError {
+                    name,
+                    reason: format!("`{s}` is not a valid number"),
+                }),
+            }
+        }
+        let child_cmd = match get("SHIM_CHILD_CMD") {
+            None => Some(DEFAULT_CHILD_CMD.to_string()),
+            Some(s) if s.trim().is_empty() || s.trim() == "none" => None,
+            Some(s) => Some(s),
+        };
+        let attempts: u32 = num("SHIM_READY_ATTEMPTS", opt("SHIM_READY_ATTEMPTS"), 60)?;
+        let interval: u64 = num("SHIM_READY_INTERVAL_MS", opt("SHIM_READY_INTERVAL_MS"), 500)?;
+        let port_poll: u64 = num("SHIM_PORT_POLL_MS", opt("SHIM_PORT_POLL_MS"), 10)?;
+        let health_path = opt("SHIM_HEALTH_PATH").unwrap_or_else(|| "/api/health".into());
+        if !health_path.starts_with('/') {
+            return Err(SettingsError {
+                name: "SHIM_HEALTH_PATH",
+                reason: "must start with /".into(),
+            });
+        }
+        Ok(Settings {
+            child_cmd,
+            child_cwd: opt("SHIM_CHILD_CWD"),
+            upstream_host: opt("SHIM_UPSTREAM_HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            upstream_port: num("SHIM_UPSTREAM_PORT", opt("SHIM_UPSTREAM_PORT"), 3080)?,
+            health_path,
+            readiness: ReadinessPolicy {
+                max_attempts: attempts.max(1),
+                interval: Duration::from_millis(interval.max(1)),
+                port_poll: Duration::from_millis(port_poll.max(1)),
+            },
+            init_wait: Duration::from_millis(num(
+                "SHIM_INIT_WAIT_MS",
+                opt("SHIM_INIT_WAIT_MS"),
+                8000,
+            )?),
+            deadline_margin: Duration::from_millis(num(
+                "SHIM_DEADLINE_MARGIN_MS",
+                opt("SHIM_DEADLINE_MARGIN_MS"),
+                2000,
+            )?),
+            limits: Limits {
+                max_header_value: num(
+                    "SHIM_MAX_HEADER_BYTES",
+                    opt("SHIM_MAX_HEADER_BYTES"),
+                    16 * 1024,
+                )?,
+                max_header_total: num(
+                    "SHIM_MAX_HEADERS_TOTAL_BYTES",
+                    opt("SHIM_MAX_HEADERS_TOTAL_BYTES"),
+                    64 * 1024,
+                )?,
+            },
+            ssm_secrets: opt("SHIM_SSM_SECRETS").unwrap_or_default(),
+            config_bucket: opt("CONFIG_S3_BUCKET"),
+            config_key: opt("CONFIG_S3_KEY"),
+            config_path: opt("CONFIG_PATH").unwrap_or_else(|| "/tmp/librechat.yaml".into()),
+            domain_from: opt("CONFIG_DOMAIN_FROM"),
+            domain_to: opt("CONFIG_DOMAIN_TO"),
+            diagnostics_token: opt("SHIM_DIAGNOSTICS_TOKEN"),
+            diagnostics_token_ssm: opt("SHIM_DIAGNOSTICS_TOKEN_SSM"),
+            redis_uri: opt("REDIS_URI"),
+            log_tail: num("SHIM_LOG_TAIL_LINES", opt("SHIM_LOG_TAIL_LINES"), 40)?,
+            recycle_delay: Duration::from_millis(num(
+                "SHIM_RECYCLE_DELAY_MS",
+                opt("SHIM_RECYCLE_DELAY_MS"),
+                300,
+            )?),
+        })
+    }
+
+    pub fn upstream_base(&self) -> String {
+        format!("http://{}:{}", self.upstream_host, self.upstream_port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = from(&[]).expect("defaults");
+        assert_eq!(s.child_cmd.as_deref(), Some(DEFAULT_CHILD_CMD));
+        assert_eq!(s.upstream_port, 3080);
+        assert_eq!(s.health_path, "/api/health");
+        assert_eq!(s.readiness.budget(), Duration::from_secs(30));
+        assert_eq!(s.init_wait, Duration::from_secs(8));
+        assert_eq!(s.config_path, "/tmp/librechat.yaml");
+        assert_eq!(s.deadline_margin, Duration::from_secs(2));
+        assert!(s.diagnostics_token.is_none());
+    }
+
+    #[test]
+    fn overrides_and_errors() {
+        let s = from(&[
+            ("SHIM_CHILD_CMD", "none"),
+            ("SHIM_UPSTREAM_PORT", "9999"),
+            ("SHIM_DIAGNOSTICS_TOKEN", " t "),
+        ])
+        .expect("parses");
+        assert!(s.child_cmd.is_none());
+        assert_eq!(s.upstream_port, 9999);
+        assert_eq!(s.diagnostics_token.as_deref(), Some("t"));
+        assert_eq!(
+            from(&[("SHIM_UPSTREAM_PORT", "x")]).map(|_| ()),
+            Err(SettingsError {
+                name: "SHIM_UPSTREAM_PORT",
+                reason: "`x` is not a valid number".into()
+            })
+        );
+        assert!(from(&[("SHIM_HEALTH_PATH", "health")]).is_err());
+    }
+}
