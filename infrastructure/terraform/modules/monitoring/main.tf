@@ -8,7 +8,8 @@ locals {
   redis = { CacheClusterId = var.redis_cache_cluster_id }
 
   # The 10 alarms, keyed by name suffix (docs/contracts.md section 4; the sandbox seeds the same
-  # keys and a test compares them). Rationales: README.md. A stat pNN is an extended_statistic.
+  # keys and a test compares them; keep one entry per line, other programs extract the keys).
+  # Rationales: README.md. A stat pNN is an extended_statistic.
   alarms = {
     "lambda-errors"         = { ns = "AWS/Lambda", metric = "Errors", stat = "Sum", threshold = 5, period = 300, dims = local.fn }
     "lambda-throttles"      = { ns = "AWS/Lambda", metric = "Throttles", stat = "Sum", threshold = 0, period = 300, dims = local.fn }
