@@ -43,7 +43,7 @@ show_log() { # file: print the tail of a failing step's output
 command -v terraform >/dev/null || { echo "check: terraform not found on PATH" >&2; exit 2; }
 
 # 1. Formatting
-if terraform fmt -check -recursive -diff "$tf_root" >"$log_dir/fmt.log" 2>&1; then
+if terraform fmt -check -recursive -diff "$infra" >"$log_dir/fmt.log" 2>&1; then
   record PASS "fmt" "terraform fmt -check -recursive"
 else
   record FAIL "fmt" "files need terraform fmt (see diff)"
@@ -162,7 +162,7 @@ if [ -x "$CHECKOV" ]; then
   fi
   if "$CHECKOV" -d "$infra" --framework terraform --skip-download --quiet --compact \
     --skip-path '\.cache' --skip-check "$skips" -o cli >"$log_dir/checkov.log" 2>&1; then
-    record PASS "checkov" "$(grep -Eo 'Passed checks: [0-9]+, Failed checks: [0-9]+, Skipped checks: [0-9]+' "$log_dir/checkov.log" | head -n1)"
+    record PASS "checkov" "$(grep -Eo 'Passed checks: [0-9]+, Failed checks: [0-9]+' "$log_dir/checkov.log" | head -n1); $(tr ',' '\n' <<<"$skips" | grep -c .) check ids skipped (checkov-skips.txt)"
   else
     record FAIL "checkov" "new findings (not in checkov-skips.txt)"
     grep -E '^Check:|FAILED for|File:' "$log_dir/checkov.log" | sed -e 's/^/    | /' | head -n 60
