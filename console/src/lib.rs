@@ -6,8 +6,8 @@
 //! - `tui`: the terminal UI (App state, Action, update, render per panel).
 //! - `sandbox`: the local stand-in of the deployment.
 
-pub mod aws;
 pub mod actions;
+pub mod aws;
 pub mod cli;
 pub mod context;
 pub mod model;

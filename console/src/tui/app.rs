@@ -1,0 +1,765 @@
+//! The one state of the console ([`App`]), everything that can happen to it ([`Action`]) and
+//! the pure transition [`update`], which returns the [`Effect`]s the event loop carries out
+//! (refresh a source, start or cancel an action, append an audit record). Nothing here does
+//! I/O or reads the clock: the loop sets [`App::now`] before each update.
+
+use std::collections::VecDeque;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use time::OffsetDateTime;
+
+use crate::actions::audit::AuditRecord;
+use crate::actions::{ActionEvent, ActionRequest, ActionResult};
+use crate::model::{
+    AlarmInfo, AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData, PanelState,
+    RedisData, RedisNode, ReportLine, Source, SseEventObs, SseProbeData,
+};
+
+use super::command::{self, CmdLine};
+use super::keys::{Command, KeyMap};
+
+/// Lines kept in the activity pane.
+pub const ACTIVITY_CAP: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Panel {
+    /// Terraform outputs, CloudFront distribution and invalidations, health check.
+    Deployment,
+    Alarms,
+    Lambda,
+    Redis,
+    Sse,
+    Activity,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 6] = [
+        Panel::Deployment,
+        Panel::Alarms,
+        Panel::Lambda,
+        Panel::Redis,
+        Panel::Sse,
+        Panel::Activity,
+    ];
+
+    pub fn index(self) -> usize {
+        Panel::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Deployment => "Deployment",
+            Panel::Alarms => "Alarms",
+            Panel::Lambda => "Lambda & cold starts",
+            Panel::Redis => "Redis",
+            Panel::Sse => "SSE probe",
+            Panel::Activity => "Activity",
+        }
+    }
+}
+
+/// One Terraform output as shown (sensitive values already masked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputRow {
+    pub name: String,
+    pub value: String,
+}
+
+/// A running SSE probe's timeline, filled as events arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseLive {
+    pub url: String,
+    pub started_at: OffsetDateTime,
+    pub events: Vec<SseEventObs>,
+}
+
+/// What "yes" in the confirm popup does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Run(ActionRequest),
+    /// Quit although an action is running (it is cancelled).
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub pending: Pending,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help,
+    Confirm(Confirm),
+    CommandLine {
+        input: String,
+        error: Option<String>,
+    },
+    Filter,
+    Detail,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    pub request: ActionRequest,
+    pub started: OffsetDateTime,
+    pub progress: Option<String>,
+    pub cancel_requested: bool,
+}
+
+/// The post-deploy verification after `:deploy image`: health check and SSE probe.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Verify {
+    pub sse_started: bool,
+    pub health: Option<Result<String, String>>,
+    pub sse: Option<Result<String, String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub env: String,
+    pub read_only: bool,
+    /// Region from the outputs or flags, shown until the identity says otherwise.
+    pub region: Option<String>,
+    /// Environments known for `:env` completion.
+    pub envs: Vec<String>,
+    pub outputs: Result<Vec<OutputRow>, String>,
+    pub identity: PanelState<Identity>,
+    pub alarms: PanelState<AlarmsData>,
+    pub lambda: PanelState<LambdaData>,
+    pub redis: PanelState<RedisData>,
+    pub cloudfront: PanelState<CloudFrontData>,
+    pub health: PanelState<HealthData>,
+    pub sse: PanelState<SseProbeData>,
+    pub sse_live: Option<SseLive>,
+    pub focus: Panel,
+    pub selected: [usize; 6],
+    pub filters: [String; 6],
+    pub overlay: Option<Overlay>,
+    pub activity: VecDeque<String>,
+    pub running: Option<Running>,
+    pub verify: Option<Verify>,
+    pub last_refresh: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+    /// A one-line message for the footer (refusals, errors of the command line).
+    pub status: Option<String>,
+    pub keymap: KeyMap,
+    pub no_color: bool,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(env: &str, read_only: bool, now: OffsetDateTime) -> App {
+        App {
+            env: env.to_string(),
+            read_only,
+            region: None,
+            envs: Vec::new(),
+            outputs: Ok(Vec::new()),
+            identity: PanelState::Loading,
+            alarms: PanelState::Loading,
+            lambda: PanelState::Loading,
+            redis: PanelState::Loading,
+            cloudfront: PanelState::Loading,
+            health: PanelState::Loading,
+            sse: PanelState::Loading,
+            sse_live: None,
+            focus: Panel::Deployment,
+            selected: [0; 6],
+            filters: Default::default(),
+            overlay: None,
+            activity: VecDeque::new(),
+            running: None,
+            verify: None,
+            last_refresh: None,
+            now,
+            status: None,
+            keymap: KeyMap::default(),
+            no_color: false,
+            should_quit: false,
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.identity.data().map(|(i, _)| i.account.as_str())
+    }
+
+    pub fn identity_arn(&self) -> Option<&str> {
+        self.identity.data().map(|(i, _)| i.arn.as_str())
+    }
+
+    pub fn filter(&self, panel: Panel) -> &str {
+        &self.filters[panel.index()]
+    }
+
+    pub fn push_activity(&mut self, line: impl Into<String>) {
+        let line = line.into();
+        let stamp = format!(
+            "{:02}:{:02}:{:02} ",
+            self.now.hour(),
+            self.now.minute(),
+            self.now.second()
+        );
+        self.activity.push_back(format!("{stamp}{line}"));
+        while self.activity.len() > ACTIVITY_CAP {
+            self.activity.pop_front();
+        }
+    }
+
+    fn audit(&self, req: &ActionRequest, result: impl Into<String>) -> Effect {
+        Effect::Audit(AuditRecord {
+            time: self.now,
+            identity: self.identity_arn().unwrap_or("unknown").to_string(),
+            account: self.account().map(str::to_string),
+            environment: self.env.clone(),
+            action: req.name().to_string(),
+            arguments: req.arguments(),
+            result: result.into(),
+        })
+    }
+}
+
+fn matches(filter: &str, text: &str) -> bool {
+    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
+}
+
+/// The items of each list, after the panel's filter (shared by update and render).
+pub fn visible_outputs(app: &App) -> Vec<&OutputRow> {
+    let f = app.filter(Panel::Deployment);
+    match &app.outputs {
+        Ok(rows) => rows
+            .iter()
+            .filter(|r| matches(f, &r.name) || matches(f, &r.value))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+pub fn visible_alarms(app: &App) -> Vec<&AlarmInfo> {
+    let f = app.filter(Panel::Alarms);
+    app.alarms
+        .data()
+        .map(|(d, _)| d.alarms.iter().filter(|a| matches(f, &a.name)).collect())
+        .unwrap_or_default()
+}
+
+pub fn visible_reports(app: &App) -> Vec<&ReportLine> {
+    let f = app.filter(Panel::Lambda);
+    app.lambda
+        .data()
+        .map(|(d, _)| {
+            d.reports
+                .iter()
+                .rev()
+                .filter(|r| matches(f, &r.request_id))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn visible_nodes(app: &App) -> Vec<&RedisNode> {
+    let f = app.filter(Panel::Redis);
+    app.redis
+        .data()
+        .map(|(d, _)| d.nodes.iter().filter(|n| matches(f, &n.id)).collect())
+        .unwrap_or_default()
+}
+
+/// The SSE events to show: the live timeline while a probe runs, else the last result's.
+pub fn sse_events(app: &App) -> &[SseEventObs] {
+    if let Some(live) = &app.sse_live {
+        return &live.events;
+    }
+    app.sse
+        .data()
+        .map(|(d, _)| d.events.as_slice())
+        .unwrap_or(&[])
+}
+
+pub fn visible_activity(app: &App) -> Vec<&String> {
+    let f = app.filter(Panel::Activity);
+    app.activity.iter().filter(|l| matches(f, l)).collect()
+}
+
+pub fn item_count(app: &App, panel: Panel) -> usize {
+    match panel {
+        Panel::Deployment => visible_outputs(app).len(),
+        Panel::Alarms => visible_alarms(app).len(),
+        Panel::Lambda => visible_reports(app).len(),
+        Panel::Redis => visible_nodes(app).len(),
+        Panel::Sse => sse_events(app).len(),
+        Panel::Activity => visible_activity(app).len(),
+    }
+}
+
+/// The selected index of `panel`, clamped to its items.
+pub fn selected(app: &App, panel: Panel) -> usize {
+    let n = item_count(app, panel);
+    app.selected[panel.index()].min(n.saturating_sub(1))
+}
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Key(KeyEvent),
+    Data(DataEvent),
+    Job(ActionEvent),
+    /// The clock moved (ages in the panels change).
+    Tick,
+    Resize(u16, u16),
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Refresh one source, or all of them.
+    Refresh(Option<Source>),
+    RerunProbe,
+    Start(ActionRequest),
+    CancelRunning,
+    Audit(AuditRecord),
+    SwitchEnv(String),
+}
+
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(k) => on_key(app, k),
+        Action::Data(d) => on_data(app, d),
+        Action::Job(j) => on_job(app, j),
+        Action::Tick | Action::Resize(..) => Vec::new(),
+    }
+}
+
+fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {
+    let now = app.now;
+    let mut effects = Vec::new();
+    match ev {
+        DataEvent::Identity(r) => {
+            if let Ok(i) = &r {
+                app.region = Some(i.region.clone());
+            }
+            app.identity.apply(r, now)
+        }
+        DataEvent::Alarms(r) => app.alarms.apply(r, now),
+        DataEvent::Lambda(r) => app.lambda.apply(r, now),
+        DataEvent::Redis(r) => app.redis.apply(r, now),
+        DataEvent::CloudFront(r) => app.cloudfront.apply(r, now),
+        DataEvent::Health(r) => {
+            if let Some(v) = app.verify.as_mut().filter(|v| v.health.is_none()) {
+                v.health = Some(match &r {
+                    Ok(h) if h.ok => Ok(format!("health {} in {:.0} ms", h.status, h.latency_ms)),
+                    Ok(h) => Err(format!("health answered {}", h.status)),
+                    Err(e) => Err(format!("health check failed: {}", e.message)),
+                });
+            }
+            app.health.apply(r, now)
+        }
+        DataEvent::SseStarted { url } => {
+            if let Some(v) = app.verify.as_mut() {
+                v.sse_started = true;
+            }
+            app.sse_live = Some(SseLive {
+                url,
+                started_at: now,
+                events: Vec::new(),
+            });
+        }
+        DataEvent::SseEvent(e) => {
+            if let Some(live) = app.sse_live.as_mut() {
+                live.events.push(e);
+            }
+        }
+        DataEvent::Sse(r) => {
+            if let Some(v) = app
+                .verify
+                .as_mut()
+                .filter(|v| v.sse_started && v.sse.is_none())
+            {
+                v.sse = Some(match &r {
+                    Ok(d) if d.verdict == crate::model::Verdict::Streaming => {
+                        Ok(format!("SSE {:?}", d.verdict).to_uppercase())
+                    }
+                    Ok(d) => Err(format!("SSE {:?}: {}", d.verdict, d.reason).to_uppercase()),
+                    Err(e) => Err(format!("SSE probe failed: {}", e.message)),
+                });
+            }
+            app.sse_live = None;
+            app.sse.apply(r, now)
+        }
+    }
+    app.last_refresh = Some(now);
+    if let Some(v) = &app.verify
+        && let (Some(h), Some(s)) = (&v.health, &v.sse)
+    {
+        let passed = h.is_ok() && s.is_ok();
+        let text = |r: &Result<String, String>| match r {
+            Ok(s) | Err(s) => s.clone(),
+        };
+        let line = format!(
+            "post-deploy verification {}: {}; {}",
+            if passed { "PASSED" } else { "FAILED" },
+            text(h),
+            text(s)
+        );
+        app.verify = None;
+        app.push_activity(line.clone());
+        app.status = Some(line.clone());
+        effects.push(app.audit(
+            &ActionRequest::DeployImage { image: None },
+            format!("verification: {line}"),
+        ));
+    }
+    effects
+}
+
+fn on_job(app: &mut App, ev: ActionEvent) -> Vec<Effect> {
+    match ev {
+        ActionEvent::Line(l) => {
+            app.push_activity(l);
+            Vec::new()
+        }
+        ActionEvent::Progress(p) => {
+            if let Some(r) = app.running.as_mut() {
+                r.progress = Some(p);
+            }
+            Vec::new()
+        }
+        ActionEvent::PlanReady {
+            summary,
+            plan_file,
+            changes,
+        } => {
+            app.push_activity(format!("plan: {summary}"));
+            if changes {
+                let req = ActionRequest::Apply { plan_file };
+                app.overlay = Some(Overlay::Confirm(confirm_for(app, req, Some(summary))));
+            } else {
+                app.status = Some(format!("plan: {summary} Nothing to apply."));
+            }
+            Vec::new()
+        }
+        ActionEvent::Finished(result) => {
+            let Some(run) = app.running.take() else {
+                return Vec::new();
+            };
+            let elapsed = (app.now - run.started).whole_seconds().max(0);
+            let (mark, text) = match &result {
+                ActionResult::Ok(s) => ("done", s.clone()),
+                ActionResult::Failed(s) => ("FAILED", s.clone()),
+                ActionResult::Cancelled(s) => ("cancelled", s.clone()),
+            };
+            let line = format!("{} {mark} after {elapsed}s: {text}", run.request.describe());
+            app.push_activity(line.clone());
+            app.status = Some(line);
+            let mut effects = vec![app.audit(&run.request, result.audit_text())];
+            if matches!(run.request, ActionRequest::DeployImage { .. })
+                && matches!(result, ActionResult::Ok(_))
+            {
+                app.verify = Some(Verify::default());
+                app.push_activity("post-deploy verification: health check and SSE probe");
+                effects.push(Effect::Refresh(Some(Source::Health)));
+                effects.push(Effect::RerunProbe);
+            }
+            effects
+        }
+    }
+}
+
+/// The confirm popup for `req`, naming the environment and the account.
+fn confirm_for(app: &App, req: ActionRequest, summary: Option<String>) -> Confirm {
+    let mut lines = vec![
+        req.describe(),
+        String::new(),
+        format!("environment: {}", app.env),
+        format!(
+            "account:     {}",
+            app.account().unwrap_or("unknown (identity not loaded)")
+        ),
+        format!("identity:    {}", app.identity_arn().unwrap_or("unknown")),
+    ];
+    if let Some(s) = summary {
+        lines.push(String::new());
+        lines.push(s);
+    }
+    Confirm {
+        title: format!("Confirm {}", req.name()),
+        lines,
+        pending: Pending::Run(req),
+    }
+}
+
+/// Asks for `req`: refused in read-only or while another action runs, else the confirm popup
+/// (`:apply` starts with `terraform plan`, which changes nothing; the apply is confirmed after).
+fn request(app: &mut App, req: ActionRequest) -> Vec<Effect> {
+    if app.read_only {
+        let msg = format!(
+            "read-only: {} refused (started with --read-only)",
+            req.describe()
+        );
+        app.push_activity(msg.clone());
+        app.status = Some(msg);
+        return vec![app.audit(&req, "refused: read-only")];
+    }
+    if let Some(run) = &app.running {
+        app.status = Some(format!(
+            "{} is running; wait or cancel it ({})",
+            run.request.describe(),
+            app.keymap.label(Command::Cancel)
+        ));
+        return Vec::new();
+    }
+    if req == ActionRequest::Plan {
+        return start(app, req);
+    }
+    app.overlay = Some(Overlay::Confirm(confirm_for(app, req, None)));
+    Vec::new()
+}
+
+fn start(app: &mut App, req: ActionRequest) -> Vec<Effect> {
+    app.push_activity(format!("started: {}", req.describe()));
+    app.running = Some(Running {
+        request: req.clone(),
+        started: app.now,
+        progress: None,
+        cancel_requested: false,
+    });
+    app.focus = Panel::Activity;
+    vec![app.audit(&req, "started"), Effect::Start(req)]
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    if let Some(run) = &app.running {
+        app.overlay = Some(Overlay::Confirm(Confirm {
+            title: "Quit?".into(),
+            lines: vec![
+                format!("{} is still running.", run.request.describe()),
+                "Quit and cancel it?".into(),
+            ],
+            pending: Pending::Quit,
+        }));
+        return Vec::new();
+    }
+    app.should_quit = true;
+    Vec::new()
+}
+
+fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
+    match command::parse(line) {
+        Err(e) => {
+            app.overlay = Some(Overlay::CommandLine {
+                input: line.to_string(),
+                error: Some(e),
+            });
+            Vec::new()
+        }
+        Ok(cmd) => {
+            app.overlay = None;
+            match cmd {
+                CmdLine::DeployImage { image } => {
+                    request(app, ActionRequest::DeployImage { image })
+                }
+                CmdLine::Apply => request(app, ActionRequest::Plan),
+                CmdLine::Invalidate { paths } => {
+                    match crate::actions::invalidate::normalise_paths(&paths) {
+                        Ok(paths) => request(app, ActionRequest::Invalidate { paths }),
+                        Err(e) => {
+                            app.status = Some(e);
+                            Vec::new()
+                        }
+                    }
+                }
+                CmdLine::Probe => vec![Effect::RerunProbe],
+                CmdLine::Refresh { source: None } => vec![Effect::Refresh(None)],
+                CmdLine::Refresh { source: Some(s) } => {
+                    match Source::ALL.iter().find(|src| src.name() == s) {
+                        Some(src) => vec![Effect::Refresh(Some(*src))],
+                        None => {
+                            app.status = Some(format!("unknown source {s:?}"));
+                            Vec::new()
+                        }
+                    }
+                }
+                CmdLine::Env(name) => {
+                    if name == app.env {
+                        app.status = Some(format!("already on {name}"));
+                        Vec::new()
+                    } else {
+                        vec![Effect::SwitchEnv(name)]
+                    }
+                }
+                CmdLine::Help => {
+                    app.overlay = Some(Overlay::Help);
+                    Vec::new()
+                }
+                CmdLine::Quit => quit(app),
+            }
+        }
+    }
+}
+
+fn move_selection(app: &mut App, delta: isize) {
+    let n = item_count(app, app.focus);
+    let i = app.focus.index();
+    if n == 0 {
+        app.selected[i] = 0;
+        return;
+    }
+    let cur = app.selected[i].min(n - 1) as isize;
+    app.selected[i] = (cur + delta).clamp(0, n as isize - 1) as usize;
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == crossterm::event::KeyEventKind::Release {
+        return Vec::new();
+    }
+    match app.overlay.take() {
+        Some(Overlay::Help) => {
+            // Any key closes the help; quit still quits.
+            if app.keymap.get(&key) == Some(Command::Quit) && key.code != KeyCode::Esc {
+                return quit(app);
+            }
+            Vec::new()
+        }
+        Some(Overlay::Confirm(c)) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => match c.pending {
+                Pending::Run(req) => start(app, req),
+                Pending::Quit => {
+                    app.should_quit = true;
+                    vec![Effect::CancelRunning]
+                }
+            },
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                if let Pending::Run(req) = &c.pending {
+                    app.status = Some(format!("{} not confirmed", req.describe()));
+                    return vec![app.audit(req, "declined")];
+                }
+                Vec::new()
+            }
+            _ => {
+                app.overlay = Some(Overlay::Confirm(c));
+                Vec::new()
+            }
+        },
+        Some(Overlay::CommandLine { mut input, .. }) => {
+            match key.code {
+                KeyCode::Esc => return Vec::new(),
+                KeyCode::Enter => return run_command_line(app, &input),
+                KeyCode::Tab => input = command::complete(&input, &app.envs),
+                KeyCode::Backspace => {
+                    if input.pop().is_none() {
+                        return Vec::new();
+                    }
+                }
+                KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.clear()
+                }
+                KeyCode::Char(c) => input.push(c),
+                _ => {}
+            }
+            app.overlay = Some(Overlay::CommandLine { input, error: None });
+            Vec::new()
+        }
+        Some(Overlay::Filter) => {
+            let i = app.focus.index();
+            match key.code {
+                KeyCode::Esc => {
+                    app.filters[i].clear();
+                    return Vec::new();
+                }
+                KeyCode::Enter => return Vec::new(),
+                KeyCode::Backspace => {
+                    app.filters[i].pop();
+                }
+                KeyCode::Char(c) => app.filters[i].push(c),
+                _ => {}
+            }
+            app.selected[i] = 0;
+            app.overlay = Some(Overlay::Filter);
+            Vec::new()
+        }
+        Some(Overlay::Detail) => {
+            match app.keymap.get(&key) {
+                Some(Command::Back) | Some(Command::Open) => return Vec::new(),
+                Some(Command::Quit) => return quit(app),
+                Some(Command::Down) => move_selection(app, 1),
+                Some(Command::Up) => move_selection(app, -1),
+                _ => {}
+            }
+            app.overlay = Some(Overlay::Detail);
+            Vec::new()
+        }
+        None => on_command(app, key),
+    }
+}
+
+fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(cmd) = app.keymap.get(&key) else {
+        return Vec::new();
+    };
+    match cmd {
+        Command::Quit => return quit(app),
+        Command::Help => app.overlay = Some(Overlay::Help),
+        Command::NextPanel => {
+            app.focus = Panel::ALL[(app.focus.index() + 1) % Panel::ALL.len()];
+        }
+        Command::PrevPanel => {
+            app.focus = Panel::ALL[(app.focus.index() + Panel::ALL.len() - 1) % Panel::ALL.len()];
+        }
+        Command::Focus(n) => {
+            if let Some(p) = Panel::ALL.get(usize::from(n).saturating_sub(1)) {
+                app.focus = *p;
+            }
+        }
+        Command::Down => move_selection(app, 1),
+        Command::Up => move_selection(app, -1),
+        Command::Open => {
+            if item_count(app, app.focus) > 0 {
+                app.overlay = Some(Overlay::Detail);
+            } else {
+                app.status = Some(format!("nothing to open in {}", app.focus.title()));
+            }
+        }
+        Command::Back => {
+            let i = app.focus.index();
+            if !app.filters[i].is_empty() {
+                app.filters[i].clear();
+            } else {
+                app.status = None;
+            }
+        }
+        Command::Filter => app.overlay = Some(Overlay::Filter),
+        Command::CommandLine => {
+            app.overlay = Some(Overlay::CommandLine {
+                input: String::new(),
+                error: None,
+            })
+        }
+        Command::Refresh => {
+            app.status = Some("refreshing every panel".into());
+            return vec![Effect::Refresh(None)];
+        }
+        Command::Probe => {
+            app.status = Some("SSE probe started".into());
+            return vec![Effect::RerunProbe];
+        }
+        Command::Invalidate => {
+            app.overlay = Some(Overlay::CommandLine {
+                input: "invalidate /*".into(),
+                error: None,
+            })
+        }
+        Command::Cancel => match app.running.as_mut() {
+            Some(run) if !run.cancel_requested => {
+                run.cancel_requested = true;
+                let msg = format!("cancelling {}", run.request.describe());
+                app.push_activity(msg.clone());
+                app.status = Some(msg);
+                return vec![Effect::CancelRunning];
+            }
+            Some(_) => app.status = Some("cancel already requested".into()),
+            None => app.status = Some("no action is running".into()),
+        },
+    }
+    Vec::new()
+}

@@ -1,0 +1,184 @@
+//! insta snapshots (TestBackend) of every panel in its loading, ready and error states, of the
+//! whole screen, and of the help, confirm, command-line and detail overlays.
+//! Update after an intended change: `INSTA_UPDATE=always cargo test -p opsconsole --test tui_snapshots`
+//! and review the diff of `console/tests/snapshots/`.
+
+mod tui_support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use insta::assert_snapshot;
+use opsconsole::tui::app::{self, Action, App, Panel};
+use opsconsole::tui::render::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tui_support::*;
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    t.draw(|f| render::render(f, app)).expect("draw");
+    t.backend().to_string()
+}
+
+fn panel(app: &App, p: Panel) -> String {
+    let mut t = Terminal::new(TestBackend::new(60, 13)).expect("test backend");
+    t.draw(|f| render::render_panel(f, f.area(), app, p, Theme { color: false }))
+        .expect("draw");
+    t.backend().to_string()
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app::update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn name(p: Panel) -> &'static str {
+    match p {
+        Panel::Deployment => "deployment",
+        Panel::Alarms => "alarms",
+        Panel::Lambda => "lambda",
+        Panel::Redis => "redis",
+        Panel::Sse => "sse",
+        Panel::Activity => "activity",
+    }
+}
+
+#[test]
+fn every_panel_loading() {
+    let app = loading_app();
+    for p in Panel::ALL {
+        assert_snapshot!(format!("panel_{}_loading", name(p)), panel(&app, p));
+    }
+}
+
+#[test]
+fn every_panel_ready() {
+    let app = ready_app();
+    for p in Panel::ALL {
+        assert_snapshot!(format!("panel_{}_ready", name(p)), panel(&app, p));
+    }
+}
+
+#[test]
+fn every_panel_error_without_data() {
+    let mut app = error_app(false);
+    app.outputs = Err("outputs.json: No such file or directory".into());
+    for p in Panel::ALL {
+        assert_snapshot!(format!("panel_{}_error", name(p)), panel(&app, p));
+    }
+}
+
+#[test]
+fn every_panel_error_with_stale_data() {
+    let app = error_app(true);
+    for p in Panel::ALL {
+        assert_snapshot!(format!("panel_{}_error_stale", name(p)), panel(&app, p));
+    }
+}
+
+#[test]
+fn no_panel_is_ever_blank() {
+    // Loading, ready and error: every panel says something besides its border.
+    for app in [
+        loading_app(),
+        ready_app(),
+        error_app(false),
+        error_app(true),
+    ] {
+        for p in Panel::ALL {
+            let text = panel(&app, p);
+            let inner: String = text
+                .lines()
+                .skip(2)
+                .map(|l| l.trim_matches(|c| c == '"' || c == '│' || c == ' ' || c == '┃'))
+                .collect();
+            assert!(!inner.trim().is_empty(), "{p:?} is blank:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn screen_loading_80x24() {
+    assert_snapshot!(screen(&loading_app(), 80, 24));
+}
+
+#[test]
+fn screen_ready_120x40() {
+    assert_snapshot!(screen(&ready_app(), 120, 40));
+}
+
+#[test]
+fn screen_ready_read_only_80x24() {
+    let mut app = ready_app();
+    app.read_only = true;
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn screen_too_small() {
+    assert_snapshot!(screen(&ready_app(), 79, 20));
+}
+
+#[test]
+fn overlay_help() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('?'));
+    assert_snapshot!(screen(&app, 100, 36));
+}
+
+#[test]
+fn overlay_confirm_invalidation() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char(':'));
+    for c in "invalidate /* /index.html".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn overlay_command_line_with_completion() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char(':'));
+    key(&mut app, KeyCode::Char('e'));
+    key(&mut app, KeyCode::Tab);
+    assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn overlay_command_line_error() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char(':'));
+    for c in "explode".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn overlay_detail_alarm() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn overlay_detail_report_line() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    assert_snapshot!(screen(&app, 100, 30));
+}
+
+#[test]
+fn filter_narrows_alarms() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('/'));
+    for c in "redis".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert_snapshot!(panel(&app, Panel::Alarms));
+}

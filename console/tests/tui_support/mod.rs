@@ -1,0 +1,325 @@
+//! Fixtures shared by the TUI tests: an App at a fixed time, filled with realistic data.
+#![allow(dead_code)]
+
+use opsconsole::model::*;
+use opsconsole::tui::app::{App, OutputRow};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+pub const NOW: OffsetDateTime = datetime!(2026-11-21 03:00:00 UTC);
+
+pub fn at(secs_ago: i64) -> OffsetDateTime {
+    NOW - time::Duration::seconds(secs_ago)
+}
+
+pub fn identity() -> Identity {
+    Identity {
+        account: "123456789012".into(),
+        arn: "arn:aws:sts::123456789012:assumed-role/oncall/alice".into(),
+        user_id: "AROAEXAMPLE:alice".into(),
+        region: "eu-west-1".into(),
+        profile: Some("dev".into()),
+    }
+}
+
+pub const SUFFIXES: [&str; 10] = [
+    "lambda-errors",
+    "lambda-throttles",
+    "lambda-duration-p95",
+    "lambda-concurrency",
+    "lambda-cold-start-p95",
+    "apigw-5xx",
+    "apigw-latency-p95",
+    "cloudfront-5xx-rate",
+    "redis-cpu",
+    "redis-memory",
+];
+
+pub fn alarms() -> AlarmsData {
+    let alarms = SUFFIXES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| AlarmInfo {
+            name: format!("librechat-dev-{s}"),
+            region: if s.starts_with("cloudfront") {
+                "us-east-1"
+            } else {
+                "eu-west-1"
+            }
+            .into(),
+            state: match i {
+                0 => AlarmState::Alarm,
+                7 => AlarmState::Missing,
+                9 => AlarmState::InsufficientData,
+                _ => AlarmState::Ok,
+            },
+            reason: match i {
+                0 => Some("Threshold Crossed: 1 datapoint [7.0] >= 5.0".into()),
+                7 => None,
+                _ => Some("Threshold not crossed".into()),
+            },
+            namespace: Some("AWS/Lambda".into()),
+            metric_name: Some("Errors".into()),
+            statistic: Some("Sum".into()),
+            comparison: Some("GreaterThanOrEqualToThreshold".into()),
+            threshold: Some(5.0),
+            state_updated: Some(at(600)),
+            series: (0..12).map(|k| ((k * (i + 1)) % 7) as f64).collect(),
+        })
+        .collect();
+    AlarmsData {
+        alarms,
+        window_minutes: 60,
+        period_seconds: 300,
+    }
+}
+
+pub fn report(id: &str, dur: f64, init: Option<f64>) -> ReportLine {
+    ReportLine {
+        request_id: id.into(),
+        timestamp: Some(at(120)),
+        duration_ms: dur,
+        billed_duration_ms: dur.ceil(),
+        memory_size_mb: 2048,
+        max_memory_used_mb: 612,
+        init_duration_ms: init,
+    }
+}
+
+pub fn lambda() -> LambdaData {
+    LambdaData {
+        function_name: "librechat-dev-api".into(),
+        state: Some("Active".into()),
+        last_update_status: Some("Successful".into()),
+        image_uri: Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com/librechat:v1".into()),
+        memory_mb: Some(2048),
+        timeout_s: Some(900),
+        invocations: Some(420.0),
+        errors: Some(3.0),
+        throttles: Some(0.0),
+        max_concurrency: Some(4.0),
+        window_minutes: 60,
+        cold_starts: ColdStartStats {
+            invocations: 6,
+            cold: 2,
+            cold_ratio: 2.0 / 6.0,
+            init_p50_ms: Some(2100.0),
+            init_p95_ms: Some(3400.0),
+            init_max_ms: Some(3400.0),
+        },
+        shim_phases: Some(ShimPhases {
+            samples: 2,
+            config_ms: Some(12.5),
+            secrets_ms: Some(40.0),
+            ready_ms: Some(2050.0),
+            total_ms: Some(2110.0),
+        }),
+        reports: vec![
+            report("req-1", 3120.5, Some(2100.0)),
+            report("req-2", 85.2, None),
+            report("req-3", 40.0, None),
+            report("req-4", 2999.0, Some(3400.0)),
+            report("req-5", 61.0, None),
+            report("req-6", 55.0, None),
+        ],
+        truncated: None,
+    }
+}
+
+pub fn redis() -> RedisData {
+    RedisData {
+        replication_group_id: "librechat-dev".into(),
+        status: Some("available".into()),
+        engine: Some("redis".into()),
+        engine_version: Some("7.1".into()),
+        endpoint: Some("master.librechat-dev.abc.euw1.cache.amazonaws.com".into()),
+        nodes: vec![
+            RedisNode {
+                id: "librechat-dev-001".into(),
+                role: Some("primary".into()),
+                status: Some("available".into()),
+                az: Some("eu-west-1a".into()),
+            },
+            RedisNode {
+                id: "librechat-dev-002".into(),
+                role: Some("replica".into()),
+                status: Some("available".into()),
+                az: Some("eu-west-1b".into()),
+            },
+        ],
+        cpu_percent: Some(12.0),
+        memory_percent: Some(71.0),
+        connections: Some(18.0),
+        evictions: Some(0.0),
+        hit_rate: Some(0.93),
+        ping: Some(RedisPing {
+            ok: true,
+            rtt_ms: Some(0.8),
+            error: None,
+        }),
+    }
+}
+
+pub fn cloudfront() -> CloudFrontData {
+    CloudFrontData {
+        distribution_id: "E2EXAMPLE".into(),
+        domain_name: Some("d111.cloudfront.net".into()),
+        status: Some("Deployed".into()),
+        enabled: Some(true),
+        aliases: vec!["chat.example.org".into()],
+        invalidations: vec![Invalidation {
+            id: "I3EXAMPLE".into(),
+            status: "Completed".into(),
+            created: Some(at(3600)),
+            paths: vec!["/*".into()],
+        }],
+        truncated: None,
+    }
+}
+
+pub fn health() -> HealthData {
+    HealthData {
+        url: "https://chat.example.org/api/health".into(),
+        status: 200,
+        latency_ms: 42.0,
+        ok: true,
+    }
+}
+
+pub fn sse() -> SseProbeData {
+    let events = (1..=5)
+        .map(|i| SseEventObs {
+            seq: i,
+            arrived_ms: 300.0 + 200.0 * i as f64,
+            sent_at_ms: Some(1_763_769_600_000.0 + 200.0 * i as f64),
+            gap_ms: if i == 1 { None } else { Some(199.0 + i as f64) },
+            sent_gap_ms: if i == 1 { None } else { Some(200.0) },
+        })
+        .collect();
+    SseProbeData {
+        url: "https://chat.example.org/api/__shim/sse?events=5&interval_ms=200".into(),
+        connect_ms: Some(35.0),
+        ttfb_ms: Some(310.0),
+        first_event_ms: Some(500.0),
+        events,
+        expected_events: Some(5),
+        verdict: Verdict::Streaming,
+        reason: "5 events spaced as sent".into(),
+    }
+}
+
+pub fn outputs() -> Vec<OutputRow> {
+    [
+        ("cloudfront_distribution_id", "E2EXAMPLE"),
+        ("lambda_function_name", "librechat-dev-api"),
+        (
+            "redis_endpoint",
+            "master.librechat-dev.abc.euw1.cache.amazonaws.com",
+        ),
+        ("region", "eu-west-1"),
+        ("site_url", "https://chat.example.org"),
+        ("token", "(sensitive)"),
+    ]
+    .iter()
+    .map(|(n, v)| OutputRow {
+        name: n.to_string(),
+        value: v.to_string(),
+    })
+    .collect()
+}
+
+pub fn error(kind: ErrorKind, msg: &str, fix: Option<&str>) -> CollectorError {
+    CollectorError {
+        kind,
+        message: msg.into(),
+        fix: fix.map(str::to_string),
+    }
+}
+
+pub fn loading_app() -> App {
+    let mut app = App::new("dev", false, NOW);
+    app.outputs = Ok(outputs());
+    app.region = Some("eu-west-1".into());
+    app.envs = vec!["dev".into(), "prod".into()];
+    app
+}
+
+pub fn ready_app() -> App {
+    let mut app = loading_app();
+    app.identity.apply(Ok(identity()), at(5));
+    app.alarms.apply(Ok(alarms()), at(12));
+    app.lambda.apply(Ok(lambda()), at(20));
+    app.redis.apply(Ok(redis()), at(8));
+    app.cloudfront.apply(Ok(cloudfront()), at(30));
+    app.health.apply(Ok(health()), at(3));
+    app.sse.apply(Ok(sse()), at(45));
+    app.last_refresh = Some(at(3));
+    app.push_activity(
+        "invalidate CloudFront /* done after 12s: invalidation I3EXAMPLE of /* completed",
+    );
+    app
+}
+
+/// Every source failed after having had data once (stale data kept), except where noted.
+pub fn error_app(with_stale: bool) -> App {
+    let mut app = if with_stale {
+        ready_app()
+    } else {
+        loading_app()
+    };
+    app.identity.apply(
+        err(
+            ErrorKind::ExpiredCredentials,
+            "the SSO session has expired",
+            Some("run `task login:dev`"),
+        ),
+        at(2),
+    );
+    app.alarms.apply(
+        err(
+            ErrorKind::Throttled,
+            "DescribeAlarms: Rate exceeded",
+            Some("wait; the next refresh backs off"),
+        ),
+        at(2),
+    );
+    app.lambda.apply(
+        err(
+            ErrorKind::NotFound,
+            "function librechat-dev-api not found",
+            Some("check lambda_function_name in the outputs"),
+        ),
+        at(2),
+    );
+    app.redis.apply(
+        err(
+            ErrorKind::AccessDenied,
+            "not authorized to DescribeReplicationGroups",
+            Some("use a role with elasticache:Describe*"),
+        ),
+        at(2),
+    );
+    app.cloudfront.apply(
+        err(
+            ErrorKind::Unreachable,
+            "connection refused",
+            Some("check --endpoint-url / network"),
+        ),
+        at(2),
+    );
+    app.health
+        .apply(err(ErrorKind::Unreachable, "502 Bad Gateway", None), at(2));
+    app.sse.apply(
+        err(
+            ErrorKind::Timeout,
+            "no event within 10s",
+            Some("check the shim diagnostics token"),
+        ),
+        at(2),
+    );
+    app
+}
+
+fn err<T>(kind: ErrorKind, msg: &str, fix: Option<&str>) -> Result<T, CollectorError> {
+    Err(error(kind, msg, fix))
+}
