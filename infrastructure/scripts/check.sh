@@ -5,8 +5,8 @@
 #      resources (provider from the filesystem mirror in infrastructure/terraform.rc); modules
 #      that call registry modules cannot be initialised offline and are reported as skipped;
 #      a copy of them with the registry modules stubbed is validated instead ("wiring")
-#   3. terraform test (mock_provider "aws") where a module has tests/*.tftest.hcl; required for
-#      api-gateway, backend and monitoring
+#   3. terraform test (mock_provider "aws") where a module has tests/*.tftest.hcl (required for
+#      api-gateway, backend and monitoring); in the stubbed copies also tests-stubbed/
 #   4. checkov --skip-download, skipped checks only from infrastructure/checkov-skips.txt
 #   5. SC-006: under 500 lines of Terraform (comments, blank lines and variable blocks excluded)
 # Exits non-zero if any check fails; prints a summary. Usage: infrastructure/scripts/check.sh
@@ -32,9 +32,9 @@ CHECKOV="$root/.tools/checkov/bin/checkov"
 results=()
 failed=0
 record() { # status name detail
-  results+=("$(printf '%-5s %-32s %s' "$1" "$2" "$3")")
+  results+=("$(printf '%-5s %-44s %s' "$1" "$2" "$3")")
   [ "$1" = FAIL ] && failed=1
-  printf '%-5s %-32s %s\n' "$1" "$2" "$3"
+  printf '%-5s %-44s %s\n' "$1" "$2" "$3"
 }
 show_log() { # file: print the tail of a failing step's output
   sed -e 's/^/    | /' "$1" | tail -n 60
@@ -88,14 +88,18 @@ for dir in "${dirs[@]}"; do
       show_log "$log_dir/wiring-$name.log"
       continue
     fi
-    if ls "$sdir"/tests/*.tftest.hcl >/dev/null 2>&1; then
-      if (cd "$sdir" && terraform test -no-color) >"$log_dir/test-$name.log" 2>&1; then
-        record PASS "test $rel (stubbed)" "$(grep -E '^(Success|Failure)!' "$log_dir/test-$name.log" | tail -n1)"
+    # tests/ run anywhere (they override the registry modules' outputs); tests-stubbed/ assert
+    # on the arguments the stubs received and run only here.
+    for tdir in tests tests-stubbed; do
+      ls "$sdir/$tdir"/*.tftest.hcl >/dev/null 2>&1 || continue
+      tlog="$log_dir/test-$name-$tdir.log"
+      if (cd "$sdir" && terraform test -test-directory="$tdir" -no-color) >"$tlog" 2>&1; then
+        record PASS "test $rel/$tdir" "(registry stubbed) $(grep -E '^(Success|Failure)!' "$tlog" | tail -n1)"
       else
-        record FAIL "test $rel (stubbed)" "$(grep -E '^(Success|Failure)!' "$log_dir/test-$name.log" | tail -n1)"
-        show_log "$log_dir/test-$name.log"
+        record FAIL "test $rel/$tdir" "(registry stubbed) $(grep -E '^(Success|Failure)!' "$tlog" | tail -n1)"
+        show_log "$tlog"
       fi
-    fi
+    done
     continue
   fi
   export TF_DATA_DIR="$cache/tf/$name"

@@ -7,7 +7,9 @@ Registry modules (terraform-aws-modules/...) cannot be downloaded offline. The s
 declares one `variable` (type any) per argument the call passes and one `output` per attribute
 the calling directory reads (module.NAME.ATTR), so `terraform validate` of the copy checks
 everything of ours - variables, local module interfaces, references between modules, types of
-native resources - but not the argument names of the registry modules themselves.
+native resources - but not the argument names of the registry modules themselves. Each stub
+also has an output `stub_inputs` with the arguments it received, which the tests in
+`tests-stubbed/` assert on (they run only in the stubbed copy).
 """
 import re
 import shutil
@@ -52,7 +54,11 @@ def stub_dir(tf_dir: Path):
             attrs = sorted(set(re.findall(r"module\." + re.escape(name) + r"\.([A-Za-z0-9_]+)", all_text)))
             out = ['resource "terraform_data" "stub" {}\n']
             out += [f'variable "{a}" {{\n  type    = any\n  default = null\n}}\n' for a in args]
-            out += [f'output "{a}" {{\n  value = terraform_data.stub.output\n}}\n' for a in attrs]
+            out += [f'output "{a}" {{\n  value = terraform_data.stub.id # unknown until apply\n}}\n' for a in attrs]
+            # The arguments as received, for tests-stubbed/ (what we pass to the registry module).
+            out.append('output "stub_inputs" {\n  value = {\n' + "".join(f"    {a} = var.{a}\n" for a in args) + "  }\n}\n")
+            version = next((re.sub(r'^\s*version\s*=\s*"([^"]*)".*\n?', r"\1", l) for l in lines[start + 1 : end] if re.match(r"^\s*version\s*=", l)), "")
+            out.append(f'output "stub_source" {{\n  value = {{ source = "{source}", version = "{version}" }}\n}}\n')
             (stub / "main.tf").write_text("".join(out))
             body = [
                 f'  source = "./.stubs/{name}" # stub of {source}\n'
