@@ -47,6 +47,12 @@ pub fn append(record: &AuditRecord) -> anyhow::Result<PathBuf> {
     let path = audit_path().ok_or_else(|| {
         anyhow::anyhow!("no state directory: set {STATE_DIR_ENV} or HOME to write the audit log")
     })?;
+    append_to(&path, record)?;
+    Ok(path)
+}
+
+/// Appends one record as a JSON line to `path` (creating its directory).
+pub fn append_to(path: &std::path::Path, record: &AuditRecord) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
@@ -56,11 +62,11 @@ pub fn append(record: &AuditRecord) -> anyhow::Result<PathBuf> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
+        .open(path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     file.write_all(line.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+    Ok(())
 }
 
 /// Reads every record of an audit file (for tests and `:audit`-like views).

@@ -1,0 +1,448 @@
+//! The actions against real peers: CloudFront invalidations and Lambda image updates against
+//! moto (seeded through the SDK), terraform plan/apply/cancel with the real terraform binary on
+//! a local-only configuration, and the audit log file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsconsole::actions::audit::{self, AuditRecord};
+use opsconsole::actions::{self, ActionEnv, ActionEvent, ActionRequest, ActionResult};
+use opsconsole::testsupport::moto::MotoServer;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000_000
+    )
+}
+
+/// Runs `req` to its end (bounded), returning every event.
+async fn run_to_end(
+    env: ActionEnv,
+    req: ActionRequest,
+    cancel: CancellationToken,
+    cancel_on_line: Option<&'static str>,
+) -> (Vec<ActionEvent>, ActionResult) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = actions::spawn(Arc::new(env), req, tx, cancel.clone());
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the action finished within 120 s")
+            .expect("the action reports Finished before closing");
+        if let (Some(needle), ActionEvent::Line(l)) = (cancel_on_line, &ev) {
+            if l.contains(needle) {
+                cancel.cancel();
+            }
+        }
+        if let ActionEvent::Finished(r) = &ev {
+            let r = r.clone();
+            events.push(ev);
+            handle.await.expect("action task");
+            return (events, r);
+        }
+        events.push(ev);
+    }
+}
+
+async fn seed_distribution(sdk: &aws_config::SdkConfig) -> String {
+    use aws_sdk_cloudfront::types::{
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
+    };
+    let cf = aws_sdk_cloudfront::Client::new(sdk);
+    let origin = Origin::builder()
+        .id("api")
+        .domain_name("api.example.org")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .expect("origin config"),
+        )
+        .build()
+        .expect("origin");
+    let config = DistributionConfig::builder()
+        .caller_reference(unique("tui-test"))
+        .comment("tui actions test")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("api")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+                .build()
+                .expect("behavior"),
+        )
+        .build()
+        .expect("distribution config");
+    let out = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("CreateDistribution on moto");
+    out.distribution().expect("distribution").id().to_string()
+}
+
+async fn moto_env(name: &str) -> (ActionEnv, aws_config::SdkConfig) {
+    let moto = MotoServer::shared().expect("moto server");
+    let clients = moto.clients("us-east-1").await;
+    let mut env = ActionEnv::new(name, std::path::Path::new("."));
+    env.cloudfront = Some(clients.cloudfront.clone());
+    env.lambda = Some(clients.lambda.clone());
+    env.poll_interval = Duration::from_millis(50);
+    env.max_polls = 100;
+    (env, clients.sdk.clone())
+}
+
+#[tokio::test]
+async fn invalidation_is_created_and_followed_to_completion_on_moto() {
+    let (mut env, sdk) = moto_env("dev").await;
+    let dist = seed_distribution(&sdk).await;
+    env.distribution_id = Some(dist.clone());
+    let paths = vec!["/*".to_string(), "/index.html".to_string()];
+    let (events, result) = run_to_end(
+        env,
+        ActionRequest::Invalidate {
+            paths: paths.clone(),
+        },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    let ActionResult::Ok(msg) = &result else {
+        panic!("invalidation failed: {result:?}\n{events:?}");
+    };
+    assert!(msg.contains("completed"), "{msg}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ActionEvent::Line(l) if l.contains("created"))),
+        "{events:?}"
+    );
+    // The invalidation exists in CloudFront with our paths.
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let list = cf
+        .list_invalidations()
+        .distribution_id(&dist)
+        .send()
+        .await
+        .expect("ListInvalidations");
+    let items = list
+        .invalidation_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let got = cf
+        .get_invalidation()
+        .distribution_id(&dist)
+        .id(items[0].id())
+        .send()
+        .await
+        .expect("GetInvalidation");
+    let inv = got.invalidation().expect("invalidation");
+    assert!(actions::invalidate::is_completed(inv.status()));
+    let mut got_paths = inv
+        .invalidation_batch()
+        .and_then(|b| b.paths())
+        .map(|p| p.items().to_vec())
+        .unwrap_or_default();
+    got_paths.sort();
+    assert_eq!(got_paths, vec!["/*".to_string(), "/index.html".to_string()]);
+}
+
+#[tokio::test]
+async fn invalidation_of_an_unknown_distribution_fails_with_the_reason() {
+    let (mut env, _) = moto_env("dev").await;
+    env.distribution_id = Some("EDOESNOTEXIST".into());
+    let (_, result) = run_to_end(
+        env,
+        ActionRequest::Invalidate {
+            paths: vec!["/*".into()],
+        },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    match result {
+        ActionResult::Failed(m) => assert!(m.contains("CreateInvalidation"), "{m}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn cancelled_before_creation_creates_nothing() {
+    let (mut env, sdk) = moto_env("dev").await;
+    let dist = seed_distribution(&sdk).await;
+    env.distribution_id = Some(dist.clone());
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let (_, result) = run_to_end(
+        env,
+        ActionRequest::Invalidate {
+            paths: vec!["/*".into()],
+        },
+        cancel,
+        None,
+    )
+    .await;
+    assert!(matches!(result, ActionResult::Cancelled(_)), "{result:?}");
+    let cf = aws_sdk_cloudfront::Client::new(&sdk);
+    let list = cf
+        .list_invalidations()
+        .distribution_id(&dist)
+        .send()
+        .await
+        .expect("ListInvalidations");
+    assert_eq!(
+        list.invalidation_list()
+            .map(|l| l.items().len())
+            .unwrap_or(0),
+        0
+    );
+}
+
+#[tokio::test]
+async fn deploy_image_updates_the_function_and_waits_for_successful() {
+    use aws_sdk_lambda::types::{FunctionCode, PackageType};
+    let (mut env, sdk) = moto_env("dev").await;
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let role_name = unique("tui-role");
+    let role = iam
+        .create_role()
+        .role_name(&role_name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("CreateRole");
+    let arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
+    let function = unique("tui-fn");
+    let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    lambda
+        .create_function()
+        .function_name(&function)
+        .role(arn)
+        .package_type(PackageType::Image)
+        .code(
+            FunctionCode::builder()
+                .image_uri(format!("{repo}:v1"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+    env.function_name = Some(function.clone());
+    let new_image = format!("{repo}:v2");
+    let (events, result) = run_to_end(
+        env,
+        ActionRequest::DeployImage {
+            image: Some(new_image.clone()),
+        },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(result, ActionResult::Ok(_)),
+        "{result:?}\n{events:?}"
+    );
+    assert!(
+        events.iter().any(
+            |e| matches!(e, ActionEvent::Line(l) if l.contains("LastUpdateStatus Successful"))
+        ),
+        "{events:?}"
+    );
+    let got = lambda
+        .get_function()
+        .function_name(&function)
+        .send()
+        .await
+        .expect("GetFunction");
+    assert_eq!(
+        got.code().and_then(|c| c.image_uri()),
+        Some(new_image.as_str())
+    );
+}
+
+#[tokio::test]
+async fn deploy_image_without_a_function_in_the_outputs_fails_clearly() {
+    let (env, _) = moto_env("dev").await;
+    let (_, result) = run_to_end(
+        env,
+        ActionRequest::DeployImage {
+            image: Some("x:1".into()),
+        },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    match result {
+        ActionResult::Failed(m) => assert!(m.contains("lambda_function_name"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn terraform_bin() -> Option<std::path::PathBuf> {
+    ["/usr/local/bin/terraform", "/usr/bin/terraform"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+fn tf_env(main_tf: &str) -> Option<(ActionEnv, tempfile::TempDir)> {
+    let Some(bin) = terraform_bin() else {
+        eprintln!("SKIP: terraform is not installed (see DEVELOPERS.md)");
+        return None;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.tf"), main_tf).expect("write main.tf");
+    let mut env = ActionEnv::new("test", dir.path());
+    env.tf_dir = dir.path().to_path_buf();
+    env.terraform_bin = bin;
+    Some((env, dir))
+}
+
+#[tokio::test]
+async fn terraform_plan_then_apply_streams_and_summarises() {
+    let Some((env, dir)) = tf_env("resource \"terraform_data\" \"x\" {\n  input = \"a\"\n}\n")
+    else {
+        return;
+    };
+    let (events, result) = run_to_end(
+        env.clone(),
+        ActionRequest::Plan,
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(result, ActionResult::Ok(_)),
+        "{result:?}\n{events:?}"
+    );
+    let (summary, plan_file, changes) = events
+        .iter()
+        .find_map(|e| match e {
+            ActionEvent::PlanReady {
+                summary,
+                plan_file,
+                changes,
+            } => Some((summary.clone(), plan_file.clone(), *changes)),
+            _ => None,
+        })
+        .expect("PlanReady");
+    assert!(changes);
+    assert_eq!(summary, "Plan: 1 to add, 0 to change, 0 to destroy.");
+    assert!(
+        events.iter().any(
+            |e| matches!(e, ActionEvent::Line(l) if l.contains("terraform_data.x will be created"))
+        ),
+        "plan output is streamed line by line"
+    );
+    let (events, result) = run_to_end(
+        env,
+        ActionRequest::Apply {
+            plan_file: plan_file.clone(),
+        },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    match &result {
+        ActionResult::Ok(m) => assert!(m.starts_with("Apply complete!"), "{m}"),
+        other => panic!("{other:?}\n{events:?}"),
+    }
+    let state = std::fs::read_to_string(dir.path().join("terraform.tfstate")).expect("state");
+    assert!(state.contains("terraform_data"));
+    assert!(!plan_file.exists(), "the plan file is removed after apply");
+}
+
+#[tokio::test]
+async fn terraform_apply_can_be_cancelled() {
+    let Some((env, _dir)) = tf_env(
+        "resource \"terraform_data\" \"slow\" {\n  provisioner \"local-exec\" {\n    command = \"sleep 60\"\n  }\n}\n",
+    ) else {
+        return;
+    };
+    let (events, _) = run_to_end(
+        env.clone(),
+        ActionRequest::Plan,
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    let plan_file = events
+        .iter()
+        .find_map(|e| match e {
+            ActionEvent::PlanReady { plan_file, .. } => Some(plan_file.clone()),
+            _ => None,
+        })
+        .expect("PlanReady");
+    let (events, result) = run_to_end(
+        env,
+        ActionRequest::Apply { plan_file },
+        CancellationToken::new(),
+        Some("Creating..."),
+    )
+    .await;
+    assert!(
+        matches!(result, ActionResult::Cancelled(_)),
+        "{result:?}\n{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ActionEvent::Line(l) if l.contains("SIGINT"))),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn audit_records_are_json_lines_appended() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested/audit.jsonl");
+    let rec = |result: &str| AuditRecord {
+        time: time::macros::datetime!(2026-11-21 03:00:00 UTC),
+        identity: "arn:aws:sts::123456789012:assumed-role/oncall/alice".into(),
+        account: Some("123456789012".into()),
+        environment: "dev".into(),
+        action: "invalidate".into(),
+        arguments: serde_json::json!({"paths": ["/*"]}),
+        result: result.into(),
+    };
+    audit::append_to(&path, &rec("started")).expect("append");
+    audit::append_to(&path, &rec("ok: done")).expect("append");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(text.lines().count(), 2);
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().unwrap_or("")).expect("json");
+    for field in [
+        "time",
+        "identity",
+        "environment",
+        "action",
+        "arguments",
+        "result",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["time"], "2026-11-21T03:00:00Z");
+    let all = audit::read_all(&path).expect("read_all");
+    assert_eq!(all, vec![rec("started"), rec("ok: done")]);
+}
