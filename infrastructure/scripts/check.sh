@@ -153,6 +153,14 @@ for t in "$tf_root"/modules/*/tests/*_test.js; do
   fi
 done
 
+# The scripts Terraform runs on apply, against recording stand-ins for docker and aws.
+if "$infra/scripts/test_deploy_scripts.sh" >"$log_dir/deploy-scripts.log" 2>&1; then
+  record PASS "deploy scripts" "$(tail -n1 "$log_dir/deploy-scripts.log")"
+else
+  record FAIL "deploy scripts" "scripts/test_deploy_scripts.sh"
+  show_log "$log_dir/deploy-scripts.log"
+fi
+
 # 4. checkov
 skip_file="$infra/checkov-skips.txt"
 if [ ! -x "$CHECKOV" ]; then
