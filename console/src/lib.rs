@@ -9,8 +9,13 @@
 pub mod actions;
 pub mod aws;
 pub mod cli;
+pub mod collectors;
+pub mod config;
 pub mod context;
+pub mod domain;
 pub mod model;
+pub mod outputs;
+pub mod probe;
 pub mod sandbox;
 pub mod testsupport;
 pub mod tui;

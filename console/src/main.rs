@@ -10,14 +10,18 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Sandbox(args)) => opsconsole::sandbox::run(&cli.global, args).await,
-        Some(Command::Probe(_)) => Err(anyhow::anyhow!("probe is not built yet")),
+        Some(Command::Probe(args)) => {
+            init_stderr_logs();
+            return opsconsole::probe::run(&cli.global, args).await;
+        }
         None => {
-            let ctx = Context {
-                env: cli.env.clone().unwrap_or_else(|| "dev".into()),
-                read_only: cli.global.read_only,
-                global: cli.global.clone(),
-            };
-            opsconsole::tui::run(Arc::new(ctx)).await.map(|()| ExitCode::SUCCESS)
+            let env = cli.env.clone().unwrap_or_else(|| "dev".into());
+            match Context::build(&cli.global, &env).await {
+                Ok(ctx) => opsconsole::tui::run(Arc::new(ctx))
+                    .await
+                    .map(|()| ExitCode::SUCCESS),
+                Err(e) => Err(anyhow::Error::new(e)),
+            }
         }
     };
     match result {
@@ -27,4 +31,14 @@ async fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Diagnostics on stderr (RUST_LOG, default warn); stdout stays for the JSON document.
+fn init_stderr_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

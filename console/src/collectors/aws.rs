@@ -1,0 +1,598 @@
+//! The AWS collectors: thin adapters from SDK calls to the model.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_smithy_types::DateTime;
+use time::OffsetDateTime;
+
+use crate::aws::classify;
+use crate::context::Context;
+use crate::domain::{alarms::parse_state, logs, stats};
+use crate::model::{
+    AlarmInfo, AlarmState, AlarmsData, CloudFrontData, CollectorError, ErrorKind, Identity,
+    Invalidation, LambdaData, RedisData, RedisNode,
+};
+
+/// Sparkline window and period of the alarms' series.
+pub const ALARM_WINDOW_MINUTES: u32 = 180;
+pub const ALARM_PERIOD_SECONDS: u32 = 300;
+/// Most invalidations listed (newest first); more is reported as truncated.
+pub const MAX_INVALIDATIONS: i32 = 10;
+/// Most log pages read per scan.
+pub const MAX_LOG_PAGES: u32 = 200;
+
+pub fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(dt.as_nanos()).ok()
+}
+
+fn err<E, R>(ctx: &Context, what: &str, e: &aws_sdk_sts::error::SdkError<E, R>) -> CollectorError
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + crate::aws::HasStatus,
+{
+    let mut ce = classify(e, what, &ctx.env, ctx.aws.profile.as_deref());
+    if matches!(
+        ce.kind,
+        ErrorKind::NoCredentials | ErrorKind::ExpiredCredentials
+    ) {
+        ce.fix = Some(format!("run `{}`", ctx.settings.login_hint));
+    }
+    ce
+}
+
+pub async fn identity(ctx: &Context) -> Result<Identity, CollectorError> {
+    let out = ctx
+        .aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| err(ctx, "sts:GetCallerIdentity", &e))?;
+    Ok(Identity {
+        account: out.account().unwrap_or_default().to_string(),
+        arn: out.arn().unwrap_or_default().to_string(),
+        user_id: out.user_id().unwrap_or_default().to_string(),
+        region: ctx.aws.region().unwrap_or_default(),
+        profile: ctx.aws.profile.clone(),
+    })
+}
+
+/// DescribeAlarms for the alarms of the outputs, region by region, names in chunks of 100,
+/// following NextToken; then each alarm's metric over the last 3 h.
+pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
+    let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for a in &ctx.outputs.alarms {
+        by_region
+            .entry(a.region.as_str())
+            .or_default()
+            .push(a.name.as_str());
+    }
+    let mut found: BTreeMap<(String, String), aws_sdk_cloudwatch::types::MetricAlarm> =
+        BTreeMap::new();
+    for (region, names) in &by_region {
+        let cw = ctx.aws.cloudwatch_in(region);
+        for chunk in names.chunks(100) {
+            let mut token: Option<String> = None;
+            for _page in 0..100 {
+                let out = cw
+                    .describe_alarms()
+                    .set_alarm_names(Some(chunk.iter().map(|s| s.to_string()).collect()))
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| err(ctx, &format!("cloudwatch:DescribeAlarms ({region})"), &e))?;
+                for m in out.metric_alarms() {
+                    if let Some(n) = m.alarm_name() {
+                        found.insert((region.to_string(), n.to_string()), m.clone());
+                    }
+                }
+                token = out.next_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    let end = SystemTime::now();
+    let start = end - Duration::from_secs(u64::from(ALARM_WINDOW_MINUTES) * 60);
+    let futs = ctx.outputs.alarms.iter().map(|a| {
+        let m = found.get(&(a.region.clone(), a.name.clone())).cloned();
+        async move {
+            let Some(m) = m else {
+                return AlarmInfo {
+                    name: a.name.clone(),
+                    region: a.region.clone(),
+                    state: AlarmState::Missing,
+                    reason: Some("not found in CloudWatch".into()),
+                    namespace: None,
+                    metric_name: None,
+                    statistic: None,
+                    comparison: None,
+                    threshold: None,
+                    state_updated: None,
+                    series: vec![],
+                };
+            };
+            let series = alarm_series(ctx, &a.region, &m, start, end).await;
+            AlarmInfo {
+                name: a.name.clone(),
+                region: a.region.clone(),
+                state: m
+                    .state_value()
+                    .map_or(AlarmState::InsufficientData, |s| parse_state(s.as_str())),
+                reason: m.state_reason().map(str::to_string),
+                namespace: m.namespace().map(str::to_string),
+                metric_name: m.metric_name().map(str::to_string),
+                statistic: m
+                    .statistic()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| m.extended_statistic().map(str::to_string)),
+                comparison: m.comparison_operator().map(|c| c.as_str().to_string()),
+                threshold: m.threshold(),
+                state_updated: m.state_updated_timestamp().and_then(to_odt),
+                series,
+            }
+        }
+    });
+    let alarms = futures::future::join_all(futs).await;
+    Ok(AlarmsData {
+        alarms,
+        window_minutes: ALARM_WINDOW_MINUTES,
+        period_seconds: ALARM_PERIOD_SECONDS,
+    })
+}
+
+/// The alarm's metric (or its metric-math queries) over the window; empty when unavailable
+/// (the sparkline is best effort: the alarm state is what counts).
+async fn alarm_series(
+    ctx: &Context,
+    region: &str,
+    m: &aws_sdk_cloudwatch::types::MetricAlarm,
+    start: SystemTime,
+    end: SystemTime,
+) -> Vec<f64> {
+    let queries: Vec<MetricDataQuery> = if !m.metrics().is_empty() {
+        m.metrics().to_vec()
+    } else {
+        let (Some(ns), Some(name)) = (m.namespace(), m.metric_name()) else {
+            return vec![];
+        };
+        let stat = m
+            .statistic()
+            .map(|s| s.as_str().to_string())
+            .or_else(|| m.extended_statistic().map(str::to_string))
+            .unwrap_or_else(|| "Average".into());
+        vec![metric_query(
+            "m0",
+            ns,
+            name,
+            m.dimensions().to_vec(),
+            &stat,
+            ALARM_PERIOD_SECONDS as i32,
+        )]
+    };
+    let cw = ctx.aws.cloudwatch_in(region);
+    let ret_id = queries
+        .iter()
+        .find(|q| q.return_data() != Some(false))
+        .map(|q| q.id().unwrap_or_default().to_string());
+    match get_metric_data(&cw, queries, start, end).await {
+        Ok(results) => ret_id
+            .and_then(|id| results.into_iter().find(|(k, _)| *k == id))
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+        Err(e) => {
+            tracing::debug!("sparkline of {:?}: {e}", m.alarm_name());
+            vec![]
+        }
+    }
+}
+
+pub fn metric_query(
+    id: &str,
+    namespace: &str,
+    name: &str,
+    dims: Vec<Dimension>,
+    stat: &str,
+    period: i32,
+) -> MetricDataQuery {
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace(namespace)
+                        .metric_name(name)
+                        .set_dimensions(Some(dims))
+                        .build(),
+                )
+                .period(period)
+                .stat(stat)
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
+pub fn dim(name: &str, value: &str) -> Dimension {
+    Dimension::builder().name(name).value(value).build()
+}
+
+/// GetMetricData, all pages; (id, values oldest first) per query.
+pub async fn get_metric_data(
+    cw: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    start: SystemTime,
+    end: SystemTime,
+) -> Result<Vec<(String, Vec<f64>)>, String> {
+    let mut out: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+    let mut token: Option<String> = None;
+    for _ in 0..50 {
+        let resp = cw
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.clone()))
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(end))
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| format!("{}", aws_sdk_cloudwatch::error::DisplayErrorContext(&e)))?;
+        for r in resp.metric_data_results() {
+            let e = out
+                .entry(r.id().unwrap_or_default().to_string())
+                .or_default();
+            for (t, v) in r.timestamps().iter().zip(r.values()) {
+                e.push((t.secs(), *v));
+            }
+        }
+        token = resp.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_by_key(|x| x.0);
+            (k, v.into_iter().map(|x| x.1).collect())
+        })
+        .collect())
+}
+
+/// Sum (or max) of one query's values.
+fn agg(results: &[(String, Vec<f64>)], id: &str, max: bool) -> Option<f64> {
+    let v = &results.iter().find(|(k, _)| k == id)?.1;
+    if v.is_empty() {
+        return None;
+    }
+    Some(if max {
+        v.iter().copied().fold(f64::MIN, f64::max)
+    } else {
+        v.iter().sum()
+    })
+}
+
+fn avg(results: &[(String, Vec<f64>)], id: &str) -> Option<f64> {
+    let v = &results.iter().find(|(k, _)| k == id)?.1;
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+pub async fn lambda(ctx: &Context) -> Result<LambdaData, CollectorError> {
+    let name = &ctx.outputs.lambda_function_name;
+    let window = ctx.settings.lambda_window_minutes;
+    let f = ctx
+        .aws
+        .lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| err(ctx, &format!("lambda:GetFunction {name}"), &e))?;
+    let conf = f.configuration();
+    let end = SystemTime::now();
+    let start = end - Duration::from_secs(u64::from(window) * 60);
+    let period = i32::try_from(window * 60).unwrap_or(3600);
+    let d = || vec![dim("FunctionName", name)];
+    let queries = vec![
+        metric_query("inv", "AWS/Lambda", "Invocations", d(), "Sum", period),
+        metric_query("err", "AWS/Lambda", "Errors", d(), "Sum", period),
+        metric_query("thr", "AWS/Lambda", "Throttles", d(), "Sum", period),
+        metric_query(
+            "conc",
+            "AWS/Lambda",
+            "ConcurrentExecutions",
+            d(),
+            "Maximum",
+            period,
+        ),
+    ];
+    let metrics = get_metric_data(&ctx.aws.cloudwatch, queries, start, end).await;
+    let metrics = match metrics {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!("lambda metrics: {e}");
+            vec![]
+        }
+    };
+    let scan = scan_logs(ctx, start, end).await?;
+    let cold = stats::cold_start_stats(&scan.reports);
+    let keep = 50usize;
+    let mut reports = scan.reports;
+    let mut truncated = scan.truncated;
+    if reports.len() > keep {
+        let dropped = reports.len() - keep;
+        reports.drain(..dropped);
+        let note = format!(
+            "showing the newest {keep} of {} REPORT lines",
+            keep + dropped
+        );
+        truncated = Some(match truncated {
+            Some(t) => format!("{t}; {note}"),
+            None => note,
+        });
+    }
+    Ok(LambdaData {
+        function_name: name.clone(),
+        state: conf.and_then(|c| c.state()).map(|s| s.as_str().to_string()),
+        last_update_status: conf
+            .and_then(|c| c.last_update_status())
+            .map(|s| s.as_str().to_string()),
+        image_uri: f.code().and_then(|c| c.image_uri()).map(str::to_string),
+        memory_mb: conf.and_then(|c| c.memory_size()),
+        timeout_s: conf.and_then(|c| c.timeout()),
+        invocations: agg(&metrics, "inv", false),
+        errors: agg(&metrics, "err", false),
+        throttles: agg(&metrics, "thr", false),
+        max_concurrency: agg(&metrics, "conc", true),
+        window_minutes: window,
+        cold_starts: cold,
+        shim_phases: logs::average_phases(&scan.shim),
+        reports,
+        truncated,
+    })
+}
+
+struct LogScan {
+    reports: Vec<crate::model::ReportLine>,
+    shim: Vec<logs::ShimColdStart>,
+    truncated: Option<String>,
+}
+
+/// FilterLogEvents over the window, all pages up to the configured event bound; parses REPORT
+/// lines and the shim's EMF cold-start lines. (Real CloudWatch honours the OR pattern; moto
+/// returns every event, which the parsers then sort out.)
+async fn scan_logs(
+    ctx: &Context,
+    start: SystemTime,
+    end: SystemTime,
+) -> Result<LogScan, CollectorError> {
+    let group = &ctx.outputs.lambda_log_group_name;
+    let ms = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    };
+    let max_events = ctx.settings.max_log_events as usize;
+    let mut scan = LogScan {
+        reports: vec![],
+        shim: vec![],
+        truncated: None,
+    };
+    let mut token: Option<String> = None;
+    let mut seen = 0usize;
+    let mut pages = 0u32;
+    loop {
+        let out = ctx
+            .aws
+            .logs
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(ms(start))
+            .end_time(ms(end))
+            .filter_pattern("?\"REPORT RequestId\" ?ColdStartTotalMs")
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| err(ctx, &format!("logs:FilterLogEvents {group}"), &e))?;
+        pages += 1;
+        for ev in out.events() {
+            seen += 1;
+            let msg = ev.message().unwrap_or_default();
+            let ts = ev.timestamp().and_then(|t| {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(t) * 1_000_000).ok()
+            });
+            if let Some(r) = logs::parse_report(msg, ts) {
+                scan.reports.push(r);
+            } else if let Some(c) = logs::parse_emf_cold_start(msg) {
+                scan.shim.push(c);
+            }
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+        if seen >= max_events || pages >= MAX_LOG_PAGES {
+            scan.truncated = Some(format!(
+                "log scan stopped after {seen} events in {pages} pages (limit {max_events} events / {MAX_LOG_PAGES} pages); statistics cover those"
+            ));
+            break;
+        }
+    }
+    scan.reports.sort_by_key(|r| r.timestamp);
+    Ok(scan)
+}
+
+pub async fn redis(ctx: &Context) -> Result<RedisData, CollectorError> {
+    let id = &ctx.outputs.redis_replication_group_id;
+    let out = ctx
+        .aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            err(
+                ctx,
+                &format!("elasticache:DescribeReplicationGroups {id}"),
+                &e,
+            )
+        })?;
+    let rg = out
+        .replication_groups()
+        .first()
+        .ok_or_else(|| CollectorError {
+            kind: ErrorKind::NotFound,
+            message: format!("replication group {id} not found"),
+            fix: Some("check the Terraform outputs against the account and region".into()),
+        })?;
+    let mut nodes = Vec::new();
+    let mut endpoint = None;
+    for ng in rg.node_groups() {
+        if endpoint.is_none() {
+            endpoint = ng
+                .primary_endpoint()
+                .and_then(|e| e.address())
+                .map(str::to_string);
+        }
+        for m in ng.node_group_members() {
+            nodes.push(RedisNode {
+                id: m.cache_cluster_id().unwrap_or_default().to_string(),
+                role: m.current_role().map(str::to_string),
+                status: ng.status().map(str::to_string),
+                az: m.preferred_availability_zone().map(str::to_string),
+            });
+        }
+    }
+    if endpoint.is_none() {
+        endpoint = rg
+            .configuration_endpoint()
+            .and_then(|e| e.address())
+            .map(str::to_string)
+            .or_else(|| ctx.outputs.redis_endpoint.clone());
+    }
+    // Metrics are per cache cluster: the primary's, else the first member's.
+    let member = nodes
+        .iter()
+        .find(|n| n.role.as_deref() == Some("primary"))
+        .map(|n| n.id.clone())
+        .or_else(|| rg.member_clusters().first().cloned());
+    let (mut cpu, mut mem, mut conns, mut evictions, mut hit_rate) = (None, None, None, None, None);
+    if let Some(cluster) = member {
+        let end = SystemTime::now();
+        let start = end - Duration::from_secs(3600);
+        let d = || vec![dim("CacheClusterId", &cluster)];
+        let q = |id: &str, name: &str, stat: &str| {
+            metric_query(id, "AWS/ElastiCache", name, d(), stat, 300)
+        };
+        let queries = vec![
+            q("cpu", "EngineCPUUtilization", "Average"),
+            q("mem", "DatabaseMemoryUsagePercentage", "Average"),
+            q("conn", "CurrConnections", "Average"),
+            q("evi", "Evictions", "Sum"),
+            q("hits", "CacheHits", "Sum"),
+            q("miss", "CacheMisses", "Sum"),
+        ];
+        if let Ok(m) = get_metric_data(&ctx.aws.cloudwatch, queries, start, end).await {
+            cpu = avg(&m, "cpu");
+            mem = avg(&m, "mem");
+            conns = avg(&m, "conn");
+            evictions = agg(&m, "evi", false);
+            let hits = agg(&m, "hits", false);
+            let miss = agg(&m, "miss", false);
+            hit_rate = match (hits, miss) {
+                (Some(h), Some(m)) if h + m > 0.0 => Some(h / (h + m)),
+                (Some(h), None) if h > 0.0 => Some(1.0),
+                _ => None,
+            };
+        }
+    }
+    let ping = super::http::shim_redis_ping(ctx).await;
+    Ok(RedisData {
+        replication_group_id: id.clone(),
+        status: rg.status().map(str::to_string),
+        engine: rg.engine().map(str::to_string),
+        engine_version: None,
+        endpoint,
+        nodes,
+        cpu_percent: cpu,
+        memory_percent: mem,
+        connections: conns,
+        evictions,
+        hit_rate,
+        ping,
+    })
+}
+
+pub async fn cloudfront(ctx: &Context) -> Result<CloudFrontData, CollectorError> {
+    let id = &ctx.outputs.cloudfront_distribution_id;
+    let cf = &ctx.aws.cloudfront;
+    let d = cf
+        .get_distribution()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| err(ctx, &format!("cloudfront:GetDistribution {id}"), &e))?;
+    let dist = d.distribution();
+    let list = cf
+        .list_invalidations()
+        .distribution_id(id)
+        .max_items(MAX_INVALIDATIONS)
+        .send()
+        .await
+        .map_err(|e| err(ctx, &format!("cloudfront:ListInvalidations {id}"), &e))?;
+    let mut invalidations = Vec::new();
+    let mut truncated = None;
+    if let Some(l) = list.invalidation_list() {
+        let mut items: Vec<_> = l.items().to_vec();
+        items.sort_by(|a, b| b.create_time().secs().cmp(&a.create_time().secs()));
+        for s in &items {
+            let paths = match cf
+                .get_invalidation()
+                .distribution_id(id)
+                .id(s.id())
+                .send()
+                .await
+            {
+                Ok(g) => g
+                    .invalidation()
+                    .and_then(|i| i.invalidation_batch())
+                    .and_then(|b| b.paths())
+                    .map(|p| p.items().to_vec())
+                    .unwrap_or_default(),
+                Err(_) => vec![],
+            };
+            invalidations.push(Invalidation {
+                id: s.id().to_string(),
+                status: s.status().to_string(),
+                created: to_odt(s.create_time()),
+                paths,
+            });
+        }
+        if l.is_truncated() {
+            truncated = Some(format!(
+                "showing the newest {MAX_INVALIDATIONS} invalidations; there are more"
+            ));
+        }
+    }
+    Ok(CloudFrontData {
+        distribution_id: id.clone(),
+        domain_name: dist
+            .map(|x| x.domain_name().to_string())
+            .or_else(|| ctx.outputs.cloudfront_domain_name.clone()),
+        status: dist.map(|x| x.status().to_string()),
+        enabled: dist
+            .and_then(|x| x.distribution_config())
+            .map(|c| c.enabled()),
+        aliases: dist
+            .and_then(|x| x.distribution_config())
+            .and_then(|c| c.aliases())
+            .map(|a| a.items().to_vec())
+            .unwrap_or_default(),
+        invalidations,
+        truncated,
+    })
+}

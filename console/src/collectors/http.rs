@@ -1,0 +1,113 @@
+//! HTTP collectors: `/api/health` and the shim's `/api/__shim/status` (for the Redis PING).
+
+use std::time::Instant;
+
+use serde::Deserialize;
+
+use crate::context::Context;
+use crate::model::{CollectorError, ErrorKind, HealthData, RedisPing};
+
+pub const TOKEN_HEADER: &str = "x-opsconsole-token";
+
+fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else if e.is_connect() || e.is_request() {
+        ErrorKind::Unreachable
+    } else if e.is_decode() {
+        ErrorKind::Malformed
+    } else {
+        ErrorKind::Other
+    };
+    let mut msg = format!("{what}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    CollectorError {
+        kind,
+        message: msg,
+        fix: None,
+    }
+}
+
+pub async fn health(ctx: &Context) -> Result<HealthData, CollectorError> {
+    let url = format!("{}/api/health", ctx.outputs.site_url);
+    let t0 = Instant::now();
+    let resp = ctx
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| http_err(&format!("GET {url}"), &e))?;
+    let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let status = resp.status().as_u16();
+    Ok(HealthData {
+        url,
+        status,
+        latency_ms,
+        ok: resp.status().is_success(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ShimStatus {
+    redis: Option<ShimRedis>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShimRedis {
+    ok: bool,
+    rtt_ms: Option<f64>,
+    error: Option<String>,
+}
+
+/// The in-VPC PING the shim reports; `None` without a token. Errors reaching the shim are a
+/// failed ping with the reason.
+pub async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
+    let token = match (&ctx.token, &ctx.token_error) {
+        (Some(t), _) => t.0.clone(),
+        (None, Some(e)) => {
+            return Some(RedisPing {
+                ok: false,
+                rtt_ms: None,
+                error: Some(e.clone()),
+            });
+        }
+        (None, None) => return None,
+    };
+    let url = format!("{}/api/__shim/status", ctx.outputs.site_url);
+    let fail = |e: String| {
+        Some(RedisPing {
+            ok: false,
+            rtt_ms: None,
+            error: Some(e),
+        })
+    };
+    let resp = match ctx.http.get(&url).header(TOKEN_HEADER, token).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(format!(
+                "shim status unreachable: {}",
+                http_err(&url, &e).message
+            ));
+        }
+    };
+    if !resp.status().is_success() {
+        return fail(format!("shim status answered {}", resp.status().as_u16()));
+    }
+    let text = match resp.text().await {
+        Ok(t) => t,
+        Err(e) => return fail(format!("shim status body: {e}")),
+    };
+    match serde_json::from_str::<ShimStatus>(&text) {
+        Ok(ShimStatus { redis: Some(r) }) => Some(RedisPing {
+            ok: r.ok,
+            rtt_ms: r.rtt_ms,
+            error: r.error,
+        }),
+        Ok(ShimStatus { redis: None }) => fail("shim status has no `redis` field".into()),
+        Err(e) => fail(format!("shim status is not the documented JSON: {e}")),
+    }
+}

@@ -1,0 +1,188 @@
+//! One async task per [`Source`], sending [`DataEvent`]s on a tokio mpsc channel.
+//!
+//! Each task collects, sends the result, then waits for its refresh interval, a refresh request
+//! ([`CollectorHandle::refresh`]), or, after a failure, an exponential backoff (2 s doubling to
+//! 60 s). Every collection is bounded by the context's timeout. Failures are independent: one
+//! source failing never delays another. Dropping the handle stops all tasks.
+//!
+//! The TUI calls [`spawn`] and only reads the channel; it never awaits the network.
+
+pub mod aws;
+pub mod http;
+pub mod sse;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::context::Context;
+use crate::model::{CollectorError, DataEvent, ErrorKind, Source};
+
+/// How often each source refreshes on its own when healthy.
+pub fn interval(source: Source) -> Duration {
+    Duration::from_secs(match source {
+        Source::Identity => 300,
+        Source::Alarms => 30,
+        Source::Lambda => 60,
+        Source::Redis => 60,
+        Source::CloudFront => 60,
+        Source::Health => 15,
+        Source::Sse => 300,
+    })
+}
+
+/// Backoff after `failures` consecutive failures (1-based): 2, 4, 8, 16, 32, 60, 60... s.
+pub fn backoff(failures: u32) -> Duration {
+    let secs = 2u64.saturating_pow(failures.clamp(1, 6));
+    Duration::from_secs(secs.min(60))
+}
+
+fn timeout_error(source: Source, budget: Duration) -> CollectorError {
+    CollectorError {
+        kind: ErrorKind::Timeout,
+        message: format!(
+            "{} did not finish within {} s",
+            source.name(),
+            budget.as_secs()
+        ),
+        fix: Some("raise --timeout, or check the network / endpoint".into()),
+    }
+}
+
+fn is_ok(ev: &DataEvent) -> bool {
+    match ev {
+        DataEvent::Identity(r) => r.is_ok(),
+        DataEvent::Alarms(r) => r.is_ok(),
+        DataEvent::Lambda(r) => r.is_ok(),
+        DataEvent::Redis(r) => r.is_ok(),
+        DataEvent::CloudFront(r) => r.is_ok(),
+        DataEvent::Health(r) => r.as_ref().is_ok_and(|h| h.ok),
+        DataEvent::Sse(r) => r.is_ok(),
+        DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
+    }
+}
+
+/// Collects `source` once, bounded by `budget`. For the SSE probe, live events go to `live`.
+pub async fn collect_once(
+    ctx: &Context,
+    source: Source,
+    budget: Duration,
+    live: Option<&mpsc::Sender<DataEvent>>,
+) -> DataEvent {
+    macro_rules! bounded {
+        ($variant:ident, $fut:expr) => {
+            DataEvent::$variant(match tokio::time::timeout(budget, $fut).await {
+                Ok(r) => r,
+                Err(_) => Err(timeout_error(source, budget)),
+            })
+        };
+    }
+    match source {
+        Source::Identity => bounded!(Identity, aws::identity(ctx)),
+        Source::Alarms => bounded!(Alarms, aws::alarms(ctx)),
+        Source::Lambda => bounded!(Lambda, aws::lambda(ctx)),
+        Source::Redis => bounded!(Redis, aws::redis(ctx)),
+        Source::CloudFront => bounded!(CloudFront, aws::cloudfront(ctx)),
+        Source::Health => bounded!(Health, http::health(ctx)),
+        Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
+    }
+}
+
+/// Controls the running collector tasks; dropping it stops them.
+#[derive(Debug)]
+pub struct CollectorHandle {
+    notify: HashMap<Source, Arc<Notify>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl CollectorHandle {
+    /// Asks `source` to collect now (a running collection finishes first).
+    pub fn refresh(&self, source: Source) {
+        if let Some(n) = self.notify.get(&source) {
+            n.notify_one();
+        }
+    }
+
+    pub fn refresh_all(&self) {
+        for s in Source::ALL {
+            self.refresh(s);
+        }
+    }
+
+    /// Runs the SSE probe again.
+    pub fn rerun_sse(&self) {
+        self.refresh(Source::Sse);
+    }
+
+    /// Stops every task now.
+    pub fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for CollectorHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts one task per source. Must be called inside a tokio runtime.
+pub fn spawn(ctx: Arc<Context>, tx: mpsc::Sender<DataEvent>) -> CollectorHandle {
+    spawn_sources(ctx, tx, &Source::ALL)
+}
+
+/// Like [`spawn`], for a subset of the sources.
+pub fn spawn_sources(
+    ctx: Arc<Context>,
+    tx: mpsc::Sender<DataEvent>,
+    sources: &[Source],
+) -> CollectorHandle {
+    let mut notify = HashMap::new();
+    let mut tasks = Vec::new();
+    for &source in sources {
+        let n = Arc::new(Notify::new());
+        notify.insert(source, n.clone());
+        let ctx = ctx.clone();
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let budget = ctx.settings.timeout;
+                let ev = collect_once(&ctx, source, budget, Some(&tx)).await;
+                let ok = is_ok(&ev);
+                if tx.send(ev).await.is_err() {
+                    return; // receiver gone
+                }
+                let wait = if ok {
+                    failures = 0;
+                    interval(source)
+                } else {
+                    failures = failures.saturating_add(1);
+                    backoff(failures)
+                };
+                tokio::select! {
+                    _ = n.notified() => { failures = 0; }
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = tx.closed() => return,
+                }
+            }
+        }));
+    }
+    CollectorHandle { notify, tasks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_minute() {
+        let v: Vec<u64> = (1..=8).map(|f| backoff(f).as_secs()).collect();
+        assert_eq!(v, [2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+}

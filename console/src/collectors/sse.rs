@@ -1,0 +1,263 @@
+//! The SSE probe, with `eventsource-client`, against the shim's `/api/__shim/sse` (or a
+//! configured chat endpoint with a bearer token). Measures connect time (TCP), time to the
+//! response head (TTFB), time to the first event, each event's arrival against its send time,
+//! and gives the verdict of [`crate::domain::sse`].
+
+use std::time::{Duration, Instant};
+
+use eventsource_client::{Client as _, ClientBuilder, ReconnectOptions, SSE};
+use futures::StreamExt;
+use launchdarkly_sdk_transport::HyperTransport;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::context::Context;
+use crate::domain::sse::{SseRule, StreamEnd, fill_gaps, verdict};
+use crate::model::{CollectorError, DataEvent, ErrorKind, SseEventObs, SseProbeData};
+
+use super::http::TOKEN_HEADER;
+
+/// What to probe.
+#[derive(Debug, Clone)]
+pub struct SseTarget {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub expected: Option<u64>,
+    /// No event for this long = stalled.
+    pub stall_after: Duration,
+}
+
+/// The probe target from the context: the shim endpoint with the token, or the chat endpoint.
+pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
+    let s = &ctx.settings;
+    let stall_after = Duration::from_millis((s.sse_interval_ms * 5).max(5000));
+    if let Some(chat) = &s.chat_url {
+        let mut headers = vec![];
+        if let Some(var) = &s.chat_token_env {
+            let tok = std::env::var(var).map_err(|_| {
+                config_err(format!("chat token: environment variable {var} is not set"))
+            })?;
+            headers.push(("authorization".to_string(), format!("Bearer {tok}")));
+        }
+        return Ok(SseTarget {
+            url: chat.clone(),
+            headers,
+            expected: None,
+            stall_after: stall_after.max(Duration::from_secs(30)),
+        });
+    }
+    let token = match (&ctx.token, &ctx.token_error) {
+        (Some(t), _) => t.0.clone(),
+        (None, Some(e)) => return Err(config_err(e.clone())),
+        (None, None) => {
+            return Err(config_err(
+                "no diagnostics token configured: set [env.NAME.probe] token/token_env/token_ssm in the config file or OPSCONSOLE_DIAGNOSTICS_TOKEN".into(),
+            ));
+        }
+    };
+    Ok(SseTarget {
+        url: format!(
+            "{}/api/__shim/sse?events={}&interval_ms={}",
+            ctx.outputs.site_url, s.sse_events, s.sse_interval_ms
+        ),
+        headers: vec![(TOKEN_HEADER.to_string(), token)],
+        expected: Some(u64::from(s.sse_events)),
+        stall_after,
+    })
+}
+
+fn config_err(message: String) -> CollectorError {
+    CollectorError {
+        kind: ErrorKind::Config,
+        message,
+        fix: Some("configure the diagnostics token (see console/README.md, config file)".into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProbePayload {
+    seq: Option<u64>,
+    sent_at_ms: Option<f64>,
+    total: Option<u64>,
+}
+
+/// Runs the SSE probe from the context's settings.
+pub async fn probe(
+    ctx: &Context,
+    live: Option<&mpsc::Sender<DataEvent>>,
+) -> Result<SseProbeData, CollectorError> {
+    let t = target(ctx)?;
+    Ok(run(&t, live, &SseRule::default()).await)
+}
+
+/// Runs the SSE probe against `t`. Never fails: problems are a FAILED verdict with the reason.
+pub async fn run(
+    t: &SseTarget,
+    live: Option<&mpsc::Sender<DataEvent>>,
+    rule: &SseRule,
+) -> SseProbeData {
+    if let Some(tx) = live {
+        let _ = tx
+            .send(DataEvent::SseStarted {
+                url: redact(&t.url),
+            })
+            .await;
+    }
+    let mut data = SseProbeData {
+        url: redact(&t.url),
+        connect_ms: None,
+        ttfb_ms: None,
+        first_event_ms: None,
+        events: vec![],
+        expected_events: t.expected,
+        verdict: crate::model::Verdict::Failed,
+        reason: String::new(),
+    };
+    let start = Instant::now();
+    let ms = |i: Instant| i.duration_since(start).as_secs_f64() * 1000.0;
+    data.connect_ms = tcp_connect_ms(&t.url).await;
+    let end = match stream(t, &mut data, live, ms).await {
+        Ok(end) => end,
+        Err(end) => end,
+    };
+    fill_gaps(&mut data.events);
+    let (v, reason) = verdict(&data.events, data.expected_events, &end, rule);
+    data.verdict = v;
+    data.reason = reason;
+    data
+}
+
+async fn stream(
+    t: &SseTarget,
+    data: &mut SseProbeData,
+    live: Option<&mpsc::Sender<DataEvent>>,
+    ms: impl Fn(Instant) -> f64,
+) -> Result<StreamEnd, StreamEnd> {
+    let mut builder = HyperTransport::builder().connect_timeout(Duration::from_secs(10));
+    if is_loopback(&t.url) {
+        builder = builder.disable_proxy();
+    }
+    let transport = builder
+        .build_https()
+        .map_err(|e| StreamEnd::ConnectError(format!("HTTP transport: {e}")))?;
+    let mut cb = ClientBuilder::for_url(&t.url)
+        .map_err(|e| StreamEnd::ConnectError(format!("bad URL: {e}")))?
+        .reconnect(ReconnectOptions::reconnect(false).build());
+    for (k, v) in &t.headers {
+        cb = cb
+            .header(k, v)
+            .map_err(|e| StreamEnd::ConnectError(format!("bad header {k}: {e}")))?;
+    }
+    let client = cb.build_with_transport(transport);
+    let mut s = client.stream();
+    let mut connected = false;
+    let mut last = Instant::now();
+    loop {
+        let item = match tokio::time::timeout(t.stall_after, s.next()).await {
+            Err(_) => {
+                return Ok(StreamEnd::Stalled {
+                    after_ms: last.elapsed().as_secs_f64() * 1000.0,
+                });
+            }
+            // A chat endpoint has no `done` event: there the end of the stream is the end.
+            Ok(None) if t.expected.is_none() => return Ok(StreamEnd::Done),
+            Ok(None) => return Ok(StreamEnd::Dropped("connection closed".into())),
+            Ok(Some(i)) => i,
+        };
+        let now = Instant::now();
+        match item {
+            Ok(SSE::Connected(d)) => {
+                connected = true;
+                data.ttfb_ms = Some(ms(now));
+                let st = d.response().status();
+                if !(200..300).contains(&st) {
+                    return Ok(StreamEnd::HttpStatus(st));
+                }
+                last = now;
+            }
+            Ok(SSE::Comment(_)) => {}
+            Ok(SSE::Event(ev)) => {
+                last = now;
+                if ev.event_type == "done" {
+                    return Ok(StreamEnd::Done);
+                }
+                let payload: Option<ProbePayload> = serde_json::from_str(&ev.data).ok();
+                let seq = payload
+                    .as_ref()
+                    .and_then(|p| p.seq)
+                    .or_else(|| ev.id.as_deref().and_then(|i| i.parse().ok()))
+                    .unwrap_or(data.events.len() as u64 + 1);
+                if let Some(total) = payload.as_ref().and_then(|p| p.total) {
+                    data.expected_events = Some(total);
+                }
+                if data.first_event_ms.is_none() {
+                    data.first_event_ms = Some(ms(now));
+                }
+                let mut obs = SseEventObs {
+                    seq,
+                    arrived_ms: ms(now),
+                    sent_at_ms: payload.as_ref().and_then(|p| p.sent_at_ms),
+                    gap_ms: None,
+                    sent_gap_ms: None,
+                };
+                if let Some(prev) = data.events.last() {
+                    obs.gap_ms = Some(obs.arrived_ms - prev.arrived_ms);
+                    obs.sent_gap_ms = match (prev.sent_at_ms, obs.sent_at_ms) {
+                        (Some(a), Some(b)) => Some(b - a),
+                        _ => None,
+                    };
+                }
+                if let Some(tx) = live {
+                    let _ = tx.send(DataEvent::SseEvent(obs.clone())).await;
+                }
+                data.events.push(obs);
+                if data.events.len() > 10_000 {
+                    return Ok(StreamEnd::Dropped(
+                        "more than 10000 events: stopped reading".into(),
+                    ));
+                }
+            }
+            Err(eventsource_client::Error::UnexpectedResponse(r, _)) => {
+                data.ttfb_ms.get_or_insert(ms(now));
+                return Ok(StreamEnd::HttpStatus(r.status()));
+            }
+            Err(eventsource_client::Error::Eof) if t.expected.is_none() => {
+                return Ok(StreamEnd::Done);
+            }
+            Err(e) if !connected => return Ok(StreamEnd::ConnectError(e.to_string())),
+            Err(e) => return Ok(StreamEnd::Dropped(e.to_string())),
+        }
+    }
+}
+
+/// Time to open a TCP connection to the URL's host (a separate connection).
+async fn tcp_connect_ms(url: &str) -> Option<f64> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?.to_string();
+    let port = u.port_or_known_default()?;
+    let t0 = Instant::now();
+    let c = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await;
+    match c {
+        Ok(Ok(_)) => Some(t0.elapsed().as_secs_f64() * 1000.0),
+        _ => None,
+    }
+}
+
+fn is_loopback(url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]")
+        })
+        .unwrap_or(false)
+}
+
+/// The URL without query secrets (none today, but never print a token).
+fn redact(url: &str) -> String {
+    url.to_string()
+}

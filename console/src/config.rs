@@ -1,0 +1,290 @@
+//! The config file: `$XDG_CONFIG_HOME/opsconsole/config.toml` (or `--config FILE`), with
+//! defaults and per-environment sections. Command-line flags win over it. Format:
+//!
+//! ```toml
+//! [defaults]                 # applies to every environment
+//! profile = "librechat"
+//! timeout_secs = 30
+//!
+//! [defaults.thresholds]
+//! cold_start_p95_ms = 5000   # cold_start_p95_high above this
+//!
+//! [env.dev]
+//! profile = "librechat-dev"
+//! region = "eu-west-1"
+//! outputs = "/path/to/outputs.json"        # instead of terraform / the S3 state
+//! login_hint = "task login:dev"
+//!
+//! [env.dev.probe]
+//! token = "literal"            # or token_env = "VAR", or token_ssm = "/librechat/dev/diag-token"
+//! sse_events = 10
+//! sse_interval_ms = 200
+//! chat_url = "https://.../api/ask"          # optional: probe a chat endpoint instead
+//! chat_token_env = "LIBRECHAT_TOKEN"        # bearer token for chat_url
+//!
+//! [env.dev.thresholds]
+//! cold_start_p95_ms = 4000
+//! ```
+//!
+//! Without a token source in the file, `OPSCONSOLE_DIAGNOSTICS_TOKEN` is used when set.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::GlobalOpts;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub defaults: EnvSection,
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvSection>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSection {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub outputs: Option<PathBuf>,
+    pub timeout_secs: Option<u64>,
+    pub login_hint: Option<String>,
+    #[serde(default)]
+    pub probe: ProbeSection,
+    #[serde(default)]
+    pub thresholds: ThresholdSection,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSection {
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+    pub token_ssm: Option<String>,
+    pub sse_events: Option<u32>,
+    pub sse_interval_ms: Option<u64>,
+    pub chat_url: Option<String>,
+    pub chat_token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSection {
+    pub cold_start_p95_ms: Option<f64>,
+    /// Minutes of Lambda metrics and logs to look at.
+    pub lambda_window_minutes: Option<u32>,
+    /// Upper bound of log events scanned for REPORT lines.
+    pub max_log_events: Option<u32>,
+}
+
+/// Where the diagnostics token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    Literal(String),
+    Env(String),
+    Ssm(String),
+}
+
+/// Everything resolved for one run (flags > env section > defaults > built-in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub outputs: Option<PathBuf>,
+    pub timeout: Duration,
+    pub login_hint: String,
+    pub token: Option<TokenSource>,
+    pub sse_events: u32,
+    pub sse_interval_ms: u64,
+    pub chat_url: Option<String>,
+    pub chat_token_env: Option<String>,
+    pub cold_start_p95_ms: f64,
+    pub lambda_window_minutes: u32,
+    pub max_log_events: u32,
+    /// The config file that was read, if any.
+    pub config_path: Option<PathBuf>,
+}
+
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: {err}")]
+    Read { path: String, err: String },
+    #[error("config {path}: {err}")]
+    Parse { path: String, err: String },
+}
+
+/// The default config path: `$XDG_CONFIG_HOME/opsconsole/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "opsconsole").map(|d| d.config_dir().join("config.toml"))
+}
+
+impl ConfigFile {
+    pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            err: e.to_string(),
+        })
+    }
+
+    /// Reads `explicit` (must exist) or the default path (may be absent).
+    pub fn load(explicit: Option<&Path>) -> Result<(ConfigFile, Option<PathBuf>), ConfigError> {
+        let (path, required) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => match default_path() {
+                Some(p) => (p, false),
+                None => return Ok((ConfigFile::default(), None)),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((ConfigFile::parse(&text, &path)?, Some(path))),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((ConfigFile::default(), None))
+            }
+            Err(e) => Err(ConfigError::Read {
+                path: path.display().to_string(),
+                err: e.to_string(),
+            }),
+        }
+    }
+
+    /// Resolves the settings for `env`; `flags` win.
+    pub fn resolve(&self, env: &str, flags: &GlobalOpts) -> Settings {
+        let d = &self.defaults;
+        let e = self.env.get(env).cloned().unwrap_or_default();
+        let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+        let token = [&e.probe, &d.probe]
+            .iter()
+            .find_map(|p| {
+                p.token
+                    .clone()
+                    .map(TokenSource::Literal)
+                    .or_else(|| p.token_env.clone().map(TokenSource::Env))
+                    .or_else(|| p.token_ssm.clone().map(TokenSource::Ssm))
+            })
+            .or_else(|| {
+                std::env::var("OPSCONSOLE_DIAGNOSTICS_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .map(|_| TokenSource::Env("OPSCONSOLE_DIAGNOSTICS_TOKEN".into()))
+            });
+        Settings {
+            profile: flags
+                .profile
+                .clone()
+                .or_else(|| pick(&e.profile, &d.profile)),
+            region: flags.region.clone().or_else(|| pick(&e.region, &d.region)),
+            endpoint_url: flags
+                .endpoint_url
+                .clone()
+                .or_else(|| pick(&e.endpoint_url, &d.endpoint_url)),
+            outputs: flags
+                .outputs
+                .clone()
+                .or_else(|| e.outputs.clone())
+                .or_else(|| d.outputs.clone()),
+            timeout: Duration::from_secs(
+                flags
+                    .timeout
+                    .or(e.timeout_secs)
+                    .or(d.timeout_secs)
+                    .unwrap_or(DEFAULT_TIMEOUT_SECS)
+                    .max(1),
+            ),
+            login_hint: pick(&e.login_hint, &d.login_hint)
+                .unwrap_or_else(|| format!("task login:{env}")),
+            token,
+            sse_events: e
+                .probe
+                .sse_events
+                .or(d.probe.sse_events)
+                .unwrap_or(10)
+                .clamp(2, 1000),
+            sse_interval_ms: e
+                .probe
+                .sse_interval_ms
+                .or(d.probe.sse_interval_ms)
+                .unwrap_or(200)
+                .clamp(10, 10_000),
+            chat_url: pick(&e.probe.chat_url, &d.probe.chat_url),
+            chat_token_env: pick(&e.probe.chat_token_env, &d.probe.chat_token_env),
+            cold_start_p95_ms: e
+                .thresholds
+                .cold_start_p95_ms
+                .or(d.thresholds.cold_start_p95_ms)
+                .unwrap_or(DEFAULT_COLD_START_P95_MS),
+            lambda_window_minutes: e
+                .thresholds
+                .lambda_window_minutes
+                .or(d.thresholds.lambda_window_minutes)
+                .unwrap_or(60)
+                .clamp(5, 24 * 60),
+            max_log_events: e
+                .thresholds
+                .max_log_events
+                .or(d.thresholds.max_log_events)
+                .unwrap_or(10_000)
+                .max(1),
+            config_path: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"
+[defaults]
+profile = "base"
+timeout_secs = 20
+[defaults.thresholds]
+cold_start_p95_ms = 6000
+[env.dev]
+profile = "dev-profile"
+region = "eu-west-1"
+[env.dev.probe]
+token_ssm = "/x/token"
+sse_events = 5
+[env.dev.thresholds]
+cold_start_p95_ms = 4000
+"#;
+
+    #[test]
+    fn env_section_over_defaults_and_flags_over_both() {
+        let c = ConfigFile::parse(TEXT, Path::new("c.toml")).expect("parses");
+        let s = c.resolve("dev", &GlobalOpts::default());
+        assert_eq!(s.profile.as_deref(), Some("dev-profile"));
+        assert_eq!(s.cold_start_p95_ms, 4000.0);
+        assert_eq!(s.timeout, Duration::from_secs(20));
+        assert_eq!(s.token, Some(TokenSource::Ssm("/x/token".into())));
+        assert_eq!(s.sse_events, 5);
+        let prod = c.resolve("prod", &GlobalOpts::default());
+        assert_eq!(prod.profile.as_deref(), Some("base"));
+        assert_eq!(prod.cold_start_p95_ms, 6000.0);
+        assert_eq!(prod.login_hint, "task login:prod");
+        let flags = GlobalOpts {
+            profile: Some("flag".into()),
+            timeout: Some(3),
+            ..GlobalOpts::default()
+        };
+        let s = c.resolve("dev", &flags);
+        assert_eq!(s.profile.as_deref(), Some("flag"));
+        assert_eq!(s.timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_the_path() {
+        let err = ConfigFile::parse("[defaults]\nprofil = 1\n", Path::new("/x/c.toml"))
+            .expect_err("must fail");
+        assert!(err.to_string().contains("/x/c.toml"), "{err}");
+    }
+}

@@ -1,0 +1,310 @@
+//! SSE gap analysis and the verdict STREAMING / BUFFERED / FAILED.
+//!
+//! # The BUFFERED rule
+//!
+//! The shim stamps every probe event with its send time (`sent_at_ms`). For each pair of
+//! consecutive events the probe compares the *arrival gap* (client clock) with the *send gap*
+//! (server clock; a clock offset cancels out in the difference). A pair is **spaced** when the
+//! server sent the two at least [`SseRule::min_sent_gap_ms`] apart (20 ms), and **collapsed**
+//! when such a pair arrived less than [`SseRule::collapse_ratio`] (25 %) of its send gap apart.
+//! The verdict is **BUFFERED** when at least [`SseRule::buffered_fraction`] (half) of the spaced
+//! pairs collapsed, i.e. events sent apart arrived together: a hop on the path holds the stream
+//! back and releases it in bursts (whole-response buffering or a large flush threshold).
+//! A stream whose spacing survives (jitter, or a few late packets) stays **STREAMING**.
+//!
+//! Without send times (a chat endpoint), the rule falls back to arrival gaps alone: BUFFERED when
+//! 3 or more events all arrived within 10 ms in total.
+//!
+//! **FAILED** comes first: a connect or HTTP error, no event at all, a stall (no event within
+//! the stall timeout), a stream that ended before the `done` event, or fewer events than the
+//! server announced.
+
+use crate::model::{SseEventObs, Verdict};
+
+/// Thresholds of the BUFFERED rule (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SseRule {
+    pub min_sent_gap_ms: f64,
+    pub collapse_ratio: f64,
+    pub buffered_fraction: f64,
+}
+
+impl Default for SseRule {
+    fn default() -> Self {
+        SseRule {
+            min_sent_gap_ms: 20.0,
+            collapse_ratio: 0.25,
+            buffered_fraction: 0.5,
+        }
+    }
+}
+
+/// How the stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEnd {
+    /// The `done` event arrived.
+    Done,
+    /// The connection closed (or errored) before `done`.
+    Dropped(String),
+    /// No event for this long.
+    Stalled { after_ms: f64 },
+    /// Non-2xx status.
+    HttpStatus(u16),
+    /// Could not connect / send the request.
+    ConnectError(String),
+    /// The overall time budget ran out.
+    TimedOut,
+}
+
+/// Fills `gap_ms` and `sent_gap_ms` of each event from its predecessor.
+pub fn fill_gaps(events: &mut [SseEventObs]) {
+    for i in 1..events.len() {
+        let (prev_arr, prev_sent) = (events[i - 1].arrived_ms, events[i - 1].sent_at_ms);
+        let e = &mut events[i];
+        e.gap_ms = Some(e.arrived_ms - prev_arr);
+        e.sent_gap_ms = match (prev_sent, e.sent_at_ms) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+    }
+}
+
+/// The counts behind the rule, for the reason text and for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GapCounts {
+    pub spaced: usize,
+    pub collapsed: usize,
+}
+
+pub fn gap_counts(events: &[SseEventObs], rule: &SseRule) -> GapCounts {
+    let mut c = GapCounts::default();
+    for e in events {
+        if let (Some(gap), Some(sent_gap)) = (e.gap_ms, e.sent_gap_ms)
+            && sent_gap >= rule.min_sent_gap_ms
+        {
+            c.spaced += 1;
+            if gap < rule.collapse_ratio * sent_gap {
+                c.collapsed += 1;
+            }
+        }
+    }
+    c
+}
+
+/// The verdict and its reason. `events` must have their gaps filled ([`fill_gaps`]).
+pub fn verdict(
+    events: &[SseEventObs],
+    expected: Option<u64>,
+    end: &StreamEnd,
+    rule: &SseRule,
+) -> (Verdict, String) {
+    let n = events.len();
+    match end {
+        StreamEnd::ConnectError(e) => return (Verdict::Failed, format!("could not connect: {e}")),
+        StreamEnd::HttpStatus(s) => return (Verdict::Failed, format!("HTTP status {s}")),
+        StreamEnd::Stalled { after_ms } => {
+            return (
+                Verdict::Failed,
+                format!(
+                    "stalled: no event for {:.0} ms after {n} event(s)",
+                    after_ms
+                ),
+            );
+        }
+        StreamEnd::Dropped(why) => {
+            return (
+                Verdict::Failed,
+                format!("stream ended before the done event after {n} event(s): {why}"),
+            );
+        }
+        StreamEnd::TimedOut => {
+            return (
+                Verdict::Failed,
+                format!("time budget ran out after {n} event(s)"),
+            );
+        }
+        StreamEnd::Done => {}
+    }
+    if n == 0 {
+        return (Verdict::Failed, "no event received".into());
+    }
+    if let Some(exp) = expected
+        && (n as u64) < exp
+    {
+        return (Verdict::Failed, format!("received {n} of {exp} events"));
+    }
+    let c = gap_counts(events, rule);
+    if c.spaced > 0 {
+        if (c.collapsed as f64) >= rule.buffered_fraction * c.spaced as f64 {
+            return (
+                Verdict::Buffered,
+                format!(
+                    "{} of {} events sent >= {:.0} ms apart arrived < {:.0}% of their send gap apart (events sent apart arrived together)",
+                    c.collapsed,
+                    c.spaced,
+                    rule.min_sent_gap_ms,
+                    rule.collapse_ratio * 100.0
+                ),
+            );
+        }
+        return (
+            Verdict::Streaming,
+            format!(
+                "{n} events; {} of {} spaced pairs kept their spacing",
+                c.spaced - c.collapsed,
+                c.spaced
+            ),
+        );
+    }
+    if events.iter().any(|e| e.sent_gap_ms.is_some()) {
+        return (
+            Verdict::Streaming,
+            format!(
+                "{n} events, sent less than {:.0} ms apart: too close together to judge buffering",
+                rule.min_sent_gap_ms
+            ),
+        );
+    }
+    // No send times: arrival gaps alone.
+    let span = events[n - 1].arrived_ms - events[0].arrived_ms;
+    if n >= 3 && span < 10.0 {
+        return (
+            Verdict::Buffered,
+            format!("{n} events arrived within {span:.1} ms (no send times to compare)"),
+        );
+    }
+    (
+        Verdict::Streaming,
+        format!("{n} events over {span:.0} ms (no send times to compare)"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(pairs: &[(f64, f64)]) -> Vec<SseEventObs> {
+        let mut v: Vec<SseEventObs> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (arr, sent))| SseEventObs {
+                seq: i as u64 + 1,
+                arrived_ms: *arr,
+                sent_at_ms: Some(*sent),
+                gap_ms: None,
+                sent_gap_ms: None,
+            })
+            .collect();
+        fill_gaps(&mut v);
+        v
+    }
+
+    fn run(pairs: &[(f64, f64)]) -> Verdict {
+        verdict(
+            &obs(pairs),
+            Some(pairs.len() as u64),
+            &StreamEnd::Done,
+            &SseRule::default(),
+        )
+        .0
+    }
+
+    #[test]
+    fn spaced_arrivals_stream() {
+        // sent 100 ms apart (server clock offset 1e6), arrive ~100 ms apart with jitter.
+        let p: Vec<(f64, f64)> = (0..10)
+            .map(|i| {
+                (
+                    50.0 + 100.0 * i as f64 + (i % 3) as f64 * 7.0,
+                    1e6 + 100.0 * i as f64,
+                )
+            })
+            .collect();
+        assert_eq!(run(&p), Verdict::Streaming);
+    }
+
+    #[test]
+    fn all_at_once_is_buffered() {
+        let p: Vec<(f64, f64)> = (0..10)
+            .map(|i| (1000.0 + 0.1 * i as f64, 100.0 * i as f64))
+            .collect();
+        assert_eq!(run(&p), Verdict::Buffered);
+    }
+
+    #[test]
+    fn the_boundary_of_the_rule() {
+        // Half of the spaced pairs collapsed: BUFFERED (>= half).
+        let half = [
+            (0.0, 0.0),
+            (100.0, 100.0),
+            (101.0, 200.0),
+            (200.0, 300.0),
+            (201.0, 400.0),
+        ];
+        assert_eq!(run(&half), Verdict::Buffered);
+        // One of four collapsed: still STREAMING.
+        let one = [
+            (0.0, 0.0),
+            (100.0, 100.0),
+            (200.0, 200.0),
+            (300.0, 300.0),
+            (301.0, 400.0),
+        ];
+        assert_eq!(run(&one), Verdict::Streaming);
+        // Arrival gap exactly 25% of the send gap is not collapsed.
+        let quarter = [(0.0, 0.0), (25.0, 100.0), (50.0, 200.0)];
+        assert_eq!(run(&quarter), Verdict::Streaming);
+        let below = [(0.0, 0.0), (24.9, 100.0), (49.8, 200.0)];
+        assert_eq!(run(&below), Verdict::Buffered);
+        // Pairs sent closer than 20 ms are not judged.
+        let tight = [(0.0, 0.0), (0.1, 10.0), (0.2, 19.0)];
+        assert_eq!(run(&tight), Verdict::Streaming);
+    }
+
+    #[test]
+    fn failures_come_first() {
+        let ok = obs(&[(0.0, 0.0), (100.0, 100.0)]);
+        let r = SseRule::default();
+        assert_eq!(
+            verdict(&ok, Some(2), &StreamEnd::Dropped("eof".into()), &r).0,
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(&ok, Some(2), &StreamEnd::Stalled { after_ms: 5000.0 }, &r).0,
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(&ok, Some(2), &StreamEnd::HttpStatus(503), &r).0,
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(&ok, Some(5), &StreamEnd::Done, &r).0,
+            Verdict::Failed
+        );
+        assert_eq!(verdict(&[], None, &StreamEnd::Done, &r).0, Verdict::Failed);
+        let (v, why) = verdict(&ok, Some(2), &StreamEnd::ConnectError("refused".into()), &r);
+        assert_eq!(v, Verdict::Failed);
+        assert!(why.contains("refused"));
+    }
+
+    #[test]
+    fn without_send_times_uses_arrival_span() {
+        let mk = |arr: &[f64]| {
+            let mut v: Vec<SseEventObs> = arr
+                .iter()
+                .enumerate()
+                .map(|(i, a)| SseEventObs {
+                    seq: i as u64,
+                    arrived_ms: *a,
+                    sent_at_ms: None,
+                    gap_ms: None,
+                    sent_gap_ms: None,
+                })
+                .collect();
+            fill_gaps(&mut v);
+            verdict(&v, None, &StreamEnd::Done, &SseRule::default()).0
+        };
+        assert_eq!(mk(&[0.0, 1.0, 2.0]), Verdict::Buffered);
+        assert_eq!(mk(&[0.0, 100.0, 200.0]), Verdict::Streaming);
+    }
+}

@@ -1,0 +1,257 @@
+//! `opsconsole probe [ENV] --json`: every check once, concurrently, bounded by `--timeout`;
+//! one JSON document on stdout (schema in console/README.md), diagnostics on stderr.
+//! Exit codes: 0 healthy, 1 degraded, 2 failing, 3 usage or configuration error.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::cli::{GlobalOpts, ProbeArgs};
+use crate::collectors::collect_once;
+use crate::context::Context;
+use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
+use crate::model::{CollectorError, DataEvent, Source};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Parses `--only` (empty = all). Unknown names are a usage error.
+pub fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
+    if only.is_empty() {
+        return Ok(Source::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for name in only.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let s = Source::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "--only: unknown check `{name}` (known: {})",
+                    Source::ALL.map(|s| s.name()).join(",")
+                )
+            })?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.is_empty() {
+        return Err("--only: no check named".into());
+    }
+    Ok(out)
+}
+
+fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn usage_doc(env: &str, msg: &str) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": "opsconsole",
+        "version": env!("CARGO_PKG_VERSION"),
+        "env": env,
+        "generated_at": now_rfc3339(),
+        "status": "error",
+        "exit_code": EXIT_USAGE,
+        "error": msg,
+        "findings": [],
+        "checks": {},
+    })
+}
+
+fn emit(doc: &Value, json_out: bool) {
+    if json_out {
+        match serde_json::to_string_pretty(doc) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("opsconsole: cannot serialise the probe document: {e}"),
+        }
+    } else {
+        print_human(doc);
+    }
+}
+
+/// Runs the probe and returns the process exit code.
+pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
+    let env = args.env.clone().unwrap_or_else(|| "dev".into());
+    let sources = match parse_only(&args.only) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("opsconsole: {e}");
+            emit(&usage_doc(&env, &e), args.json);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let ctx = match Context::build(global, &env).await {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = e.to_string();
+            eprintln!("opsconsole: {msg}");
+            emit(&usage_doc(&env, &msg), args.json);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let doc = probe_document(&ctx, &sources).await;
+    let code = doc
+        .get("exit_code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(EXIT_USAGE);
+    emit(&doc, args.json);
+    ExitCode::from(code)
+}
+
+/// Runs `sources` concurrently on `ctx` and builds the probe document.
+pub async fn probe_document(ctx: &Context, sources: &[Source]) -> Value {
+    let t0 = Instant::now();
+    let budget = ctx.settings.timeout;
+    let sse_configured =
+        ctx.token.is_some() || ctx.token_error.is_some() || ctx.settings.chat_url.is_some();
+    let mut skipped: Vec<(Source, String)> = Vec::new();
+    let run: Vec<Source> = sources
+        .iter()
+        .copied()
+        .filter(|s| {
+            if *s == Source::Sse && !sse_configured {
+                skipped.push((
+                    *s,
+                    "no diagnostics token configured (config file [env.NAME.probe] or OPSCONSOLE_DIAGNOSTICS_TOKEN)".into(),
+                ));
+                false
+            } else {
+                true
+            }
+        })
+        .collect();
+    let futs = run.iter().map(|&s| async move {
+        let t = Instant::now();
+        let ev = collect_once(ctx, s, budget, None).await;
+        (s, ev, t.elapsed().as_secs_f64() * 1000.0)
+    });
+    let results = futures::future::join_all(futs).await;
+
+    let mut pr = ProbeResults::default();
+    let mut checks = serde_json::Map::new();
+    for (s, ev, dur) in results {
+        let entry = match &ev {
+            DataEvent::Identity(r) => check_json(r, dur),
+            DataEvent::Alarms(r) => {
+                let mut v = check_json(r, dur);
+                if let (Ok(a), Some(o)) = (r, v.as_object_mut()) {
+                    o.insert("summary".into(), json!(crate::domain::alarms::summarize(a)));
+                }
+                v
+            }
+            DataEvent::Lambda(r) => check_json(r, dur),
+            DataEvent::Redis(r) => check_json(r, dur),
+            DataEvent::CloudFront(r) => check_json(r, dur),
+            DataEvent::Health(r) => check_json(r, dur),
+            DataEvent::Sse(r) => check_json(r, dur),
+            DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => json!({}),
+        };
+        checks.insert(s.name().into(), entry);
+        match ev {
+            DataEvent::Identity(r) => pr.identity = Some(r),
+            DataEvent::Alarms(r) => pr.alarms = Some(r),
+            DataEvent::Lambda(r) => pr.lambda = Some(r),
+            DataEvent::Redis(r) => pr.redis = Some(r),
+            DataEvent::CloudFront(r) => pr.cloudfront = Some(r),
+            DataEvent::Health(r) => pr.health = Some(r),
+            DataEvent::Sse(r) => pr.sse = Some(r),
+            _ => {}
+        }
+    }
+    for (s, why) in skipped {
+        checks.insert(s.name().into(), json!({"status": "skipped", "reason": why}));
+    }
+    let thresholds = Thresholds {
+        cold_start_p95_ms: ctx.settings.cold_start_p95_ms,
+    };
+    let f = findings::findings(&pr, &thresholds);
+    let status = findings::status(&f);
+    for x in &f {
+        eprintln!(
+            "opsconsole: {:?} {} [{}]: {}",
+            x.severity, x.code, x.check, x.message
+        );
+    }
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": "opsconsole",
+        "version": env!("CARGO_PKG_VERSION"),
+        "env": ctx.env,
+        "generated_at": now_rfc3339(),
+        "duration_ms": t0.elapsed().as_secs_f64() * 1000.0,
+        "timeout_secs": budget.as_secs(),
+        "status": status,
+        "exit_code": status.exit_code(),
+        "findings": f,
+        "thresholds": { "cold_start_p95_ms": thresholds.cold_start_p95_ms },
+        "outputs_origin": ctx.outputs.origin,
+        "outputs": ctx.outputs.masked_json(),
+        "checks": checks,
+    })
+}
+
+fn check_json<T: serde::Serialize>(r: &Result<T, CollectorError>, dur: f64) -> Value {
+    match r {
+        Ok(d) => json!({"status": "ok", "duration_ms": dur, "data": d}),
+        Err(e) => json!({"status": "error", "duration_ms": dur, "error": e}),
+    }
+}
+
+fn print_human(doc: &Value) {
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    println!(
+        "opsconsole probe {}: {} (exit {})",
+        s(&doc["env"]),
+        doc["status"].as_str().unwrap_or("?").to_uppercase(),
+        doc["exit_code"]
+    );
+    if let Some(e) = doc.get("error").and_then(Value::as_str) {
+        println!("  error: {e}");
+    }
+    if let Some(checks) = doc["checks"].as_object() {
+        for (name, c) in checks {
+            let st = s(&c["status"]);
+            let extra = match st.as_str() {
+                "error" => format!(": {}", s(&c["error"]["message"])),
+                "skipped" => format!(": {}", s(&c["reason"])),
+                _ => String::new(),
+            };
+            println!("  {name:<11} {st}{extra}");
+        }
+    }
+    if let Some(f) = doc["findings"].as_array() {
+        for x in f {
+            println!(
+                "  ! {} [{}] {}",
+                s(&x["code"]),
+                s(&x["severity"]),
+                s(&x["message"])
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_parses_names_and_rejects_unknown() {
+        assert_eq!(parse_only(&[]).expect("all").len(), 7);
+        assert_eq!(
+            parse_only(&["sse".into(), "health".into(), "sse".into()]).expect("two"),
+            [Source::Sse, Source::Health]
+        );
+        assert!(
+            parse_only(&["bogus".into()])
+                .expect_err("unknown")
+                .contains("bogus")
+        );
+    }
+}
