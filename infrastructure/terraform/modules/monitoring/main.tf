@@ -25,17 +25,16 @@ locals {
   in_us_east_1 = ["cloudfront-5xx-rate"] # CloudFront publishes its metrics in us-east-1 only
 }
 
+# No SSE with the AWS-managed aws/sns key: CloudWatch cannot use it, alarms would not be delivered.
 resource "aws_sns_topic" "this" {
-  count             = var.create_sns_topic ? 1 : 0
-  name              = "${var.name_prefix}-alarms"
-  kms_master_key_id = "alias/aws/sns"
+  count = var.create_sns_topic ? 1 : 0
+  name  = "${var.name_prefix}-alarms"
 }
 
 resource "aws_sns_topic" "us_east_1" {
-  count             = var.create_sns_topic ? 1 : 0
-  provider          = aws.us_east_1
-  name              = "${var.name_prefix}-alarms"
-  kms_master_key_id = "alias/aws/sns"
+  count    = var.create_sns_topic ? 1 : 0
+  provider = aws.us_east_1
+  name     = "${var.name_prefix}-alarms"
 }
 
 resource "aws_cloudwatch_metric_alarm" "regional" {

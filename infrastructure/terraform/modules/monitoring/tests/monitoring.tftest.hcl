@@ -88,6 +88,11 @@ run "optional_sns_topic" {
   }
 
   assert {
+    condition     = aws_sns_topic.this[0].kms_master_key_id == null && aws_sns_topic.us_east_1[0].kms_master_key_id == null
+    error_message = "CloudWatch cannot publish to a topic encrypted with the AWS-managed aws/sns key."
+  }
+
+  assert {
     condition     = aws_cloudwatch_metric_alarm.regional["lambda-errors"].threshold == 1
     error_message = "thresholds overrides must apply."
   }
