@@ -170,7 +170,7 @@ impl App {
                     settings.log_tail,
                 ) {
                     Ok(h) => {
-                        tracing::info!(pid = ?h.pid, "LibreChat spawned");
+                        tracing::info!(pid = h.pid.unwrap_or(0), "LibreChat spawned");
                         child_handle = Some(h);
                     }
                     Err(e) => {
@@ -271,6 +271,12 @@ impl App {
     ) -> Result<Resp, lambda_runtime::Error> {
         let cold = self.invocations.fetch_add(1, Ordering::SeqCst) == 0;
         let deadline = deadline_instant(ev.context.deadline, self.settings.deadline_margin);
+        tracing::info!(
+            request_id = %ev.context.request_id,
+            cold_start = cold,
+            until_cut_ms = deadline.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64,
+            "invocation"
+        );
         let req = match event::parse_event(&ev.payload, self.settings.limits) {
             Ok(r) => r,
             Err(e) => {
@@ -610,8 +616,45 @@ pub fn deadline_instant(deadline_epoch_ms: u64, margin: Duration) -> tokio::time
         .unwrap_or(0);
     let remaining = if deadline_epoch_ms == 0 {
         Duration::from_secs(900)
+    } else if deadline_epoch_ms < RELATIVE_DEADLINE_BELOW {
+        // cargo-lambda's emulator sends the function timeout (e.g. 600000) rather than an epoch
+        // time; read such small values as "milliseconds from now".
+        Duration::from_millis(deadline_epoch_ms)
     } else {
         Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
     };
     tokio::time::Instant::now() + remaining.saturating_sub(margin)
+}
+
+/// Deadlines below this (2001-09-09 as epoch ms) are durations, not points in time.
+const RELATIVE_DEADLINE_BELOW: u64 = 1_000_000_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_epoch_and_relative() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let margin = Duration::from_secs(2);
+        let t0 = tokio::time::Instant::now();
+        let d = deadline_instant(now_ms + 10_000, margin);
+        let left = d.duration_since(t0);
+        assert!(
+            left <= Duration::from_secs(8) && left > Duration::from_secs(7),
+            "{left:?}"
+        );
+        assert_eq!(
+            deadline_instant(600_000, margin).duration_since(t0),
+            Duration::from_secs(598)
+        );
+        assert_eq!(deadline_instant(1_000, margin), t0);
+        assert_eq!(
+            deadline_instant(0, margin).duration_since(t0),
+            Duration::from_secs(898)
+        );
+    }
 }
