@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# TUI benchmark (not a test): exec-to-first-frame, idle CPU for 60 s with refreshes running,
+# peak RSS, measured on the real release binary in tmux against moto and the shim stand-in.
+# Usage: console/benches/tui_bench.sh            (OPSCONSOLE_BENCH_IDLE_SECS=60 by default)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+exec cargo test --release -p opsconsole --test tui_e2e -- --ignored --nocapture bench_tui_first_frame_idle_cpu_rss
