@@ -49,19 +49,99 @@ const fn def(
 }
 
 pub const ALARMS: [AlarmDef; 10] = [
-    def("lambda-errors", Some("AWS/Lambda"), "Errors", "Sum", 5.0, 300, Dims::Function),
-    def("lambda-throttles", Some("AWS/Lambda"), "Throttles", "Sum", 0.0, 300, Dims::Function),
-    def("lambda-duration-p95", Some("AWS/Lambda"), "Duration", "p95", 600000.0, 300, Dims::Function),
-    def("lambda-concurrency", Some("AWS/Lambda"), "ConcurrentExecutions", "Maximum", 80.0, 60, Dims::Function),
-    def("lambda-cold-start-p95", None, "ColdStartTotalMs", "p95", 20000.0, 900, Dims::Function),
-    def("apigw-5xx", Some("AWS/ApiGateway"), "5XXError", "Sum", 5.0, 300, Dims::Api),
-    def("apigw-latency-p95", Some("AWS/ApiGateway"), "Latency", "p95", 10000.0, 300, Dims::Api),
+    def(
+        "lambda-errors",
+        Some("AWS/Lambda"),
+        "Errors",
+        "Sum",
+        5.0,
+        300,
+        Dims::Function,
+    ),
+    def(
+        "lambda-throttles",
+        Some("AWS/Lambda"),
+        "Throttles",
+        "Sum",
+        0.0,
+        300,
+        Dims::Function,
+    ),
+    def(
+        "lambda-duration-p95",
+        Some("AWS/Lambda"),
+        "Duration",
+        "p95",
+        600000.0,
+        300,
+        Dims::Function,
+    ),
+    def(
+        "lambda-concurrency",
+        Some("AWS/Lambda"),
+        "ConcurrentExecutions",
+        "Maximum",
+        80.0,
+        60,
+        Dims::Function,
+    ),
+    def(
+        "lambda-cold-start-p95",
+        None,
+        "ColdStartTotalMs",
+        "p95",
+        20000.0,
+        900,
+        Dims::Function,
+    ),
+    def(
+        "apigw-5xx",
+        Some("AWS/ApiGateway"),
+        "5XXError",
+        "Sum",
+        5.0,
+        300,
+        Dims::Api,
+    ),
+    def(
+        "apigw-latency-p95",
+        Some("AWS/ApiGateway"),
+        "Latency",
+        "p95",
+        10000.0,
+        300,
+        Dims::Api,
+    ),
     AlarmDef {
         us_east_1: true,
-        ..def("cloudfront-5xx-rate", Some("AWS/CloudFront"), "5xxErrorRate", "Average", 5.0, 300, Dims::Distribution)
+        ..def(
+            "cloudfront-5xx-rate",
+            Some("AWS/CloudFront"),
+            "5xxErrorRate",
+            "Average",
+            5.0,
+            300,
+            Dims::Distribution,
+        )
     },
-    def("redis-cpu", Some("AWS/ElastiCache"), "EngineCPUUtilization", "Average", 80.0, 300, Dims::Redis),
-    def("redis-memory", Some("AWS/ElastiCache"), "DatabaseMemoryUsagePercentage", "Average", 80.0, 300, Dims::Redis),
+    def(
+        "redis-cpu",
+        Some("AWS/ElastiCache"),
+        "EngineCPUUtilization",
+        "Average",
+        80.0,
+        300,
+        Dims::Redis,
+    ),
+    def(
+        "redis-memory",
+        Some("AWS/ElastiCache"),
+        "DatabaseMemoryUsagePercentage",
+        "Average",
+        80.0,
+        300,
+        Dims::Redis,
+    ),
 ];
 
 /// One row of `local.alarms` as written in the monitoring module.
@@ -159,7 +239,8 @@ mod tests {
     use super::*;
 
     fn monitoring_tf() -> String {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infrastructure/terraform/modules/monitoring");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../infrastructure/terraform/modules/monitoring");
         let mut all = String::new();
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .expect("monitoring module directory")
@@ -180,7 +261,10 @@ mod tests {
         let tf = parse_tf_alarms(&monitoring_tf()).expect("parse monitoring module");
         let tf_names: Vec<&str> = tf.iter().map(|a| a.suffix.as_str()).collect();
         let ours: Vec<&str> = ALARMS.iter().map(|a| a.suffix).collect();
-        assert_eq!(ours, tf_names, "alarm names (and order) differ from modules/monitoring");
+        assert_eq!(
+            ours, tf_names,
+            "alarm names (and order) differ from modules/monitoring"
+        );
         for (a, t) in ALARMS.iter().zip(&tf) {
             let ns = a.namespace.unwrap_or("var.shim_metrics_namespace");
             assert_eq!(ns, t.namespace, "{}: namespace", a.suffix);

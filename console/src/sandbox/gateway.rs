@@ -92,7 +92,13 @@ pub fn build_event(
             }
         }
     }
-    let none_if_empty = |m: Map<String, Value>| if m.is_empty() { Value::Null } else { Value::Object(m) };
+    let none_if_empty = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
 
     let (body_v, b64) = if body.is_empty() {
         (Value::Null, false)
@@ -101,7 +107,10 @@ pub fn build_event(
             Ok(s) => (Value::String(s.to_string()), false),
             Err(_) => {
                 use base64::Engine as _;
-                (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true)
+                (
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                    true,
+                )
             }
         }
     };
@@ -227,8 +236,10 @@ fn error_response(status: StatusCode, message: &str) -> Response<Body> {
     let body = json!({ "message": message }).to_string();
     let mut r = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -236,7 +247,12 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, &format!("reading request body: {e}")),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("reading request body: {e}"),
+            );
+        }
     };
     let n = state.seq.fetch_add(1, Ordering::Relaxed);
     let now_ms = std::time::SystemTime::now()
@@ -287,7 +303,12 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
     let body: Body = if state.cfg.buffering {
         match upstream.bytes().await {
             Ok(all) => Full::new(all).map_err(|e| match e {}).boxed(),
-            Err(e) => return error_response(StatusCode::BAD_GATEWAY, &format!("reading the function's response: {e}")),
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("reading the function's response: {e}"),
+                );
+            }
         }
     } else {
         let stream = upstream
@@ -321,7 +342,16 @@ mod tests {
         h.append("x-opsconsole-token", "t".parse().expect("hv"));
         h.append("cookie", "a=1".parse().expect("hv"));
         h.append("cookie", "b=2".parse().expect("hv"));
-        let ev = build_event(&api(), &Method::GET, "/api/__shim/sse?events=3&interval_ms=50&x=a%20b+c", &h, b"", "r1", "127.0.0.1", 5);
+        let ev = build_event(
+            &api(),
+            &Method::GET,
+            "/api/__shim/sse?events=3&interval_ms=50&x=a%20b+c",
+            &h,
+            b"",
+            "r1",
+            "127.0.0.1",
+            5,
+        );
         assert_eq!(ev["httpMethod"], "GET");
         assert_eq!(ev["path"], "/api/__shim/sse");
         assert_eq!(ev["resource"], "/{proxy+}");
@@ -338,16 +368,43 @@ mod tests {
 
     #[test]
     fn stage_prefix_is_removed_and_binary_bodies_are_base64() {
-        let ev = build_event(&api(), &Method::POST, "/sandbox/api/ask", &HeaderMap::new(), &[0xff, 0x00], "r", "ip", 0);
+        let ev = build_event(
+            &api(),
+            &Method::POST,
+            "/sandbox/api/ask",
+            &HeaderMap::new(),
+            &[0xff, 0x00],
+            "r",
+            "ip",
+            0,
+        );
         assert_eq!(ev["path"], "/api/ask");
         assert_eq!(ev["isBase64Encoded"], true);
         assert_eq!(ev["body"], "/wA=");
         assert_eq!(ev["queryStringParameters"], Value::Null);
-        let root = build_event(&api(), &Method::GET, "/sandbox", &HeaderMap::new(), b"{}", "r", "ip", 0);
+        let root = build_event(
+            &api(),
+            &Method::GET,
+            "/sandbox",
+            &HeaderMap::new(),
+            b"{}",
+            "r",
+            "ip",
+            0,
+        );
         assert_eq!(root["path"], "/");
         assert_eq!(root["body"], "{}");
         // A path that only starts with the stage name's letters is left alone.
-        let other = build_event(&api(), &Method::GET, "/sandboxes", &HeaderMap::new(), b"", "r", "ip", 0);
+        let other = build_event(
+            &api(),
+            &Method::GET,
+            "/sandboxes",
+            &HeaderMap::new(),
+            b"",
+            "r",
+            "ip",
+            0,
+        );
         assert_eq!(other["path"], "/sandboxes");
     }
 

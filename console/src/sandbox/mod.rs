@@ -15,6 +15,7 @@ pub mod alarms;
 pub mod gateway;
 pub mod outputs;
 pub mod procs;
+pub mod runtime_relay;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
@@ -33,8 +34,8 @@ use procs::Proc;
 pub const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
 pub const REGION: &str = "eu-west-1";
-/// Environment variable: when set (to anything), `--no-tui` panics once the sandbox is up.
-/// Used by the test that proves a panic leaves no process behind.
+/// Environment variable naming a file: with `--no-tui`, once the sandbox is up and that file
+/// appears, the sandbox panics. Used by the test that proves a panic leaves no process behind.
 pub const PANIC_HOOK_ENV: &str = "OPSCONSOLE_SANDBOX_TEST_PANIC";
 
 /// The faults `--fault NAME` can start the sandbox with (docs/contracts.md section 6).
@@ -83,12 +84,20 @@ impl Fault {
 
     pub fn describe(self) -> &'static str {
         match self {
-            Fault::Buffering => "the CloudFront/API Gateway stand-in collects each whole response before answering",
-            Fault::LibrechatDown => "the LibreChat stand-in answers /api/health with 503, so the shim never gets ready",
+            Fault::Buffering => {
+                "the CloudFront/API Gateway stand-in collects each whole response before answering"
+            }
+            Fault::LibrechatDown => {
+                "the LibreChat stand-in answers /api/health with 503, so the shim never gets ready"
+            }
             Fault::Alarm => "the alarm `lambda-errors` is in ALARM",
-            Fault::ColdStartStorm => "the function's log holds mostly cold starts with Init Duration 7-14 s",
+            Fault::ColdStartStorm => {
+                "the function's log holds mostly cold starts with Init Duration 7-14 s"
+            }
             Fault::RedisDown => "the shim's REDIS_URI points at a port where nothing listens",
-            Fault::DeployInProgress => "the CloudFront distribution stays InProgress (moto's state manager)",
+            Fault::DeployInProgress => {
+                "the CloudFront distribution stays InProgress (moto's state manager)"
+            }
         }
     }
 
@@ -100,7 +109,12 @@ impl Fault {
 fn fault_help() -> String {
     let mut s = String::from("faults (opsconsole sandbox --fault NAME):\n");
     for f in Fault::ALL {
-        s.push_str(&format!("  {:<20} {} -> finding `{}`\n", f.name(), f.describe(), f.finding_code()));
+        s.push_str(&format!(
+            "  {:<20} {} -> finding `{}`\n",
+            f.name(),
+            f.describe(),
+            f.finding_code()
+        ));
     }
     s
 }
@@ -125,12 +139,19 @@ impl SandboxInfo {
         vec![
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("OPSCONSOLE_DIAGNOSTICS_TOKEN", self.diagnostics_token.clone()),
+            (
+                "OPSCONSOLE_DIAGNOSTICS_TOKEN",
+                self.diagnostics_token.clone(),
+            ),
         ]
     }
 
     pub fn probe_command(&self) -> String {
-        let env: Vec<String> = self.console_env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let env: Vec<String> = self
+            .console_env()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         format!(
             "{} opsconsole probe {ENV} --json --outputs {} --endpoint-url {}",
             env.join(" "),
@@ -148,7 +169,12 @@ struct ShimSupervisor {
 }
 
 impl ShimSupervisor {
-    fn start(bootstrap: PathBuf, env: Vec<(String, String)>, cwd: PathBuf, log_dir: PathBuf) -> anyhow::Result<ShimSupervisor> {
+    fn start(
+        bootstrap: PathBuf,
+        env: Vec<(String, String)>,
+        cwd: PathBuf,
+        log_dir: PathBuf,
+    ) -> anyhow::Result<ShimSupervisor> {
         let spawn = move |generation: u32| -> anyhow::Result<Proc> {
             let mut cmd = Command::new(&bootstrap);
             cmd.current_dir(&cwd).env_clear();
@@ -220,6 +246,7 @@ pub struct Sandbox {
     // Field order = drop order.
     shim: Option<ShimSupervisor>,
     _gateway: gateway::Gateway,
+    _relay: runtime_relay::RuntimeRelay,
     _cargo_lambda: Proc,
     _redis: Option<Proc>,
     _moto: MotoServer,
@@ -241,7 +268,9 @@ fn repo_root() -> anyhow::Result<PathBuf> {
 }
 
 fn run_bootstrap(root: &Path, what: &str) -> anyhow::Result<()> {
-    eprintln!("opsconsole sandbox: {what} missing; running scripts/bootstrap.sh venv (first run only, a minute or two)");
+    eprintln!(
+        "opsconsole sandbox: {what} missing; running scripts/bootstrap.sh venv (first run only, a minute or two)"
+    );
     let st = Command::new("bash")
         .arg(root.join("scripts/bootstrap.sh"))
         .arg("venv")
@@ -282,7 +311,10 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
         run_bootstrap(root, "cargo-lambda")?;
     }
     if !cargo_lambda.is_file() {
-        bail!("{} is still missing after scripts/bootstrap.sh venv", cargo_lambda.display());
+        bail!(
+            "{} is still missing after scripts/bootstrap.sh venv",
+            cargo_lambda.display()
+        );
     }
     let redis_server = match which("redis-server") {
         Some(p) => p,
@@ -291,17 +323,23 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
             which("redis-server").context("redis-server is not installed (apt package redis-server; scripts/bootstrap.sh installs it when run as root)")?
         }
     };
-    let node = which("node").context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
+    let node = which("node")
+        .context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
     let bootstrap = target_dir(root).join("debug/bootstrap");
     if !bootstrap.is_file() {
-        eprintln!("opsconsole sandbox: building the shim (cargo build -p shim --bin bootstrap) ...");
+        eprintln!(
+            "opsconsole sandbox: building the shim (cargo build -p shim --bin bootstrap) ..."
+        );
         let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args(["build", "-p", "shim", "--bin", "bootstrap"])
             .current_dir(root)
             .status()
             .context("running cargo build -p shim --bin bootstrap")?;
         if !st.success() || !bootstrap.is_file() {
-            bail!("building the shim failed ({st}); {} is missing", bootstrap.display());
+            bail!(
+                "building the shim failed ({st}); {} is missing",
+                bootstrap.display()
+            );
         }
     }
     Ok(Tools {
@@ -345,8 +383,10 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     } else {
         r#"{"model_name":"cloudfront::distribution","transition":{"progression":"immediate"}}"#
     };
-    tokio::task::block_in_place(|| moto.control("/moto-api/state-manager/set-transition", transition))
-        .context("moto state manager: set-transition for cloudfront::distribution")?;
+    tokio::task::block_in_place(|| {
+        moto.control("/moto-api/state-manager/set-transition", transition)
+    })
+    .context("moto state manager: set-transition for cloudfront::distribution")?;
 
     // Redis (or, for `redis-down`, a port where nothing listens).
     let redis_port = procs::free_port()?;
@@ -354,8 +394,17 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         None
     } else {
         let mut cmd = Command::new(&tools.redis_server);
-        cmd.args(["--bind", "127.0.0.1", "--port", &redis_port.to_string(), "--save", "", "--appendonly", "no"])
-            .current_dir(&dir);
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &redis_port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .current_dir(&dir);
         let mut p = Proc::spawn("redis-server", cmd, &logs.join("redis.log"))?;
         procs::wait_for_port(&mut p, redis_port, Duration::from_secs(20)).await?;
         Some(p)
@@ -378,7 +427,8 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         ),
     )
     .context("writing cargo-lambda's manifest")?;
-    std::fs::write(cl_dir.join("main.rs"), "fn main() {}\n").context("writing cargo-lambda's main.rs")?;
+    std::fs::write(cl_dir.join("main.rs"), "fn main() {}\n")
+        .context("writing cargo-lambda's main.rs")?;
     let mut cmd = Command::new(&tools.cargo_lambda);
     cmd.args([
         "lambda",
@@ -395,7 +445,11 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     .current_dir(&cl_dir);
     let mut cargo_lambda = Proc::spawn("cargo-lambda", cmd, &logs.join("cargo-lambda.log"))?;
     procs::wait_for_port(&mut cargo_lambda, cl_port, Duration::from_secs(30)).await?;
-    let invoke_url = format!("http://127.0.0.1:{cl_port}/2015-03-31/functions/{}/invocations", names.function);
+    let relay = runtime_relay::start(format!("http://127.0.0.1:{cl_port}")).await?;
+    let invoke_url = format!(
+        "http://127.0.0.1:{cl_port}/2015-03-31/functions/{}/invocations",
+        names.function
+    );
 
     // The CloudFront/API Gateway stand-in.
     let gw = gateway::start(
@@ -438,7 +492,10 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         .map(|(k, p)| format!("{k}={p}"))
         .collect();
     let mut env: Vec<(String, String)> = vec![
-        ("AWS_LAMBDA_RUNTIME_API".into(), format!("http://127.0.0.1:{cl_port}/.rt/{}", names.function)),
+        (
+            "AWS_LAMBDA_RUNTIME_API".into(),
+            format!("http://{}/.rt/{}", relay.addr, names.function),
+        ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "2048".into()),
@@ -450,13 +507,19 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
         ("CONFIG_S3_BUCKET".into(), names.config_bucket.clone()),
         ("CONFIG_S3_KEY".into(), names.config_key.clone()),
-        ("CONFIG_PATH".into(), dir.join("librechat.yaml").display().to_string()),
+        (
+            "CONFIG_PATH".into(),
+            dir.join("librechat.yaml").display().to_string(),
+        ),
         ("SHIM_SSM_SECRETS".into(), secrets.join(",")),
         ("SHIM_DIAGNOSTICS_TOKEN_SSM".into(), names.token_parameter()),
         ("REDIS_URI".into(), redis_uri.clone()),
         (
             "SHIM_CHILD_CMD".into(),
-            format!("{} tools/librechat-standin/server.mjs", tools.node.display()),
+            format!(
+                "{} tools/librechat-standin/server.mjs",
+                tools.node.display()
+            ),
         ),
         ("SHIM_CHILD_CWD".into(), root.display().to_string()),
         ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
@@ -501,6 +564,7 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         info,
         shim: Some(shim),
         _gateway: gw,
+        _relay: relay,
         _cargo_lambda: cargo_lambda,
         _redis: redis,
         _moto: moto,
@@ -550,7 +614,10 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
     let sandbox = start(fault).await?;
     let info = sandbox.info.clone();
     if args.no_tui {
-        println!("opsconsole sandbox is up (fault: {})", fault.map(Fault::name).unwrap_or("none"));
+        println!(
+            "opsconsole sandbox is up (fault: {})",
+            fault.map(Fault::name).unwrap_or("none")
+        );
         println!("  outputs:   {}", info.outputs.display());
         println!("  site_url:  {}", info.site_url);
         println!("  moto:      {}", info.moto_url);
@@ -559,10 +626,18 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
         println!("  logs:      {}", info.dir.join("logs").display());
         println!("  probe:     {}", info.probe_command());
         println!("Ctrl-C stops the sandbox.");
-        if std::env::var_os(PANIC_HOOK_ENV).is_some() {
-            panic!("{PANIC_HOOK_ENV} is set: panicking with the sandbox up (test of the cleanup)");
+        if let Some(trigger) = std::env::var_os(PANIC_HOOK_ENV).map(PathBuf::from) {
+            tokio::select! {
+                _ = async {
+                    while !trigger.exists() {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                } => panic!("{PANIC_HOOK_ENV}: {} appeared; panicking with the sandbox up (test of the cleanup)", trigger.display()),
+                r = wait_for_stop_signal() => r?,
+            }
+        } else {
+            wait_for_stop_signal().await?;
         }
-        wait_for_stop_signal().await?;
         eprintln!("opsconsole sandbox: stopping");
         drop(sandbox);
         return Ok(ExitCode::SUCCESS);
@@ -587,16 +662,38 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the TUI on environment `sandbox` with the sandbox's outputs and endpoint.
-async fn open_console(global: &GlobalOpts, info: &SandboxInfo) -> anyhow::Result<()> {
+/// The console's context on the sandbox: its outputs, moto as the endpoint (moto's dummy
+/// credentials), the diagnostics token, and the config file's settings (if any) otherwise.
+pub async fn console_context(
+    global: &GlobalOpts,
+    info: &SandboxInfo,
+) -> anyhow::Result<crate::context::Context> {
     let mut g = global.clone();
     g.outputs = Some(info.outputs.clone());
     g.endpoint_url = Some(info.moto_url.clone());
-    let ctx = crate::context::Context {
-        env: ENV.into(),
-        read_only: g.read_only,
-        global: g,
-    };
+    g.region = Some(REGION.into());
+    let (file, path) = crate::config::ConfigFile::load(g.config.as_deref())?;
+    let mut settings = file.resolve(ENV, &g);
+    settings.config_path = path;
+    settings.token = Some(crate::config::TokenSource::Literal(
+        info.diagnostics_token.clone(),
+    ));
+    let outputs = crate::outputs::Outputs::from_file(&info.outputs)?;
+    let aws = crate::aws::AwsClients::load(&crate::aws::AwsOptions {
+        profile: None,
+        region: Some(REGION.into()),
+        endpoint_url: Some(info.moto_url.clone()),
+        max_attempts: Some(1),
+        static_credentials: Some(("testing".into(), "testing".into())),
+        operation_timeout: Some(settings.timeout),
+    })
+    .await;
+    Ok(crate::context::Context::from_parts(ENV, &g, settings, outputs, aws).await)
+}
+
+/// Opens the TUI on environment `sandbox`.
+async fn open_console(global: &GlobalOpts, info: &SandboxInfo) -> anyhow::Result<()> {
+    let ctx = console_context(global, info).await?;
     crate::tui::run(std::sync::Arc::new(ctx)).await
 }
 

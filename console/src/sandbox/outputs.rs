@@ -97,7 +97,10 @@ mod tests {
             assert_eq!(v[k]["sensitive"], false, "{k}");
         }
         assert_eq!(v["redis_port"]["value"], 6390);
-        assert_eq!(v["lambda_log_group_name"]["value"], "/aws/lambda/librechat-sandbox-api");
+        assert_eq!(
+            v["lambda_log_group_name"]["value"],
+            "/aws/lambda/librechat-sandbox-api"
+        );
         let alarms = v["alarms"]["value"].as_array().expect("alarms list");
         assert_eq!(alarms.len(), 10);
         assert_eq!(alarms[0]["name"], "librechat-sandbox-lambda-errors");

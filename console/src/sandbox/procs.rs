@@ -23,7 +23,8 @@ impl Proc {
     /// Starts `cmd` in a new process group with stdin closed and stdout+stderr appended to
     /// `log` (created or truncated).
     pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> anyhow::Result<Proc> {
-        let out = File::create(log).with_context(|| format!("creating log file {}", log.display()))?;
+        let out =
+            File::create(log).with_context(|| format!("creating log file {}", log.display()))?;
         let err = out.try_clone().context("duplicating log file handle")?;
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         Proc::spawn_with_stdio(name, cmd)
@@ -114,10 +115,16 @@ pub async fn wait_for_port(proc: &mut Proc, port: u16, timeout: Duration) -> any
             return Ok(());
         }
         if let Some(status) = proc.exited() {
-            bail!("{} exited before listening on port {port}: {status}", proc.name);
+            bail!(
+                "{} exited before listening on port {port}: {status}",
+                proc.name
+            );
         }
         if Instant::now() >= until {
-            bail!("{} did not listen on port {port} within {timeout:?}", proc.name);
+            bail!(
+                "{} did not listen on port {port} within {timeout:?}",
+                proc.name
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -158,7 +165,8 @@ mod tests {
         // The grandchild was reparented; give init a moment to reap it.
         let mut gone = false;
         for _ in 0..100 {
-            let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
+            let stat =
+                std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
             if stat.is_empty() || stat.contains(") Z") {
                 gone = true;
                 break;

@@ -68,7 +68,10 @@ impl Names {
     }
 
     pub fn function_arn(&self) -> String {
-        format!("arn:aws:lambda:{}:{}:function:{}", self.region, self.account, self.function)
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account, self.function
+        )
     }
 
     /// The SSM parameter holding the shim's diagnostics token.
@@ -78,10 +81,21 @@ impl Names {
 
     /// `NAME=parameter` pairs for `SHIM_SSM_SECRETS`.
     pub fn secret_parameters(&self) -> Vec<(String, String)> {
-        ["CREDS_KEY", "CREDS_IV", "JWT_SECRET", "JWT_REFRESH_SECRET", "MONGO_URI"]
-            .iter()
-            .map(|n| (n.to_string(), format!("{}/{}", self.ssm_prefix, n.to_ascii_lowercase())))
-            .collect()
+        [
+            "CREDS_KEY",
+            "CREDS_IV",
+            "JWT_SECRET",
+            "JWT_REFRESH_SECRET",
+            "MONGO_URI",
+        ]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                format!("{}/{}", self.ssm_prefix, n.to_ascii_lowercase()),
+            )
+        })
+        .collect()
     }
 }
 
@@ -96,7 +110,10 @@ pub struct Seeded {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as f64) / ((1u64 << 31) as f64)
     }
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
@@ -112,7 +129,13 @@ fn now_ms() -> i64 {
 }
 
 /// A Lambda `REPORT` line as CloudWatch Logs shows it.
-pub fn report_line(request_id: &str, duration_ms: f64, memory_mb: u32, used_mb: u32, init_ms: Option<f64>) -> String {
+pub fn report_line(
+    request_id: &str,
+    duration_ms: f64,
+    memory_mb: u32,
+    used_mb: u32,
+    init_ms: Option<f64>,
+) -> String {
     let mut s = format!(
         "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB\t",
         duration_ms.ceil() as u64
@@ -124,7 +147,14 @@ pub fn report_line(request_id: &str, duration_ms: f64, memory_mb: u32, used_mb: 
 }
 
 /// The shim's EMF cold-start line (docs/contracts.md section 3), as the shim prints it.
-pub fn emf_cold_start_line(function: &str, namespace: &str, ts_ms: i64, config: f64, secrets: f64, ready: f64) -> String {
+pub fn emf_cold_start_line(
+    function: &str,
+    namespace: &str,
+    ts_ms: i64,
+    config: f64,
+    secrets: f64,
+    ready: f64,
+) -> String {
     let total = config + secrets + ready;
     json!({
         "ColdStartConfigMs": config,
@@ -204,18 +234,26 @@ pub async fn seed(
 }
 
 async fn seed_config_and_secrets(sdk: &SdkConfig, n: &Names, token: &str) -> anyhow::Result<()> {
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    );
     let buckets = [&n.frontend_bucket, &n.files_bucket, &n.config_bucket];
     for b in buckets {
         let mut req = s3.create_bucket().bucket(b.as_str());
         if n.region != "us-east-1" {
             req = req.create_bucket_configuration(
                 aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(n.region.as_str()))
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        n.region.as_str(),
+                    ))
                     .build(),
             );
         }
-        req.send().await.with_context(|| format!("S3 CreateBucket {b}"))?;
+        req.send()
+            .await
+            .with_context(|| format!("S3 CreateBucket {b}"))?;
     }
     let yaml = format!(
         "# librechat.yaml seeded by opsconsole sandbox\nversion: 1.2.1\ncache: true\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://lambda-test.{}.data.apro.is/privacy'\n",
@@ -325,13 +363,29 @@ async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow::Result<()
             let config = rng.range(20.0, 80.0);
             let secrets = rng.range(30.0, 120.0);
             let ready = (init - config - secrets).max(10.0);
-            events.push((inv.ts_ms, emf_cold_start_line(&n.function, &n.shim_namespace, inv.ts_ms, config, secrets, ready)));
+            events.push((
+                inv.ts_ms,
+                emf_cold_start_line(
+                    &n.function,
+                    &n.shim_namespace,
+                    inv.ts_ms,
+                    config,
+                    secrets,
+                    ready,
+                ),
+            ));
         }
-        events.push((inv.ts_ms + 1, format!("START RequestId: {rid} Version: $LATEST")));
+        events.push((
+            inv.ts_ms + 1,
+            format!("START RequestId: {rid} Version: $LATEST"),
+        ));
         let end = inv.ts_ms + inv.duration_ms as i64 + 2;
         events.push((end, format!("END RequestId: {rid}")));
         let used = 280 + (rng.range(0.0, 120.0) as u32);
-        events.push((end, report_line(&rid, inv.duration_ms, 2048, used, inv.init_ms)));
+        events.push((
+            end,
+            report_line(&rid, inv.duration_ms, 2048, used, inv.init_ms),
+        ));
     }
     events.sort_by_key(|e| e.0);
     let input: Vec<_> = events
@@ -357,17 +411,34 @@ async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow::Result<()
 fn dims(n: &Names, d: Dims, distribution_id: &str) -> Vec<aws_sdk_cloudwatch::types::Dimension> {
     let pairs: Vec<(&str, String)> = match d {
         Dims::Function => vec![("FunctionName", n.function.clone())],
-        Dims::Api => vec![("ApiName", format!("{}-api", n.prefix)), ("Stage", n.stage.clone())],
-        Dims::Distribution => vec![("DistributionId", distribution_id.to_string()), ("Region", "Global".into())],
+        Dims::Api => vec![
+            ("ApiName", format!("{}-api", n.prefix)),
+            ("Stage", n.stage.clone()),
+        ],
+        Dims::Distribution => vec![
+            ("DistributionId", distribution_id.to_string()),
+            ("Region", "Global".into()),
+        ],
         Dims::Redis => vec![("CacheClusterId", n.redis_cluster.clone())],
     };
     pairs
         .into_iter()
-        .map(|(k, v)| aws_sdk_cloudwatch::types::Dimension::builder().name(k).value(v).build())
+        .map(|(k, v)| {
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name(k)
+                .value(v)
+                .build()
+        })
         .collect()
 }
 
-async fn seed_metrics(sdk: &SdkConfig, east: &SdkConfig, n: &Names, dist: &str, storm: bool) -> anyhow::Result<()> {
+async fn seed_metrics(
+    sdk: &SdkConfig,
+    east: &SdkConfig,
+    n: &Names,
+    dist: &str,
+    storm: bool,
+) -> anyhow::Result<()> {
     use aws_sdk_cloudwatch::types::{MetricDatum, StandardUnit};
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
     let cw_east = aws_sdk_cloudwatch::Client::new(east);
@@ -377,30 +448,148 @@ async fn seed_metrics(sdk: &SdkConfig, east: &SdkConfig, n: &Names, dist: &str, 
     type Gen = Box<dyn Fn(&mut Lcg, i64) -> f64>;
     let wave = |m: i64| ((m as f64) / 6.0).sin();
     let series: Vec<(&str, &str, Dims, StandardUnit, Gen, bool)> = vec![
-        ("AWS/Lambda", "Invocations", Dims::Function, StandardUnit::Count, Box::new(move |r, m| (12.0 + 8.0 * wave(m) + r.range(0.0, 4.0)).round()), false),
-        ("AWS/Lambda", "Errors", Dims::Function, StandardUnit::Count, Box::new(|r, _| if r.next() > 0.9 { 1.0 } else { 0.0 }), false),
-        ("AWS/Lambda", "Throttles", Dims::Function, StandardUnit::Count, Box::new(|_, _| 0.0), false),
-        ("AWS/Lambda", "Duration", Dims::Function, StandardUnit::Milliseconds, Box::new(move |r, m| 220.0 + 90.0 * wave(m) + r.range(0.0, 60.0)), false),
-        ("AWS/Lambda", "ConcurrentExecutions", Dims::Function, StandardUnit::Count, Box::new(move |r, m| (3.0 + 2.0 * wave(m) + r.range(0.0, 2.0)).round()), false),
+        (
+            "AWS/Lambda",
+            "Invocations",
+            Dims::Function,
+            StandardUnit::Count,
+            Box::new(move |r, m| (12.0 + 8.0 * wave(m) + r.range(0.0, 4.0)).round()),
+            false,
+        ),
+        (
+            "AWS/Lambda",
+            "Errors",
+            Dims::Function,
+            StandardUnit::Count,
+            Box::new(|r, _| if r.next() > 0.9 { 1.0 } else { 0.0 }),
+            false,
+        ),
+        (
+            "AWS/Lambda",
+            "Throttles",
+            Dims::Function,
+            StandardUnit::Count,
+            Box::new(|_, _| 0.0),
+            false,
+        ),
+        (
+            "AWS/Lambda",
+            "Duration",
+            Dims::Function,
+            StandardUnit::Milliseconds,
+            Box::new(move |r, m| 220.0 + 90.0 * wave(m) + r.range(0.0, 60.0)),
+            false,
+        ),
+        (
+            "AWS/Lambda",
+            "ConcurrentExecutions",
+            Dims::Function,
+            StandardUnit::Count,
+            Box::new(move |r, m| (3.0 + 2.0 * wave(m) + r.range(0.0, 2.0)).round()),
+            false,
+        ),
         (
             "LibreChat/Shim",
             "ColdStartTotalMs",
             Dims::Function,
             StandardUnit::Milliseconds,
-            Box::new(move |r, _| if storm { r.range(7_000.0, 14_000.0) } else { r.range(800.0, 1_900.0) }),
+            Box::new(move |r, _| {
+                if storm {
+                    r.range(7_000.0, 14_000.0)
+                } else {
+                    r.range(800.0, 1_900.0)
+                }
+            }),
             false,
         ),
-        ("AWS/ApiGateway", "Count", Dims::Api, StandardUnit::Count, Box::new(move |r, m| (14.0 + 8.0 * wave(m) + r.range(0.0, 4.0)).round()), false),
-        ("AWS/ApiGateway", "5XXError", Dims::Api, StandardUnit::Count, Box::new(|_, _| 0.0), false),
-        ("AWS/ApiGateway", "Latency", Dims::Api, StandardUnit::Milliseconds, Box::new(move |r, m| 260.0 + 90.0 * wave(m) + r.range(0.0, 80.0)), false),
-        ("AWS/ElastiCache", "EngineCPUUtilization", Dims::Redis, StandardUnit::Percent, Box::new(move |r, m| 4.0 + 2.0 * wave(m) + r.range(0.0, 1.5)), false),
-        ("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", Dims::Redis, StandardUnit::Percent, Box::new(move |r, m| 12.0 + 0.05 * m as f64 + r.range(0.0, 0.5)), false),
-        ("AWS/ElastiCache", "CurrConnections", Dims::Redis, StandardUnit::Count, Box::new(move |r, m| (6.0 + 3.0 * wave(m) + r.range(0.0, 2.0)).round()), false),
-        ("AWS/ElastiCache", "Evictions", Dims::Redis, StandardUnit::Count, Box::new(|_, _| 0.0), false),
-        ("AWS/ElastiCache", "CacheHits", Dims::Redis, StandardUnit::Count, Box::new(move |r, m| (90.0 + 30.0 * wave(m) + r.range(0.0, 10.0)).round()), false),
-        ("AWS/ElastiCache", "CacheMisses", Dims::Redis, StandardUnit::Count, Box::new(|r, _| r.range(2.0, 9.0).round()), false),
-        ("AWS/CloudFront", "Requests", Dims::Distribution, StandardUnit::None, Box::new(move |r, m| (40.0 + 20.0 * wave(m) + r.range(0.0, 8.0)).round()), true),
-        ("AWS/CloudFront", "5xxErrorRate", Dims::Distribution, StandardUnit::Percent, Box::new(|r, _| r.range(0.0, 0.4)), true),
+        (
+            "AWS/ApiGateway",
+            "Count",
+            Dims::Api,
+            StandardUnit::Count,
+            Box::new(move |r, m| (14.0 + 8.0 * wave(m) + r.range(0.0, 4.0)).round()),
+            false,
+        ),
+        (
+            "AWS/ApiGateway",
+            "5XXError",
+            Dims::Api,
+            StandardUnit::Count,
+            Box::new(|_, _| 0.0),
+            false,
+        ),
+        (
+            "AWS/ApiGateway",
+            "Latency",
+            Dims::Api,
+            StandardUnit::Milliseconds,
+            Box::new(move |r, m| 260.0 + 90.0 * wave(m) + r.range(0.0, 80.0)),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "EngineCPUUtilization",
+            Dims::Redis,
+            StandardUnit::Percent,
+            Box::new(move |r, m| 4.0 + 2.0 * wave(m) + r.range(0.0, 1.5)),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "DatabaseMemoryUsagePercentage",
+            Dims::Redis,
+            StandardUnit::Percent,
+            Box::new(move |r, m| 12.0 + 0.05 * m as f64 + r.range(0.0, 0.5)),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "CurrConnections",
+            Dims::Redis,
+            StandardUnit::Count,
+            Box::new(move |r, m| (6.0 + 3.0 * wave(m) + r.range(0.0, 2.0)).round()),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "Evictions",
+            Dims::Redis,
+            StandardUnit::Count,
+            Box::new(|_, _| 0.0),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "CacheHits",
+            Dims::Redis,
+            StandardUnit::Count,
+            Box::new(move |r, m| (90.0 + 30.0 * wave(m) + r.range(0.0, 10.0)).round()),
+            false,
+        ),
+        (
+            "AWS/ElastiCache",
+            "CacheMisses",
+            Dims::Redis,
+            StandardUnit::Count,
+            Box::new(|r, _| r.range(2.0, 9.0).round()),
+            false,
+        ),
+        (
+            "AWS/CloudFront",
+            "Requests",
+            Dims::Distribution,
+            StandardUnit::None,
+            Box::new(move |r, m| (40.0 + 20.0 * wave(m) + r.range(0.0, 8.0)).round()),
+            true,
+        ),
+        (
+            "AWS/CloudFront",
+            "5xxErrorRate",
+            Dims::Distribution,
+            StandardUnit::Percent,
+            Box::new(|r, _| r.range(0.0, 0.4)),
+            true,
+        ),
     ];
     let minutes = 90i64;
     for (ns, metric, d, unit, generator, in_east) in &series {
@@ -429,7 +618,13 @@ async fn seed_metrics(sdk: &SdkConfig, east: &SdkConfig, n: &Names, dist: &str, 
     Ok(())
 }
 
-async fn seed_alarms(sdk: &SdkConfig, east: &SdkConfig, n: &Names, dist: &str, firing: bool) -> anyhow::Result<()> {
+async fn seed_alarms(
+    sdk: &SdkConfig,
+    east: &SdkConfig,
+    n: &Names,
+    dist: &str,
+    firing: bool,
+) -> anyhow::Result<()> {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
     let cw = aws_sdk_cloudwatch::Client::new(sdk);
     let cw_east = aws_sdk_cloudwatch::Client::new(east);
@@ -440,7 +635,10 @@ async fn seed_alarms(sdk: &SdkConfig, east: &SdkConfig, n: &Names, dist: &str, f
         let mut req = client
             .put_metric_alarm()
             .alarm_name(&name)
-            .alarm_description(format!("{ns} {} {} above threshold; see modules/monitoring/README.md", a.metric, a.stat))
+            .alarm_description(format!(
+                "{ns} {} {} above threshold; see modules/monitoring/README.md",
+                a.metric, a.stat
+            ))
             .namespace(ns)
             .metric_name(a.metric)
             .set_dimensions(Some(dims(n, a.dims, dist)))
@@ -489,8 +687,8 @@ async fn seed_redis(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
 
 async fn seed_cloudfront(sdk: &SdkConfig, n: &Names, site_origin: &str) -> anyhow::Result<Seeded> {
     use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy, Origins,
-        ViewerProtocolPolicy,
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
     };
     let cf = aws_sdk_cloudfront::Client::new(sdk);
     let origin = Origin::builder()
@@ -511,7 +709,13 @@ async fn seed_cloudfront(sdk: &SdkConfig, n: &Names, site_origin: &str) -> anyho
         .caller_reference(format!("opsconsole-sandbox-{}", now_ms()))
         .comment(format!("LibreChat {} (opsconsole sandbox)", n.env))
         .enabled(true)
-        .origins(Origins::builder().quantity(1).items(origin).build().context("Origins")?)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .context("Origins")?,
+        )
         .default_cache_behavior(
             DefaultCacheBehavior::builder()
                 .target_origin_id("api")
@@ -528,7 +732,9 @@ async fn seed_cloudfront(sdk: &SdkConfig, n: &Names, site_origin: &str) -> anyho
         .send()
         .await
         .context("CloudFront CreateDistribution")?;
-    let dist = out.distribution().context("CreateDistribution returned no distribution")?;
+    let dist = out
+        .distribution()
+        .context("CreateDistribution returned no distribution")?;
     Ok(Seeded {
         distribution_id: dist.id().to_string(),
         distribution_domain: dist.domain_name().to_string(),
@@ -559,7 +765,11 @@ mod tests {
         let base = invocation_history(false, 1_000_000_000);
         let storm = invocation_history(true, 1_000_000_000);
         let cold = |h: &[SeedInvocation]| h.iter().filter(|i| i.init_ms.is_some()).count();
-        assert!(cold(&base) >= 3 && cold(&base) <= 6, "baseline cold starts: {}", cold(&base));
+        assert!(
+            cold(&base) >= 3 && cold(&base) <= 6,
+            "baseline cold starts: {}",
+            cold(&base)
+        );
         assert!(cold(&storm) >= 30);
         assert!(p95(&base) < 5000.0, "baseline p95 {}", p95(&base));
         assert!(p95(&storm) > 5000.0, "storm p95 {}", p95(&storm));
@@ -575,6 +785,9 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&line).expect("json");
         assert_eq!(v["ColdStartTotalMs"], 6.0);
         assert_eq!(v["event"], "cold_start");
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "LibreChat/Shim");
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "LibreChat/Shim"
+        );
     }
 }

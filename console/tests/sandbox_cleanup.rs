@@ -1,0 +1,196 @@
+//! `opsconsole sandbox --no-tui` (the real binary) leaves no process behind: after Ctrl-C
+//! (SIGINT), after SIGTERM, and when it panics with everything up.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The sandboxes of this file run one at a time (2 cores).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// pid -> (ppid, cmdline) of every process.
+fn processes() -> BTreeMap<i32, (i32, String)> {
+    let mut out = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") {
+            continue;
+        }
+        let Some(ppid) = fields.get(1).and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        out.insert(pid, (ppid, cmd));
+    }
+    out
+}
+
+fn descendants(root: i32) -> BTreeMap<i32, String> {
+    let procs = processes();
+    let mut found = BTreeMap::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, (ppid, cmd)) in &procs {
+            if *ppid == p && !found.contains_key(pid) {
+                found.insert(*pid, cmd.clone());
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}
+
+/// Starts the sandbox and reads its stdout until it is up. Returns the child and its lines.
+fn start_sandbox(extra_env: &[(&str, &str)]) -> (Child, Vec<String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsconsole"));
+    cmd.args(["sandbox", "--no-tui"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn opsconsole sandbox");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let until = Instant::now() + Duration::from_secs(240);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) => {
+                let done = l.starts_with("Ctrl-C stops");
+                lines.push(l);
+                if done {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                let st = child.wait().ok();
+                panic!("sandbox exited before it was up ({st:?}); stdout: {lines:?}");
+            }
+        }
+        assert!(
+            Instant::now() < until,
+            "sandbox not up within 240 s; stdout: {lines:?}"
+        );
+    }
+    (child, lines)
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + within;
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            return st;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("sandbox did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Asserts that none of `before` is still running (same pid and same command line).
+fn assert_all_gone(before: &BTreeMap<i32, String>) {
+    // Reparented children are reaped by init shortly after the group kill.
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = processes();
+        let alive: BTreeSet<(i32, String)> = before
+            .iter()
+            .filter(|(pid, cmd)| now.get(pid).is_some_and(|(_, c)| c == *cmd))
+            .map(|(p, c)| (*p, c.clone()))
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < until, "processes left behind: {alive:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn expect_children(tree: &BTreeMap<i32, String>) {
+    let all: Vec<&String> = tree.values().collect();
+    for needle in [
+        "moto",
+        "cargo-lambda",
+        "redis-server",
+        "bootstrap",
+        "librechat-standin/server.mjs",
+    ] {
+        assert!(
+            all.iter().any(|c| c.contains(needle)),
+            "expected a `{needle}` process under the sandbox, found {all:?}"
+        );
+    }
+}
+
+#[test]
+fn sandbox_ctrl_c_leaves_no_process_behind() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut child, lines) = start_sandbox(&[]);
+    assert!(
+        lines.iter().any(|l| l.trim_start().starts_with("outputs:")),
+        "{lines:?}"
+    );
+    let tree = descendants(child.id() as i32);
+    expect_children(&tree);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let st = wait_exit(&mut child, Duration::from_secs(30));
+    assert!(st.success(), "sandbox exit after Ctrl-C: {st}");
+    assert_all_gone(&tree);
+}
+
+#[test]
+fn sandbox_sigterm_leaves_no_process_behind() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut child, _) = start_sandbox(&[]);
+    let tree = descendants(child.id() as i32);
+    expect_children(&tree);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    wait_exit(&mut child, Duration::from_secs(30));
+    assert_all_gone(&tree);
+}
+
+#[test]
+fn sandbox_panic_leaves_no_process_behind() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trigger = dir.path().join("panic-now");
+    let trigger_s = trigger.display().to_string();
+    let (mut child, _) =
+        start_sandbox(&[(opsconsole::sandbox::PANIC_HOOK_ENV, trigger_s.as_str())]);
+    let tree = descendants(child.id() as i32);
+    expect_children(&tree);
+    std::fs::write(&trigger, b"").expect("create trigger");
+    let st = wait_exit(&mut child, Duration::from_secs(30));
+    assert!(!st.success(), "a panicking sandbox must not exit 0: {st}");
+    assert_all_gone(&tree);
+}
