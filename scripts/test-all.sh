@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Rust (unit, integration against moto / cargo-lambda / local
-# servers, TUI snapshots and the tmux end-to-end run), Terraform checks, linters.
+# Runs every test of the project, on a fresh clone too (it installs what it needs first):
+#   1. scripts/bootstrap.sh: Python venvs in .tools/ (moto, cargo-lambda, httpbin, awscli,
+#      go-task, hadolint; checkov), apt packages (tmux, redis-server)
+#   2. formatting: cargo fmt --check
+#   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline), checkov, SC-006
+#   4. hadolint on the Lambda container's Dockerfile
+#   5. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
+#      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, redis-server, tmux)
+# Exits non-zero on the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+step() { printf '\n== %s (at %ss)\n' "$*" "$((SECONDS - started))"; }
+
+step "bootstrap"
 scripts/bootstrap.sh all
 export PATH="$PWD/.tools/venv/bin:$PATH"
-echo "== cargo fmt"; cargo fmt --all -- --check
-echo "== cargo test"; cargo test --workspace --all-targets
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "infrastructure checks"
+infrastructure/scripts/check.sh
+
+step "hadolint"
+hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
+
+step "cargo build (all binaries: tests run the real shim and console)"
+cargo build --workspace --all-targets
+
+step "cargo test"
+cargo test --workspace --all-targets
+
+step "done in $((SECONDS - started))s"
