@@ -1,0 +1,263 @@
+//! Integration: every failure of point 4 of issue 2 ends cleanly (real bootstrap under
+//! cargo-lambda, the Node stand-in and httpbin as LibreChat).
+
+mod support;
+
+use serde_json::json;
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+struct Shim {
+    _dir: tempfile::TempDir,
+    _cl: Proc,
+    boot: Proc,
+    invoke_port: u16,
+}
+
+fn start(child_cmd: String, extra: &[(&str, String)]) -> (Shim, u16) {
+    let upstream_port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cl, invoke_port) = cargo_lambda(dir.path());
+    let mut e: Vec<(String, String)> = vec![
+        ("SHIM_CHILD_CMD".into(), child_cmd),
+        ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
+    ];
+    e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let boot = bootstrap(invoke_port, &e, dir.path(), "bootstrap");
+    (
+        Shim {
+            _dir: dir,
+            _cl: cl,
+            boot,
+            invoke_port,
+        },
+        upstream_port,
+    )
+}
+
+fn standin_cmd() -> String {
+    format!("node {}", standin_script().display())
+}
+
+/// The child's pid from the shim's "LibreChat spawned" log line (bounded wait).
+fn child_pid(shim: &Shim) -> u32 {
+    for _ in 0..500 {
+        for line in shim.boot.output().lines() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
+                && v["message"] == "LibreChat spawned"
+                && let Some(pid) = v["pid"].as_u64()
+            {
+                return pid as u32;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no spawn line: {}", shim.boot.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crashed_librechat_gives_502_and_recycles() {
+    let (mut shim, _) = start(standin_cmd(), &[]);
+    let c = http_client();
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}", shim.boot.output());
+    let pid = child_pid(&shim);
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    // Let the shim notice the exit (bounded).
+    for _ in 0..200 {
+        if shim.boot.output().contains("LibreChat process exited") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 502, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["error"], "upstream_unavailable");
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("LibreChat exited")),
+        "{v}"
+    );
+    // Environment recycled: the process exits so the next invocation gets a fresh init.
+    assert_eq!(
+        shim.boot.wait_exit(Duration::from_secs(10)),
+        Some(70),
+        "{}",
+        shim.boot.output()
+    );
+    let logs = shim.boot.output();
+    assert!(
+        logs.contains("\"ProxyErrors\"") && logs.contains("\"reason\":\"upstream_exited\""),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_failure_mid_stream_ends_with_sse_error() {
+    let (shim, _) = start(standin_cmd(), &[]);
+    let c = http_client();
+    let ev = with(
+        v1_event("POST", "/api/chat/x"),
+        "multiValueQueryStringParameters",
+        json!({"events": ["5"], "interval_ms": ["50"], "fail_after": ["2"]}),
+    );
+    let r = invoke(&c, shim.invoke_port, &ev).await;
+    assert_eq!(r.status, 200, "{}", shim.boot.output());
+    assert_eq!(sse_events(&r.chunks, "message").len(), 2, "{}", r.text());
+    let errors = sse_events(&r.chunks, "error");
+    assert_eq!(errors.len(), 1, "no final error event: {}", r.text());
+    assert_eq!(errors[0].1["error"], "upstream_error");
+    assert!(
+        r.text().trim_end().ends_with('}'),
+        "error event is not last: {}",
+        r.text()
+    );
+    assert!(
+        r.body_error.is_none(),
+        "stream did not end cleanly: {:?}",
+        r.body_error
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_deadline_ends_sse_with_error_event() {
+    // cargo-lambda gives each invocation 600000 ms; a margin of 597000 ms puts the cut ~3 s in.
+    let (shim, _) = start(
+        standin_cmd(),
+        &[("SHIM_DEADLINE_MARGIN_MS", "597000".into())],
+    );
+    let c = http_client();
+    let ev = with(
+        v1_event("POST", "/api/agents/chat/x"),
+        "multiValueQueryStringParameters",
+        json!({"events": ["100"], "interval_ms": ["200"]}),
+    );
+    let r = invoke(&c, shim.invoke_port, &ev).await;
+    assert_eq!(r.status, 200, "{}", shim.boot.output());
+    let got = sse_events(&r.chunks, "message").len();
+    assert!(
+        got > 0 && got < 100,
+        "expected a cut stream, got {got} events"
+    );
+    let errors = sse_events(&r.chunks, "error");
+    assert_eq!(errors.len(), 1, "{}", r.text());
+    assert_eq!(errors[0].1, json!({"error": "lambda_deadline"}));
+    assert!(!r.text().contains("event: done"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_deadline_cuts_other_responses_with_logged_reason() {
+    let (shim, _) = start(
+        httpbin_cmd("$PORT"),
+        &[
+            ("SHIM_HEALTH_PATH", "/status/200".into()),
+            ("SHIM_DEADLINE_MARGIN_MS", "597000".into()),
+        ],
+    );
+    let c = http_client();
+    let ev = with(
+        v1_event("GET", "/drip"),
+        "multiValueQueryStringParameters",
+        json!({"duration": ["20"], "numbytes": ["20"], "delay": ["0"]}),
+    );
+    let r = invoke(&c, shim.invoke_port, &ev).await;
+    assert_eq!(r.status, 200, "{}", shim.boot.output());
+    let n = r.body().len();
+    assert!(n > 0 && n < 20, "expected a cut body, got {n} bytes");
+    let logs = shim.boot.output();
+    assert!(
+        logs.contains("Lambda deadline near: response cut"),
+        "{logs}"
+    );
+    assert!(logs.contains("\"reason\":\"lambda_deadline\""), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_events_get_400_json_and_the_shim_keeps_serving() {
+    let (mut shim, _) = start(standin_cmd(), &[("SHIM_MAX_HEADER_BYTES", "64".into())]);
+    let c = http_client();
+    let cases = [
+        (
+            with(
+                v1_event("POST", "/api/echo"),
+                "isBase64Encoded",
+                json!(true),
+            ),
+            "bad_base64",
+        ),
+        (json!(["not", "an", "object"]), "malformed_event"),
+        (json!({"hello": "world"}), "malformed_event"),
+        (
+            with(
+                v1_event("GET", "/api/echo"),
+                "multiValueHeaders",
+                json!({"x-big": ["y".repeat(100)]}),
+            ),
+            "header_too_large",
+        ),
+        (
+            with(
+                v1_event("GET", "/api/echo"),
+                "multiValueHeaders",
+                json!({"bad header": ["x"]}),
+            ),
+            "invalid_header",
+        ),
+        (
+            with(v1_event("GET", "/api/echo"), "httpMethod", json!(42)),
+            "malformed_event",
+        ),
+    ];
+    for (i, (ev, code)) in cases.iter().enumerate() {
+        let ev = if i == 0 {
+            with(ev.clone(), "body", json!("%%% not base64"))
+        } else {
+            ev.clone()
+        };
+        let r = invoke(&c, shim.invoke_port, &ev).await;
+        assert_eq!(r.status, 400, "case {i}: {}", r.text());
+        assert_eq!(r.json()["error"], *code, "case {i}");
+    }
+    // Still alive and serving after all of them.
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200);
+    assert!(shim.boot.is_running());
+    assert!(!shim.boot.output().contains("panicked"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_budget_exhausted_gives_503_and_recycles() {
+    let (mut shim, _) = start(
+        standin_cmd(),
+        &[
+            ("STANDIN_HEALTH_STATUS", "503".into()),
+            ("SHIM_READY_ATTEMPTS", "4".into()),
+            ("SHIM_READY_INTERVAL_MS", "100".into()),
+        ],
+    );
+    let c = http_client();
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["error"], "librechat_not_ready");
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("4 health checks") && d.contains("503")),
+        "{v}"
+    );
+    assert_eq!(shim.boot.wait_exit(Duration::from_secs(10)), Some(70));
+    let logs = shim.boot.output();
+    assert!(logs.contains("\"ReadinessTimeouts\""), "{logs}");
+    // LibreChat's last log lines are in the shim's log.
+    assert!(
+        logs.contains("librechat_last_lines") && logs.contains("standin listening"),
+        "{logs}"
+    );
+}
