@@ -73,7 +73,10 @@ impl App {
             let t = Instant::now();
             let r = match (&settings.config_bucket, &settings.config_key) {
                 (Some(b), Some(k)) => {
-                    let s3 = aws_sdk_s3::Client::new(&sdk);
+                    let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
+                        .force_path_style(settings.s3_force_path_style)
+                        .build();
+                    let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
                     coldstart::fetch_config(
                         &s3,
                         b,

@@ -31,6 +31,8 @@ pub struct Settings {
     pub log_tail: usize,
     /// Wait after a fatal response before the process exits (environment recycled).
     pub recycle_delay: Duration,
+    /// Path-style S3 addressing (for S3 emulators); on when `AWS_ENDPOINT_URL` is set.
+    pub s3_force_path_style: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -124,6 +126,10 @@ impl Settings {
             diagnostics_token_ssm: opt("SHIM_DIAGNOSTICS_TOKEN_SSM"),
             redis_uri: opt("REDIS_URI"),
             log_tail: num("SHIM_LOG_TAIL_LINES", opt("SHIM_LOG_TAIL_LINES"), 40)?,
+            s3_force_path_style: match opt("SHIM_S3_FORCE_PATH_STYLE") {
+                Some(v) => v == "true" || v == "1",
+                None => opt("AWS_ENDPOINT_URL").is_some() || opt("AWS_ENDPOINT_URL_S3").is_some(),
+            },
             recycle_delay: Duration::from_millis(num(
                 "SHIM_RECYCLE_DELAY_MS",
                 opt("SHIM_RECYCLE_DELAY_MS"),
