@@ -1,0 +1,59 @@
+//! The container definition: hadolint-clean, pinned LibreChat base, the shim as entry point.
+//! (No Docker engine here: the image is linted, not built.)
+
+mod support;
+
+use std::process::Command;
+
+fn docker_dir() -> std::path::PathBuf {
+    support::repo_root().join("infrastructure/terraform/modules/backend/docker")
+}
+
+#[test]
+fn dockerfile_passes_hadolint() {
+    let out = Command::new(support::tool("hadolint"))
+        .arg("--no-color")
+        .arg(docker_dir().join("Dockerfile"))
+        .output()
+        .expect("run hadolint");
+    assert!(
+        out.status.success(),
+        "hadolint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
+    let text = std::fs::read_to_string(docker_dir().join("Dockerfile")).expect("Dockerfile");
+    let froms: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms.len(), 2, "{froms:?}");
+    assert!(froms[0].contains(" AS build"));
+    assert_eq!(
+        froms[1], "FROM ghcr.io/danny-avila/librechat-api:v0.8.2-rc1",
+        "FR-006 base image"
+    );
+    assert!(text.contains("-p shim --bin bootstrap"));
+    assert!(
+        text.contains("COPY --from=build /src/target/release/bootstrap /usr/local/bin/bootstrap")
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "ENTRYPOINT [\"/usr/local/bin/bootstrap\"]")
+    );
+}
+
+#[test]
+fn dockerignore_files_agree_and_admit_the_build_inputs() {
+    let a = std::fs::read_to_string(docker_dir().join(".dockerignore")).expect(".dockerignore");
+    let b = std::fs::read_to_string(docker_dir().join("Dockerfile.dockerignore"))
+        .expect("Dockerfile.dockerignore");
+    assert_eq!(
+        a, b,
+        "keep .dockerignore and Dockerfile.dockerignore identical"
+    );
+    for needed in ["!Cargo.toml", "!Cargo.lock", "!shim/src/**", "!console/**"] {
+        assert!(a.lines().any(|l| l == needed), "{needed} missing");
+    }
+}
