@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
@@ -164,6 +164,28 @@ pub struct GatewayConfig {
     pub api: ApiInfo,
     /// The `buffering` fault: collect the whole body before answering.
     pub buffering: bool,
+    /// Where finished invocations are reported (START/END/REPORT lines in the log group).
+    pub log_tx: Option<super::logs::LogTx>,
+}
+
+/// Reports the invocation when dropped: when the relayed body ended (or the client left).
+struct InvocationDone {
+    tx: Option<super::logs::LogTx>,
+    request_id: String,
+    start_ms: i64,
+    started: std::time::Instant,
+}
+
+impl Drop for InvocationDone {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(super::logs::LogMsg::Invocation {
+                request_id: std::mem::take(&mut self.request_id),
+                start_ms: self.start_ms,
+                duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+    }
 }
 
 struct State {
@@ -275,6 +297,12 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         &peer.ip().to_string(),
         now_ms,
     );
+    let done = InvocationDone {
+        tx: state.cfg.log_tx.clone(),
+        request_id: request_id.clone(),
+        start_ms: now_ms as i64,
+        started: std::time::Instant::now(),
+    };
     let upstream = match state
         .client
         .post(&state.cfg.invoke_url)
@@ -301,7 +329,9 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         http::HeaderValue::from_static("1.1 opsconsole-sandbox (CloudFront/API Gateway stand-in)"),
     );
     let body: Body = if state.cfg.buffering {
-        match upstream.bytes().await {
+        let all = upstream.bytes().await;
+        drop(done);
+        match all {
             Ok(all) => Full::new(all).map_err(|e| match e {}).boxed(),
             Err(e) => {
                 return error_response(
@@ -314,7 +344,10 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         let stream = upstream
             .bytes_stream()
             .map_ok(Frame::data)
-            .map_err(std::io::Error::other);
+            .map_err(std::io::Error::other)
+            .inspect(move |_| {
+                let _ = &done;
+            });
         BodyExt::boxed(StreamBody::new(stream))
     };
     let mut resp = Response::new(body);

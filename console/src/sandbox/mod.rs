@@ -13,6 +13,7 @@
 
 pub mod alarms;
 pub mod gateway;
+pub mod logs;
 pub mod outputs;
 pub mod procs;
 pub mod runtime_relay;
@@ -174,6 +175,7 @@ impl ShimSupervisor {
         env: Vec<(String, String)>,
         cwd: PathBuf,
         log_dir: PathBuf,
+        log_tx: logs::LogTx,
     ) -> anyhow::Result<ShimSupervisor> {
         let spawn = move |generation: u32| -> anyhow::Result<Proc> {
             let mut cmd = Command::new(&bootstrap);
@@ -184,11 +186,31 @@ impl ShimSupervisor {
                 }
             }
             cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            Proc::spawn(
-                &format!("shim bootstrap #{generation}"),
-                cmd,
-                &log_dir.join(format!("shim-{generation}.log")),
-            )
+            // stdout (JSON logs, EMF) to the log file and to the log group; stderr to the file.
+            let path = log_dir.join(format!("shim-{generation}.log"));
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let err = file.try_clone().context("duplicating log file handle")?;
+            cmd.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(err);
+            let mut p = Proc::spawn_with_stdio(&format!("shim bootstrap #{generation}"), cmd)?;
+            if let Some(out) = p.take_stdout() {
+                let tx = log_tx.clone();
+                std::thread::spawn(move || {
+                    use std::io::{BufRead, Write};
+                    let mut file = file;
+                    for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                        let _ = writeln!(file, "{line}");
+                        let _ = tx.send(logs::LogMsg::Line {
+                            generation,
+                            ts_ms: logs::now_ms(),
+                            line,
+                        });
+                    }
+                });
+            }
+            Ok(p)
         };
         let first = spawn(1)?;
         let current = Arc::new(Mutex::new(Some(first)));
@@ -250,12 +272,14 @@ pub struct Sandbox {
     _cargo_lambda: Proc,
     _redis: Option<Proc>,
     _moto: MotoServer,
+    log_forwarder: tokio::task::JoinHandle<()>,
     keep_dir: bool,
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
         drop(self.shim.take());
+        self.log_forwarder.abort();
         if !self.keep_dir {
             let _ = std::fs::remove_dir_all(&self.info.dir);
         }
@@ -451,6 +475,9 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         names.function
     );
 
+    // Live log lines of the shim and the gateway's invocations, to the log group in moto.
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
+
     // The CloudFront/API Gateway stand-in.
     let gw = gateway::start(
         gateway::GatewayConfig {
@@ -462,6 +489,7 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
                 domain_name: "127.0.0.1".into(),
             },
             buffering: fault == Some(Fault::Buffering),
+            log_tx: Some(log_tx.clone()),
         },
         0,
     )
@@ -482,6 +510,11 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     })
     .await;
     let seeded = seed::seed(&sdk, &east, &names, fault, "127.0.0.1", &token).await?;
+    let log_forwarder = tokio::spawn(logs::forward(
+        aws_sdk_cloudwatchlogs::Client::new(&sdk),
+        names.log_group.clone(),
+        log_rx,
+    ));
 
     // The shim under the Runtime API.
     eprintln!("opsconsole sandbox: starting the shim");
@@ -534,7 +567,13 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     } else {
         env.push(("SHIM_READY_ATTEMPTS".into(), "80".into()));
     }
-    let shim = ShimSupervisor::start(tools.bootstrap.clone(), env, root.clone(), logs.clone())?;
+    let shim = ShimSupervisor::start(
+        tools.bootstrap.clone(),
+        env,
+        root.clone(),
+        logs.clone(),
+        log_tx,
+    )?;
 
     let outputs_path = dir.join("outputs.json");
     let doc = outputs::outputs_json(
@@ -568,6 +607,7 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         _cargo_lambda: cargo_lambda,
         _redis: redis,
         _moto: moto,
+        log_forwarder,
         keep_dir,
     };
     if fault != Some(Fault::LibrechatDown) {

@@ -348,7 +348,14 @@ async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow::Result<()
         .send()
         .await
         .context("Logs CreateLogGroup")?;
-    let stream = "2026/01/01/[$LATEST]sandbox0seed";
+    let today = time::OffsetDateTime::now_utc().date();
+    let stream = format!(
+        "{:04}/{:02}/{:02}/[$LATEST]sandbox0seed",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    let stream = stream.as_str();
     logs.create_log_stream()
         .log_group_name(&n.log_group)
         .log_stream_name(stream)
