@@ -107,6 +107,8 @@ pub struct Settings {
     pub cold_start_p95_ms: f64,
     pub lambda_window_minutes: u32,
     pub max_log_events: u32,
+    /// Events per FilterLogEvents page (the API's maximum is 10000).
+    pub log_page_size: u32,
     /// The config file that was read, if any.
     pub config_path: Option<PathBuf>,
 }
@@ -233,6 +235,7 @@ impl ConfigFile {
                 .or(d.thresholds.max_log_events)
                 .unwrap_or(10_000)
                 .max(1),
+            log_page_size: 10_000,
             config_path: None,
         }
     }

@@ -393,6 +393,7 @@ async fn scan_logs(
             .start_time(ms(start))
             .end_time(ms(end))
             .filter_pattern("?\"REPORT RequestId\" ?ColdStartTotalMs")
+            .limit(i32::try_from(ctx.settings.log_page_size.clamp(1, 10_000)).unwrap_or(10_000))
             .set_next_token(token.clone())
             .send()
             .await

@@ -133,6 +133,7 @@ async fn stream(
     live: Option<&mpsc::Sender<DataEvent>>,
     ms: impl Fn(Instant) -> f64,
 ) -> Result<StreamEnd, StreamEnd> {
+    install_crypto_provider();
     let mut builder = HyperTransport::builder().connect_timeout(Duration::from_secs(10));
     if is_loopback(&t.url) {
         builder = builder.disable_proxy();
@@ -228,6 +229,15 @@ async fn stream(
             Err(e) => return Ok(StreamEnd::Dropped(e.to_string())),
         }
     }
+}
+
+/// rustls refuses to pick a crypto provider when several are compiled in: choose aws-lc-rs
+/// (the AWS SDK's) once per process.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
 }
 
 /// Time to open a TCP connection to the URL's host (a separate connection).

@@ -1,10 +1,12 @@
 //! Support for tests, benchmarks and the sandbox: real local peers, no mocks.
 //! - [`moto`]: a moto server (AWS stand-in) on a free loopback port, with SDK clients for it.
+//! - [`seed`]: one deployment seeded into moto through the SDK, with its outputs document.
 //! - [`sse`]: small SSE servers (streaming, buffering, stalling, dropping) and a fake shim.
 //!
 //! Compiled always (the sandbox uses it in product code).
 
 pub mod moto;
+pub mod seed;
 pub mod sse;
 
 use std::path::{Path, PathBuf};

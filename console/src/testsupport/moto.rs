@@ -143,13 +143,27 @@ impl MotoServer {
 
     /// A minimal blocking HTTP/1.0 exchange with the server (control API only).
     fn http(&self, method: &str, path: &str, body: &str) -> anyhow::Result<String> {
+        self.raw_request(method, path, &[("Content-Type", "application/json")], body)
+    }
+
+    /// A raw blocking HTTP/1.0 request to the server; the body of a 2xx answer.
+    pub fn raw_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> anyhow::Result<String> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(
-            s,
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n",
+            self.port
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        write!(s, "{head}Content-Length: {}\r\n\r\n{body}", body.len())?;
         let mut out = String::new();
         s.read_to_string(&mut out)?;
         let status_ok = out.starts_with("HTTP/1.0 2") || out.starts_with("HTTP/1.1 2");

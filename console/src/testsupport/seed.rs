@@ -1,0 +1,350 @@
+//! Seeds moto (through the SDK) with one deployment as the Terraform outputs describe it, and
+//! returns the matching outputs document. Used by the tests, the benchmark, and available to the
+//! sandbox. Resource names all start with `prefix`, so several deployments can share one moto.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+
+use crate::aws::AwsClients;
+use crate::testsupport::moto::MotoServer;
+
+/// The 10 alarm suffixes (docs/contracts.md section 4); `cloudfront-5xx-rate` lives in us-east-1.
+pub const ALARM_SUFFIXES: [&str; 10] = [
+    "lambda-errors",
+    "lambda-throttles",
+    "lambda-duration-p95",
+    "lambda-concurrency",
+    "lambda-cold-start-p95",
+    "apigw-5xx",
+    "apigw-latency-p95",
+    "cloudfront-5xx-rate",
+    "redis-cpu",
+    "redis-memory",
+];
+
+/// What to seed.
+#[derive(Debug, Clone)]
+pub struct SeedSpec {
+    pub prefix: String,
+    pub region: String,
+    pub site_url: String,
+    /// Alarm suffixes set to ALARM.
+    pub firing: Vec<String>,
+    /// Alarm suffixes left out of CloudWatch (but named in the outputs).
+    pub missing: Vec<String>,
+    /// Init Durations of the cold starts in the log (ms); one REPORT line each.
+    pub cold_inits_ms: Vec<f64>,
+    /// Warm REPORT lines.
+    pub warm: usize,
+    /// Lines that are neither (START/END/app logs), interleaved.
+    pub noise: usize,
+    /// Shim EMF cold-start lines (total ms each).
+    pub emf_totals_ms: Vec<f64>,
+    /// Extra alarm names in the outputs beyond the 10 (all created), for pagination tests.
+    pub extra_alarms: usize,
+    /// Create one invalidation.
+    pub invalidation: bool,
+}
+
+impl SeedSpec {
+    pub fn healthy(prefix: &str, region: &str, site_url: &str) -> SeedSpec {
+        SeedSpec {
+            prefix: prefix.into(),
+            region: region.into(),
+            site_url: site_url.into(),
+            firing: vec![],
+            missing: vec![],
+            cold_inits_ms: vec![900.0, 1200.0, 1500.0],
+            warm: 20,
+            noise: 10,
+            emf_totals_ms: vec![1000.0, 1400.0],
+            extra_alarms: 0,
+            invalidation: true,
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Creates an IAM role in moto (Lambda's CreateFunction needs one). IAM speaks the query
+/// protocol; moto routes by the credential scope and does not check signatures.
+fn create_role(moto: &MotoServer, name: &str) -> anyhow::Result<String> {
+    let policy = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+    let body = format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={policy}"
+    );
+    let _ = moto.raw_request(
+        "POST",
+        "/",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+            ),
+        ],
+        &body,
+    );
+    Ok(format!(
+        "arn:aws:iam::{}:role/{name}",
+        super::moto::MOTO_ACCOUNT
+    ))
+}
+
+/// An empty but valid zip archive (end-of-central-directory record only).
+fn empty_zip() -> Vec<u8> {
+    let mut z = vec![0x50, 0x4b, 0x05, 0x06];
+    z.extend_from_slice(&[0u8; 18]);
+    z
+}
+
+/// Seeds everything and returns the outputs document (`terraform output -json` shape).
+pub async fn seed(moto: &MotoServer, c: &AwsClients, spec: &SeedSpec) -> anyhow::Result<Value> {
+    let p = &spec.prefix;
+    let function = format!("{p}-api");
+    let log_group = format!("/aws/lambda/{function}");
+    let rg_id = format!("{p}-redis");
+
+    // Alarms.
+    let mut alarm_refs = Vec::new();
+    let mut names: Vec<(String, String, &str)> = ALARM_SUFFIXES
+        .iter()
+        .map(|s| {
+            let region = if *s == "cloudfront-5xx-rate" {
+                "us-east-1".to_string()
+            } else {
+                spec.region.clone()
+            };
+            (format!("{p}-{s}"), region, *s)
+        })
+        .collect();
+    for i in 0..spec.extra_alarms {
+        names.push((format!("{p}-extra-{i:04}"), spec.region.clone(), "extra"));
+    }
+    for (name, region, suffix) in &names {
+        alarm_refs.push(json!({"name": name, "region": region}));
+        if spec.missing.iter().any(|m| m == suffix) {
+            continue;
+        }
+        let cw = c.cloudwatch_in(region);
+        cw.put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/Lambda")
+            .metric_name("Errors")
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("FunctionName")
+                    .value(&function)
+                    .build(),
+            )
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(300)
+            .evaluation_periods(1)
+            .threshold(5.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .send()
+            .await
+            .with_context(|| format!("PutMetricAlarm {name}"))?;
+        let state = if spec.firing.iter().any(|f| f == suffix) {
+            aws_sdk_cloudwatch::types::StateValue::Alarm
+        } else {
+            aws_sdk_cloudwatch::types::StateValue::Ok
+        };
+        cw.set_alarm_state()
+            .alarm_name(name)
+            .state_value(state)
+            .state_reason("seeded")
+            .send()
+            .await
+            .with_context(|| format!("SetAlarmState {name}"))?;
+    }
+
+    // Lambda function and its log.
+    let role = create_role(moto, &format!("{p}-role"))?;
+    c.lambda
+        .create_function()
+        .function_name(&function)
+        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(role)
+        .memory_size(1024)
+        .timeout(30)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_smithy_types::Blob::new(empty_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .context("CreateFunction")?;
+    let _ = c
+        .logs
+        .create_log_group()
+        .log_group_name(&log_group)
+        .send()
+        .await;
+    c.logs
+        .create_log_stream()
+        .log_group_name(&log_group)
+        .log_stream_name("2026/01/01/[$LATEST]seed")
+        .send()
+        .await
+        .context("CreateLogStream")?;
+    let mut lines: Vec<String> = Vec::new();
+    for (i, init) in spec.cold_inits_ms.iter().enumerate() {
+        lines.push(format!("REPORT RequestId: cold-{i}\tDuration: 45.10 ms\tBilled Duration: 46 ms\tMemory Size: 1024 MB\tMax Memory Used: 180 MB\tInit Duration: {init:.2} ms\t"));
+    }
+    for i in 0..spec.warm {
+        lines.push(format!("REPORT RequestId: warm-{i}\tDuration: 12.00 ms\tBilled Duration: 12 ms\tMemory Size: 1024 MB\tMax Memory Used: 150 MB\t"));
+    }
+    for t in &spec.emf_totals_ms {
+        lines.push(json!({
+            "_aws": {"Timestamp": now_ms(), "CloudWatchMetrics": [{"Namespace": "LibreChat/Shim", "Dimensions": [["FunctionName"]], "Metrics": [{"Name": "ColdStartTotalMs", "Unit": "Milliseconds"}]}]},
+            "event": "cold_start", "FunctionName": function,
+            "ColdStartConfigMs": 10.0, "ColdStartSecretsMs": 30.0, "ColdStartReadyMs": t - 40.0, "ColdStartTotalMs": t
+        }).to_string());
+    }
+    for i in 0..spec.noise {
+        lines.push(format!("START RequestId: n-{i} Version: $LATEST"));
+    }
+    let base = now_ms() - 10 * 60 * 1000;
+    let n = lines.len().max(1) as i64;
+    let events: Vec<_> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(base + (i as i64) * (9 * 60 * 1000) / n)
+                .message(m)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .context("building log events")?;
+    for chunk in events.chunks(5000) {
+        c.logs
+            .put_log_events()
+            .log_group_name(&log_group)
+            .log_stream_name("2026/01/01/[$LATEST]seed")
+            .set_log_events(Some(chunk.to_vec()))
+            .send()
+            .await
+            .context("PutLogEvents")?;
+    }
+
+    // Redis.
+    c.elasticache
+        .create_replication_group()
+        .replication_group_id(&rg_id)
+        .replication_group_description("seeded")
+        .engine("redis")
+        .cache_node_type("cache.t4g.micro")
+        .num_cache_clusters(1)
+        .send()
+        .await
+        .context("CreateReplicationGroup")?;
+
+    // CloudFront.
+    let dist_id = create_distribution(c, p).await?;
+    if spec.invalidation {
+        c.cloudfront
+            .create_invalidation()
+            .distribution_id(&dist_id)
+            .invalidation_batch(
+                aws_sdk_cloudfront::types::InvalidationBatch::builder()
+                    .caller_reference(format!("{p}-inv"))
+                    .paths(
+                        aws_sdk_cloudfront::types::Paths::builder()
+                            .quantity(1)
+                            .items("/*")
+                            .build()?,
+                    )
+                    .build()?,
+            )
+            .send()
+            .await
+            .context("CreateInvalidation")?;
+    }
+
+    let s = |v: &str| json!({"value": v, "type": "string", "sensitive": false});
+    Ok(json!({
+        "site_url": s(&spec.site_url),
+        "region": s(&spec.region),
+        "cloudfront_distribution_id": s(&dist_id),
+        "cloudfront_domain_name": s(&format!("{}.cloudfront.net", dist_id.to_lowercase())),
+        "api_gateway_id": s("abc123"),
+        "api_gateway_stage": s("prod"),
+        "api_gateway_invoke_url": s(&format!("https://abc123.execute-api.{}.amazonaws.com/prod", spec.region)),
+        "lambda_function_name": s(&function),
+        "lambda_function_arn": s(&format!("arn:aws:lambda:{}:{}:function:{function}", spec.region, super::moto::MOTO_ACCOUNT)),
+        "lambda_log_group_name": s(&log_group),
+        "ecr_repository_url": s("123456789012.dkr.ecr.eu-west-1.amazonaws.com/librechat"),
+        "redis_replication_group_id": s(&rg_id),
+        "redis_endpoint": s("redis.local"),
+        "redis_port": {"value": 6379, "type": "number", "sensitive": false},
+        "frontend_bucket_name": s(&format!("{p}-frontend")),
+        "files_bucket_name": s(&format!("{p}-files")),
+        "alarms": {"value": alarm_refs, "type": ["list", ["object", {"name": "string", "region": "string"}]], "sensitive": false},
+        "dashboard_name": s(&format!("{p}-dashboard")),
+        "shim_metrics_namespace": s("LibreChat/Shim"),
+        "redis_auth_token": {"value": "do-not-print-me", "type": "string", "sensitive": true}
+    }))
+}
+
+async fn create_distribution(c: &AwsClients, p: &str) -> anyhow::Result<String> {
+    use aws_sdk_cloudfront::types::*;
+    let origin = Origin::builder()
+        .id("api")
+        .domain_name("abc123.execute-api.eu-west-1.amazonaws.com")
+        .origin_path("/prod")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()?,
+        )
+        .build()?;
+    let conf = DistributionConfig::builder()
+        .caller_reference(format!("{p}-dist"))
+        .comment(format!("{p} seeded"))
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build()?)
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("api")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+                .build()?,
+        )
+        .build()?;
+    let out = c
+        .cloudfront
+        .create_distribution()
+        .distribution_config(conf)
+        .send()
+        .await
+        .context("CreateDistribution")?;
+    let id = out
+        .distribution()
+        .map(|d| d.id().to_string())
+        .context("CreateDistribution returned no distribution")?;
+    // moto moves InProgress -> Deployed as the distribution is read; settle it (bounded).
+    for _ in 0..10 {
+        let d = c.cloudfront.get_distribution().id(&id).send().await?;
+        if d.distribution()
+            .is_some_and(|d| d.status().eq_ignore_ascii_case("Deployed"))
+        {
+            break;
+        }
+    }
+    Ok(id)
+}
