@@ -9,6 +9,17 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Outputs the console cannot work without.
+pub const REQUIRED: [&str; 7] = [
+    "site_url",
+    "region",
+    "cloudfront_distribution_id",
+    "lambda_function_name",
+    "lambda_log_group_name",
+    "redis_replication_group_id",
+    "alarms",
+];
+
 /// One alarm named by the outputs, with the region it lives in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmRef {
@@ -63,7 +74,7 @@ pub struct Outputs {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputsError {
-    #[error("outputs: required output `{0}` is missing")]
+    #[error("outputs: required output(s) missing: {0}")]
     Missing(String),
     #[error("outputs: output `{name}` has the wrong type: expected {expected}")]
     WrongType {
@@ -87,6 +98,14 @@ impl Outputs {
     }
 
     pub fn from_raw(raw: BTreeMap<String, RawOutput>) -> Result<Outputs, OutputsError> {
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|n| matches!(raw.get(*n).map(|o| &o.value), None | Some(Value::Null)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(OutputsError::Missing(missing.join(", ")));
+        }
         let req = |n: &str| -> Result<String, OutputsError> {
             match raw.get(n).map(|o| &o.value) {
                 None | Some(Value::Null) => Err(OutputsError::Missing(n.into())),
