@@ -549,7 +549,7 @@ pub async fn cloudfront(ctx: &Context) -> Result<CloudFrontData, CollectorError>
     let mut truncated = None;
     if let Some(l) = list.invalidation_list() {
         let mut items: Vec<_> = l.items().to_vec();
-        items.sort_by(|a, b| b.create_time().secs().cmp(&a.create_time().secs()));
+        items.sort_by_key(|i| std::cmp::Reverse(i.create_time().secs()));
         for s in &items {
             let paths = match cf
                 .get_invalidation()
