@@ -21,6 +21,9 @@
 //! sse_interval_ms = 200
 //! chat_url = "https://.../api/ask"          # optional: probe a chat endpoint instead
 //! chat_token_env = "LIBRECHAT_TOKEN"        # bearer token for chat_url
+//! sse_path = "/api/__shim/sse"              # paths on site_url (these are the defaults)
+//! status_path = "/api/__shim/status"
+//! health_path = "/api/health"
 //!
 //! [env.dev.thresholds]
 //! cold_start_p95_ms = 4000
@@ -70,6 +73,10 @@ pub struct ProbeSection {
     pub sse_interval_ms: Option<u64>,
     pub chat_url: Option<String>,
     pub chat_token_env: Option<String>,
+    /// Paths on `site_url` (defaults: the shim's, docs/contracts.md section 2).
+    pub health_path: Option<String>,
+    pub status_path: Option<String>,
+    pub sse_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,6 +111,10 @@ pub struct Settings {
     pub sse_interval_ms: u64,
     pub chat_url: Option<String>,
     pub chat_token_env: Option<String>,
+    /// `/api/health`, `/api/__shim/status`, `/api/__shim/sse` unless configured.
+    pub health_path: String,
+    pub status_path: String,
+    pub sse_path: String,
     pub cold_start_p95_ms: f64,
     pub lambda_window_minutes: u32,
     pub max_log_events: u32,
@@ -218,6 +229,18 @@ impl ConfigFile {
                 .clamp(10, 10_000),
             chat_url: pick(&e.probe.chat_url, &d.probe.chat_url),
             chat_token_env: pick(&e.probe.chat_token_env, &d.probe.chat_token_env),
+            health_path: path(
+                pick(&e.probe.health_path, &d.probe.health_path),
+                "/api/health",
+            ),
+            status_path: path(
+                pick(&e.probe.status_path, &d.probe.status_path),
+                "/api/__shim/status",
+            ),
+            sse_path: path(
+                pick(&e.probe.sse_path, &d.probe.sse_path),
+                "/api/__shim/sse",
+            ),
             cold_start_p95_ms: e
                 .thresholds
                 .cold_start_p95_ms
@@ -238,6 +261,15 @@ impl ConfigFile {
             log_page_size: 10_000,
             config_path: None,
         }
+    }
+}
+
+/// A configured path, with a leading slash, or the default.
+fn path(p: Option<String>, default: &str) -> String {
+    match p {
+        Some(p) if p.starts_with('/') => p,
+        Some(p) if !p.is_empty() => format!("/{p}"),
+        _ => default.to_string(),
     }
 }
 
@@ -270,6 +302,7 @@ cold_start_p95_ms = 4000
         assert_eq!(s.timeout, Duration::from_secs(20));
         assert_eq!(s.token, Some(TokenSource::Ssm("/x/token".into())));
         assert_eq!(s.sse_events, 5);
+        assert_eq!(s.sse_path, "/api/__shim/sse");
         let prod = c.resolve("prod", &GlobalOpts::default());
         assert_eq!(prod.profile.as_deref(), Some("base"));
         assert_eq!(prod.cold_start_p95_ms, 6000.0);

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::cli::{GlobalOpts, ProbeArgs};
-use crate::collectors::collect_once;
+use crate::collectors::collect_isolated;
 use crate::context::Context;
 use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
 use crate::model::{CollectorError, DataEvent, Source};
@@ -94,7 +94,7 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let doc = probe_document(&ctx, &sources).await;
+    let doc = probe_document(std::sync::Arc::new(ctx), &sources).await;
     let code = doc
         .get("exit_code")
         .and_then(Value::as_u64)
@@ -105,7 +105,7 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 }
 
 /// Runs `sources` concurrently on `ctx` and builds the probe document.
-pub async fn probe_document(ctx: &Context, sources: &[Source]) -> Value {
+pub async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
     let t0 = Instant::now();
     let budget = ctx.settings.timeout;
     let sse_configured =
@@ -126,10 +126,13 @@ pub async fn probe_document(ctx: &Context, sources: &[Source]) -> Value {
             }
         })
         .collect();
-    let futs = run.iter().map(|&s| async move {
-        let t = Instant::now();
-        let ev = collect_once(ctx, s, budget, None).await;
-        (s, ev, t.elapsed().as_secs_f64() * 1000.0)
+    let futs = run.iter().map(|&s| {
+        let ctx = ctx.clone();
+        async move {
+            let t = Instant::now();
+            let ev = collect_isolated(ctx, s, budget, None).await;
+            (s, ev, t.elapsed().as_secs_f64() * 1000.0)
+        }
     });
     let results = futures::future::join_all(futs).await;
 

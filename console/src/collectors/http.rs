@@ -33,7 +33,7 @@ fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
 }
 
 pub async fn health(ctx: &Context) -> Result<HealthData, CollectorError> {
-    let url = format!("{}/api/health", ctx.outputs.site_url);
+    let url = format!("{}{}", ctx.outputs.site_url, ctx.settings.health_path);
     let t0 = Instant::now();
     let resp = ctx
         .http
@@ -77,7 +77,7 @@ pub async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
         }
         (None, None) => return None,
     };
-    let url = format!("{}/api/__shim/status", ctx.outputs.site_url);
+    let url = format!("{}{}", ctx.outputs.site_url, ctx.settings.status_path);
     let fail = |e: String| {
         Some(RedisPing {
             ok: false,

@@ -91,6 +91,51 @@ pub async fn collect_once(
     }
 }
 
+fn error_event(source: Source, e: CollectorError) -> DataEvent {
+    match source {
+        Source::Identity => DataEvent::Identity(Err(e)),
+        Source::Alarms => DataEvent::Alarms(Err(e)),
+        Source::Lambda => DataEvent::Lambda(Err(e)),
+        Source::Redis => DataEvent::Redis(Err(e)),
+        Source::CloudFront => DataEvent::CloudFront(Err(e)),
+        Source::Health => DataEvent::Health(Err(e)),
+        Source::Sse => DataEvent::Sse(Err(e)),
+    }
+}
+
+/// Aborts the task when dropped (so stopping a collector also stops its current collection).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// [`collect_once`] in its own task: a panic in a collector becomes an error result of that
+/// source instead of a silent, dead collector.
+pub async fn collect_isolated(
+    ctx: Arc<Context>,
+    source: Source,
+    budget: Duration,
+    live: Option<mpsc::Sender<DataEvent>>,
+) -> DataEvent {
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        collect_once(&ctx, source, budget, live.as_ref()).await
+    }));
+    match (&mut task.0).await {
+        Ok(ev) => ev,
+        Err(e) => error_event(
+            source,
+            CollectorError {
+                kind: ErrorKind::Other,
+                message: format!("the {} collector crashed: {e}", source.name()),
+                fix: None,
+            },
+        ),
+    }
+}
+
 /// Controls the running collector tasks; dropping it stops them.
 #[derive(Debug)]
 pub struct CollectorHandle {
@@ -153,7 +198,7 @@ pub fn spawn_sources(
             let mut failures = 0u32;
             loop {
                 let budget = ctx.settings.timeout;
-                let ev = collect_once(&ctx, source, budget, Some(&tx)).await;
+                let ev = collect_isolated(ctx.clone(), source, budget, Some(tx.clone())).await;
                 let ok = is_ok(&ev);
                 if tx.send(ev).await.is_err() {
                     return; // receiver gone

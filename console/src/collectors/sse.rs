@@ -57,8 +57,8 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
     };
     Ok(SseTarget {
         url: format!(
-            "{}/api/__shim/sse?events={}&interval_ms={}",
-            ctx.outputs.site_url, s.sse_events, s.sse_interval_ms
+            "{}{}?events={}&interval_ms={}",
+            ctx.outputs.site_url, s.sse_path, s.sse_events, s.sse_interval_ms
         ),
         headers: vec![(TOKEN_HEADER.to_string(), token)],
         expected: Some(u64::from(s.sse_events)),
