@@ -34,10 +34,10 @@ async fn run_to_end(
             .await
             .expect("the action finished within 120 s")
             .expect("the action reports Finished before closing");
-        if let (Some(needle), ActionEvent::Line(l)) = (cancel_on_line, &ev) {
-            if l.contains(needle) {
-                cancel.cancel();
-            }
+        if let (Some(needle), ActionEvent::Line(l)) = (cancel_on_line, &ev)
+            && l.contains(needle)
+        {
+            cancel.cancel();
         }
         if let ActionEvent::Finished(r) = &ev {
             let r = r.clone();

@@ -35,6 +35,8 @@ fn tmux_bin() -> Option<PathBuf> {
 struct Tmux {
     bin: PathBuf,
     socket: String,
+    /// The binary's stderr (shown when a wait fails).
+    stderr: PathBuf,
 }
 
 impl Tmux {
@@ -48,7 +50,12 @@ impl Tmux {
             tmux_bin().expect("tmux is installed (apt package tmux; scripts/bootstrap.sh)")
         });
         let socket = format!("opsconsole-{name}-{}", std::process::id());
-        let t = Tmux { bin, socket };
+        let stderr = script.with_file_name("stderr");
+        let t = Tmux {
+            bin,
+            socket,
+            stderr,
+        };
         let st = t
             .cmd()
             .args([
@@ -123,7 +130,34 @@ impl Tmux {
                 return screen;
             }
             if Instant::now() > deadline {
-                panic!("waited {secs}s for {needles:?}; the screen is:\n{screen}");
+                let err = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+                let tail: String = err
+                    .chars()
+                    .rev()
+                    .take(4000)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect();
+                panic!(
+                    "waited {secs}s for {needles:?}; the screen is:\n{screen}\nstderr (tail):\n{tail}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Tmux {
+    /// Polls until `needle` is no longer on the screen.
+    fn wait_gone(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.capture().contains(needle) {
+            if Instant::now() > deadline {
+                panic!(
+                    "{needle:?} still on the screen after {secs}s:\n{}",
+                    self.capture()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -146,8 +180,9 @@ async fn seed(moto: &MotoServer, env: &str) -> Seeded {
     use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
     let clients = moto.clients("us-east-1").await;
     let sdk = clients.sdk.clone();
-    let uniq = time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000;
-    let prefix = format!("librechat-{env}-{uniq}");
+    // One environment name per test: names are unique within the shared moto server.
+    let uniq = env;
+    let prefix = format!("librechat-{env}");
     for (i, s) in SUFFIXES.iter().enumerate() {
         // The 8th alarm (cloudfront) is left out: the console must mark it missing.
         if i == 7 {
@@ -338,7 +373,7 @@ fn fixture(env: &str, extra_args: &str) -> Fixture {
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
              AWS_EC2_METADATA_DISABLED=true OPSCONSOLE_DIAGNOSTICS_TOKEN={TOKEN} \
              OPSCONSOLE_POLL_MS=100 \
-             {bin} {env} --outputs {outputs} --endpoint-url {endpoint} {extra_args}\n\
+             {bin} {env} --outputs {outputs} --endpoint-url {endpoint} {extra_args} 2>{dir}/stderr\n\
              echo EXIT=$?\n\
              stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\{{0,1\\}}icanon' | sed 's/^/TTY:/'\n\
              sleep 120\n",
@@ -360,6 +395,8 @@ fn fixture(env: &str, extra_args: &str) -> Fixture {
 }
 
 fn assert_restored(t: &Tmux) {
+    let err = std::fs::read_to_string(&t.stderr).unwrap_or_default();
+    println!("stderr of the binary:\n{err}");
     let screen = t.wait_for(&["EXIT=0", "TTY:"], 20);
     assert_eq!(
         t.format("#{alternate_on}"),
@@ -388,6 +425,8 @@ fn e2e_help_confirm_invalidation_and_clean_exit() {
     t.send(&["?"]);
     t.wait_for(&["Help", "show this help", ":invalidate /*"], 10);
     t.send(&["Escape"]);
+    // (ESC and the next key sent at once would read as Alt-key: wait for the help to close.)
+    t.wait_gone("show this help", 10);
     // Confirm popup naming environment and account.
     t.type_text(":invalidate /*");
     t.send(&["Enter"]);
@@ -428,6 +467,45 @@ fn e2e_help_confirm_invalidation_and_clean_exit() {
     });
     assert_eq!(n, 1);
     // Quit: the terminal is restored.
+    t.send(&["q"]);
+    assert_restored(&t);
+}
+
+#[test]
+fn e2e_panels_fill_from_moto_and_the_shim() {
+    let fx = fixture("e2efill", "");
+    let t = Tmux::start("fill", &fx.script);
+    t.wait_for(&["1 Deployment"], 60);
+    // Identity (STS), alarms (9 seeded, one forced into ALARM, one missing), Lambda, Redis,
+    // CloudFront, health and the SSE probe against the shim stand-in.
+    t.wait_for(&["acct 123456789012"], 60);
+    t.wait_for(
+        &["lambda-errors", "ALARM", "MISSING", "1 firing, 1 missing"],
+        60,
+    );
+    t.wait_for(&[fx.seeded.function_name.as_str(), "Active/Successful"], 60);
+    t.wait_for(&["available"], 60);
+    t.wait_for(&["health: ✔ 200"], 60);
+    let screen = t.wait_for(&["STREAMING"], 90);
+    assert!(
+        !screen.contains("Loading"),
+        "a panel is still loading:\n{screen}"
+    );
+    // Detail view of the first alarm.
+    t.send(&["2", "Enter"]);
+    t.wait_for(&["alarm ", "state", "condition"], 10);
+    t.send(&["Escape"]);
+    t.wait_gone("condition", 10);
+    // `p` reruns the probe (its timeline refills), `r` refreshes.
+    t.send(&["p"]);
+    t.wait_for(&["SSE probe started"], 10);
+    t.wait_for(&["STREAMING"], 60);
+    // The confirm popup names the account once the identity is known.
+    t.type_text(":invalidate /*");
+    t.send(&["Enter"]);
+    t.wait_for(&["Confirm invalidate", "account:     123456789012"], 10);
+    t.send(&["n"]);
+    t.wait_for(&["not confirmed"], 10);
     t.send(&["q"]);
     assert_restored(&t);
 }

@@ -182,3 +182,38 @@ fn filter_narrows_alarms() {
     }
     assert_snapshot!(panel(&app, Panel::Alarms));
 }
+
+#[test]
+fn overlay_help_fits_80x24() {
+    let mut app = ready_app();
+    app.read_only = true;
+    key(&mut app, KeyCode::Char('?'));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("READ-ONLY"), "{s}");
+    assert!(
+        s.contains(":env NAME"),
+        "the last line of the help is visible:\n{s}"
+    );
+    assert_snapshot!(s);
+}
+
+fn colours_used(app: &App) -> usize {
+    use ratatui::style::Color;
+    let mut t = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    t.draw(|f| render::render(f, app)).expect("draw");
+    t.backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+        .count()
+}
+
+#[test]
+fn no_color_draws_without_any_colour() {
+    let mut app = error_app(true);
+    app.read_only = true;
+    assert!(colours_used(&app) > 0, "colours are used by default");
+    app.no_color = true;
+    assert_eq!(colours_used(&app), 0, "NO_COLOR: no cell has a colour");
+}

@@ -299,7 +299,9 @@ pub fn selected(app: &App, panel: Panel) -> usize {
     app.selected[panel.index()].min(n.saturating_sub(1))
 }
 
-/// Everything that can happen to the console.
+/// Everything that can happen to the console. (Data events are large; an Action is moved
+/// once per event, so boxing would buy nothing.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Key(KeyEvent),
@@ -581,7 +583,13 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                     }
                 }
                 CmdLine::Env(name) => {
-                    if name == app.env {
+                    if let Some(run) = &app.running {
+                        app.status = Some(format!(
+                            "{} is running; switch environments after it ends",
+                            run.request.describe()
+                        ));
+                        Vec::new()
+                    } else if name == app.env {
                         app.status = Some(format!("already on {name}"));
                         Vec::new()
                     } else {
@@ -646,11 +654,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 KeyCode::Esc => return Vec::new(),
                 KeyCode::Enter => return run_command_line(app, &input),
                 KeyCode::Tab => input = command::complete(&input, &app.envs),
-                KeyCode::Backspace => {
-                    if input.pop().is_none() {
-                        return Vec::new();
-                    }
-                }
+                // Backspace on an empty line closes it (as in vim).
+                KeyCode::Backspace if input.pop().is_none() => return Vec::new(),
+                KeyCode::Backspace => {}
                 KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                     input.clear()
                 }

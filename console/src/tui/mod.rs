@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::actions::{self, ActionEnv, ActionEvent};
+use crate::collectors::{self, CollectorHandle};
 use crate::context::Context;
 use crate::model::DataEvent;
 
@@ -74,74 +75,55 @@ pub fn list_envs(root: &Path) -> Vec<String> {
     envs
 }
 
-/// Rows of a `terraform output -json` document, sensitive values masked, in name order.
-pub fn output_rows(doc: &serde_json::Value) -> Result<Vec<OutputRow>, String> {
-    let obj = doc
-        .as_object()
-        .ok_or_else(|| "outputs: expected a JSON object of outputs".to_string())?;
-    let mut rows: Vec<OutputRow> = obj
-        .iter()
-        .map(|(name, o)| {
-            let sensitive = o
-                .get("sensitive")
-                .and_then(|s| s.as_bool())
-                .unwrap_or(false);
-            let value = if sensitive {
-                "(sensitive)".to_string()
-            } else {
-                match o.get("value") {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Array(a)) => format!("[{} items]", a.len()),
-                    Some(v) => v.to_string(),
-                    None => "(no value)".into(),
-                }
-            };
-            OutputRow {
-                name: name.clone(),
-                value,
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(rows)
-}
-
-fn output_str(doc: &serde_json::Value, name: &str) -> Option<String> {
-    doc.get(name)?.get("value")?.as_str().map(str::to_string)
-}
-
-/// The `[keys]` of the config file (`--config`, else `$XDG_CONFIG_HOME/opsconsole/config.toml`).
+/// The key map: the `[keys]` table of the config file, and `keys.toml` beside it (same format,
+/// `[keys]` table; it wins). Default location: `$XDG_CONFIG_HOME/opsconsole/`.
 fn load_keymap(ctx: &Context) -> Result<keys::KeyMap, String> {
-    let path = ctx.global.config.clone().or_else(|| {
-        std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".config")))
-            .map(|d| d.join("opsconsole/config.toml"))
-    });
-    match path {
-        Some(p) if p.is_file() => {
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            keys::KeyMap::from_config_text(&text).map_err(|e| format!("{}: {e}", p.display()))
+    let config = ctx
+        .settings
+        .config_path
+        .clone()
+        .or_else(|| ctx.global.config.clone())
+        .or_else(|| {
+            std::env::var_os("XDG_CONFIG_HOME")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".config")))
+                .map(|d| d.join("opsconsole/config.toml"))
+        });
+    let Some(config) = config else {
+        return Ok(keys::KeyMap::default());
+    };
+    let keys_file = config.with_file_name("keys.toml");
+    let mut km = keys::KeyMap::default();
+    for p in [config, keys_file] {
+        if !p.is_file() {
+            continue;
         }
-        _ => Ok(keys::KeyMap::default()),
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let doc: toml::Table = text.parse().map_err(|e| format!("{}: {e}", p.display()))?;
+        if let Some(t) = doc.get("keys").and_then(|v| v.as_table()) {
+            km.apply_config(t)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        }
     }
+    Ok(km)
 }
 
 /// The app's initial state from the context (no network).
-fn initial_app(
-    ctx: &Context,
-    outputs: &Result<serde_json::Value, String>,
-    root: Option<&Path>,
-) -> App {
+pub fn initial_app(ctx: &Context, root: Option<&Path>) -> App {
     let mut app = App::new(&ctx.env, ctx.read_only, OffsetDateTime::now_utc());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    app.outputs = outputs.as_ref().map_err(Clone::clone).and_then(output_rows);
+    app.outputs = Ok(ctx
+        .outputs
+        .display_rows()
+        .into_iter()
+        .map(|(name, value)| OutputRow { name, value })
+        .collect());
     app.region = ctx
         .global
         .region
         .clone()
-        .or_else(|| outputs.as_ref().ok().and_then(|d| output_str(d, "region")));
+        .or_else(|| Some(ctx.outputs.region.clone()));
     if let Some(root) = root {
         app.envs = list_envs(root);
     }
@@ -152,72 +134,22 @@ fn initial_app(
     app
 }
 
-fn read_outputs(ctx: &Context, root: Option<&Path>) -> Result<serde_json::Value, String> {
-    let path = match &ctx.global.outputs {
-        Some(p) => p.clone(),
-        None => {
-            let Some(root) = root else {
-                return Err("no --outputs FILE and no repository to run terraform in".into());
-            };
-            let cached = root
-                .join("infrastructure/terraform/environments")
-                .join(&ctx.env)
-                .join("outputs.json");
-            if !cached.is_file() {
-                return Err(format!(
-                    "no outputs for {}: pass --outputs FILE (terraform output -json)",
-                    ctx.env
-                ));
-            }
-            cached
-        }
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// The AWS side of the actions (clients pointed at the endpoint override, if any).
-async fn action_env(
-    ctx: &Context,
-    outputs: &Result<serde_json::Value, String>,
-    root: Option<&Path>,
-) -> ActionEnv {
+/// The actions' view of the context: clients, names from the outputs, paths in the repo.
+pub fn action_env(ctx: &Context, root: Option<&Path>) -> ActionEnv {
     let root_path = root
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut env = ActionEnv::new(&ctx.env, &root_path);
-    let doc = outputs.as_ref().ok();
-    let region = ctx
-        .global
-        .region
-        .clone()
-        .or_else(|| doc.and_then(|d| output_str(d, "region")));
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(p) = &ctx.global.profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(r) = region {
-        loader = loader.region(aws_config::Region::new(r));
-    }
-    if let Some(u) = &ctx.global.endpoint_url {
-        loader = loader.endpoint_url(u);
-    }
-    let sdk = loader.load().await;
-    // CloudFront is global (us-east-1).
-    let cf_conf = aws_sdk_cloudfront::config::Builder::from(&sdk)
-        .region(aws_config::Region::new("us-east-1"))
-        .build();
-    env.cloudfront = Some(aws_sdk_cloudfront::Client::from_conf(cf_conf));
-    env.lambda = Some(aws_sdk_lambda::Client::new(&sdk));
-    if let Some(d) = doc {
-        env.distribution_id = output_str(d, "cloudfront_distribution_id");
-        env.function_name = output_str(d, "lambda_function_name");
-        env.ecr_repository_url = output_str(d, "ecr_repository_url");
-    }
-    if let Some(s) = std::env::var_os("OPSCONSOLE_POLL_MS").and_then(|v| v.into_string().ok()) {
-        if let Ok(ms) = s.parse::<u64>() {
-            env.poll_interval = Duration::from_millis(ms.max(10));
-        }
+    env.cloudfront = Some(ctx.aws.cloudfront.clone());
+    env.lambda = Some(ctx.aws.lambda.clone());
+    env.distribution_id = Some(ctx.outputs.cloudfront_distribution_id.clone());
+    env.function_name = Some(ctx.outputs.lambda_function_name.clone());
+    env.ecr_repository_url = ctx.outputs.ecr_repository_url.clone();
+    if let Some(ms) = std::env::var("OPSCONSOLE_POLL_MS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        env.poll_interval = Duration::from_millis(ms.max(10));
     }
     env
 }
@@ -225,8 +157,7 @@ async fn action_env(
 /// Opens the full-screen console on `ctx` and returns when the user quits.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
     let root = repo_root();
-    let outputs = read_outputs(&ctx, root.as_deref());
-    let mut app = initial_app(&ctx, &outputs, root.as_deref());
+    let mut app = initial_app(&ctx, root.as_deref());
 
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -235,21 +166,27 @@ pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
         let now = OffsetDateTime::now_utc().unix_timestamp_nanos();
         let _ = std::fs::write(p, now.to_string());
     }
+    event_loop(&mut terminal, &mut app, ctx, root).await
+}
 
-    let action_env = Arc::new(action_env(&ctx, &outputs, root.as_deref()).await);
-    let (_data_tx, data_rx) = mpsc::channel::<DataEvent>(256);
-    event_loop(&mut terminal, &mut app, action_env, data_rx).await
+/// The collectors of one environment and the channel they send on.
+fn start_collectors(ctx: &Arc<Context>) -> (CollectorHandle, mpsc::Receiver<DataEvent>) {
+    let (tx, rx) = mpsc::channel::<DataEvent>(256);
+    (collectors::spawn(ctx.clone(), tx), rx)
 }
 
 async fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
-    action_env: Arc<ActionEnv>,
-    mut data_rx: mpsc::Receiver<DataEvent>,
+    mut ctx: Arc<Context>,
+    root: Option<PathBuf>,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
+    let (mut collectors, mut data_rx) = start_collectors(&ctx);
+    let mut action_env = Arc::new(action_env(&ctx, root.as_deref()));
+    let (env_tx, mut env_rx) = mpsc::unbounded_channel::<Result<Context, String>>();
     let mut events = EventStream::new();
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<ActionEvent>();
     let mut running: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
@@ -271,6 +208,27 @@ where
             },
             Some(d) = data_rx.recv() => Action::Data(d),
             Some(j) = job_rx.recv() => Action::Job(j),
+            Some(new_ctx) = env_rx.recv() => {
+                match new_ctx {
+                    Ok(new_ctx) => {
+                        // A fresh state for the new environment; keys and NO_COLOR carry over.
+                        let new_ctx = Arc::new(new_ctx);
+                        let keymap = app.keymap.clone();
+                        *app = initial_app(&new_ctx, root.as_deref());
+                        app.keymap = keymap;
+                        app.status = Some(format!("switched to {}", new_ctx.env));
+                        // Dropping the old handle stops the old environment's collectors.
+                        let (c, rx) = start_collectors(&new_ctx);
+                        collectors = c;
+                        data_rx = rx;
+                        action_env = Arc::new(self::action_env(&new_ctx, root.as_deref()));
+                        ctx = new_ctx;
+                    }
+                    Err(e) => app.status = Some(format!("cannot switch environment: {e}")),
+                }
+                dirty = true;
+                continue;
+            }
             _ = tick.tick() => Action::Tick,
         };
         app.now = OffsetDateTime::now_utc();
@@ -278,9 +236,9 @@ where
         dirty = true;
         for effect in effects {
             match effect {
-                Effect::Refresh(_) | Effect::RerunProbe => {
-                    // Wired to the collectors' handle once they exist.
-                }
+                Effect::Refresh(None) => collectors.refresh_all(),
+                Effect::Refresh(Some(source)) => collectors.refresh(source),
+                Effect::RerunProbe => collectors.rerun_sse(),
                 Effect::Start(req) => {
                     let token = CancellationToken::new();
                     let handle =
@@ -298,9 +256,18 @@ where
                     }
                 }
                 Effect::SwitchEnv(name) => {
-                    app.status = Some(format!(
-                        "switching environment in place is not supported yet: restart with `opsconsole {name}`"
-                    ));
+                    // Built off the loop (it may run terraform or read S3); the screen stays live.
+                    app.status = Some(format!("loading environment {name}…"));
+                    // `--outputs` named the first environment's file: not reused for another.
+                    let mut global = ctx.global.clone();
+                    global.outputs = None;
+                    let tx = env_tx.clone();
+                    tokio::spawn(async move {
+                        let r = Context::build(&global, &name)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(r);
+                    });
                 }
             }
         }

@@ -130,7 +130,7 @@ pub fn render(f: &mut Frame, app: &App) {
     }
     render_footer(f, footer, app, theme);
     match &app.overlay {
-        Some(Overlay::Help) => render_help(f, body, app, theme),
+        Some(Overlay::Help) => render_help(f, area, app, theme),
         Some(Overlay::Confirm(c)) => render_confirm(f, body, c, theme),
         Some(Overlay::CommandLine { input, error }) => {
             render_command_line(f, body, app, input, error.as_deref(), theme)
@@ -396,36 +396,36 @@ pub fn render_deployment(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     f.render_widget(Paragraph::new(health), health_r);
     // CloudFront
-    if let Some(cf_area) = state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront") {
-        if let Some((cf, _)) = app.cloudfront.data() {
-            let status = cf.status.clone().unwrap_or_else(|| "?".into());
-            let st_style = if status.eq_ignore_ascii_case("deployed") {
-                theme.ok()
-            } else {
-                theme.warn()
-            };
-            let mut lines = vec![Line::from(vec![
-                Span::raw(format!("CF {} ", cf.distribution_id)),
-                Span::styled(status, st_style),
-                Span::raw(format!(" {}", cf.domain_name.clone().unwrap_or_default())),
-            ])];
-            let inv = match cf.invalidations.first() {
-                Some(i) => {
-                    let done = crate::actions::invalidate::is_completed(&i.status);
-                    Line::from(vec![
-                        Span::raw(format!("last inval {} ", i.id)),
-                        Span::styled(
-                            i.status.clone(),
-                            if done { theme.ok() } else { theme.warn() },
-                        ),
-                        Span::raw(format!(" {}", i.paths.join(" "))),
-                    ])
-                }
-                None => Line::styled("no invalidations", theme.dim()),
-            };
-            lines.push(inv);
-            f.render_widget(Paragraph::new(lines), cf_area);
-        }
+    if let Some(cf_area) = state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
+        && let Some((cf, _)) = app.cloudfront.data()
+    {
+        let status = cf.status.clone().unwrap_or_else(|| "?".into());
+        let st_style = if status.eq_ignore_ascii_case("deployed") {
+            theme.ok()
+        } else {
+            theme.warn()
+        };
+        let mut lines = vec![Line::from(vec![
+            Span::raw(format!("CF {} ", cf.distribution_id)),
+            Span::styled(status, st_style),
+            Span::raw(format!(" {}", cf.domain_name.clone().unwrap_or_default())),
+        ])];
+        let inv = match cf.invalidations.first() {
+            Some(i) => {
+                let done = crate::actions::invalidate::is_completed(&i.status);
+                Line::from(vec![
+                    Span::raw(format!("last inval {} ", i.id)),
+                    Span::styled(
+                        i.status.clone(),
+                        if done { theme.ok() } else { theme.warn() },
+                    ),
+                    Span::raw(format!(" {}", i.paths.join(" "))),
+                ])
+            }
+            None => Line::styled("no invalidations", theme.dim()),
+        };
+        lines.push(inv);
+        f.render_widget(Paragraph::new(lines), cf_area);
     }
     // Outputs
     match &app.outputs {
@@ -1031,16 +1031,17 @@ pub fn render_help(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Span::raw(what),
         ]));
     }
-    if app.read_only {
-        lines.push(Line::styled("READ-ONLY: actions are refused", theme.warn()));
-    }
     let h = lines.len() as u16 + 2;
     let r = popup(area, 62, h);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::bordered()
-                .title(" Help ")
+                .title(if app.read_only {
+                    " Help · READ-ONLY: actions are refused "
+                } else {
+                    " Help "
+                })
                 .title_bottom(Line::from(" any key closes ").right_aligned())
                 .border_style(theme.accent()),
         ),
