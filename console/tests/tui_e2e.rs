@@ -350,6 +350,11 @@ struct Fixture {
 }
 
 fn fixture(env: &str, extra_args: &str) -> Fixture {
+    fixture_with(env, extra_args, "", true)
+}
+
+/// `extra_env`: `VAR=value ...` for the binary; `stderr_to_file`: else stderr stays the terminal.
+fn fixture_with(env: &str, extra_args: &str, extra_env: &str, stderr_to_file: bool) -> Fixture {
     let moto = MotoServer::shared().expect("moto server");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let seeded = rt.block_on(seed(moto, env));
@@ -372,8 +377,8 @@ fn fixture(env: &str, extra_args: &str) -> Fixture {
              env OPSCONSOLE_FIRST_FRAME_FILE={dir}/first_frame OPSCONSOLE_STATE_DIR={state} XDG_CONFIG_HOME={dir}/config \
              AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
              AWS_EC2_METADATA_DISABLED=true OPSCONSOLE_DIAGNOSTICS_TOKEN={TOKEN} \
-             OPSCONSOLE_POLL_MS=100 \
-             {bin} {env} --outputs {outputs} --endpoint-url {endpoint} {extra_args} 2>{dir}/stderr\n\
+             OPSCONSOLE_POLL_MS=100 {extra_env} \
+             {bin} {env} --outputs {outputs} --endpoint-url {endpoint} {extra_args} {redirect}\n\
              echo EXIT=$?\n\
              stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\{{0,1\\}}icanon' | sed 's/^/TTY:/'\n\
              sleep 120\n",
@@ -382,6 +387,11 @@ fn fixture(env: &str, extra_args: &str) -> Fixture {
             bin = env!("CARGO_BIN_EXE_opsconsole"),
             outputs = outputs.display(),
             endpoint = moto.endpoint_url(),
+            redirect = if stderr_to_file {
+                format!("2>{}/stderr", dir.path().display())
+            } else {
+                String::new()
+            },
         ),
     )
     .expect("write script");
@@ -631,4 +641,44 @@ fn bench_tui_first_frame_idle_cpu_rss() {
         println!("peak RSS (VmHWM): {rss_mb:.1} MB (target <= 40 MB)");
         println!("screen at the end of the idle period:\n{screen}");
     }
+}
+
+#[test]
+fn e2e_panic_on_the_ui_thread_restores_the_terminal() {
+    let fx = fixture_with("e2epanic", "", "OPSCONSOLE_TEST_PANIC=main", true);
+    let t = Tmux::start("panic", &fx.script);
+    let screen = t.wait_for(&["EXIT=101", "TTY:"], 60);
+    assert_eq!(t.format("#{alternate_on}"), "0", "{screen}");
+    assert!(screen.contains("TTY:icanon"), "raw mode left on:\n{screen}");
+    let err = std::fs::read_to_string(fx.dir.path().join("stderr")).unwrap_or_default();
+    assert!(err.contains("test panic on the UI thread"), "{err}");
+}
+
+#[test]
+fn e2e_panic_in_a_background_task_keeps_the_screen_and_logs_it() {
+    // stderr is the terminal here: the console sends it to STATE_DIR/tui.log while it runs.
+    let fx = fixture_with("e2etask", "", "OPSCONSOLE_TEST_PANIC=task", false);
+    let t = Tmux::start("taskpanic", &fx.script);
+    t.wait_for(&["1 Deployment", "diagnostics go to"], 60);
+    let log = fx.dir.path().join("state/tui.log");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("test panic in a background task")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the task's panic is not in {}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The UI is still up and undisturbed.
+    let screen = t.wait_for(&["1 Deployment"], 5);
+    assert!(!screen.contains("panicked"), "{screen}");
+    assert_eq!(t.format("#{alternate_on}"), "1");
+    t.send(&["?"]);
+    t.wait_for(&["show this help"], 10);
+    t.send(&["q"]);
+    assert_restored(&t);
 }

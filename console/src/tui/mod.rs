@@ -13,6 +13,7 @@ pub mod render;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
@@ -34,12 +35,80 @@ use app::{Action, App, Effect, OutputRow};
 /// written to this file (used by the start-up benchmark).
 pub const FIRST_FRAME_ENV: &str = "OPSCONSOLE_FIRST_FRAME_FILE";
 
-/// Restores the terminal when dropped (normal return, error or unwinding).
+/// The original stderr while the TUI runs (-1 when not redirected).
+static SAVED_STDERR: AtomicI32 = AtomicI32::new(-1);
+
+/// Env var for the end-to-end test of panic handling: `main` panics on the UI thread after
+/// the first frame, `task` in a background task.
+pub const TEST_PANIC_ENV: &str = "OPSCONSOLE_TEST_PANIC";
+
+/// Puts stderr back where it was (idempotent).
+fn restore_stderr() {
+    let saved = SAVED_STDERR.swap(-1, Ordering::SeqCst);
+    if saved >= 0 {
+        // SAFETY: `saved` is a descriptor we dup'ed and own; 2 is stderr.
+        unsafe {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+    }
+}
+
+/// While the TUI runs, anything written to stderr (SDK warnings, a background task's panic)
+/// would be drawn over the screen: when stderr is a terminal, it goes to
+/// `STATE_DIR/tui.log` instead, and is put back on exit.
+fn redirect_stderr() -> Option<PathBuf> {
+    // SAFETY: isatty only inspects the descriptor.
+    if unsafe { libc::isatty(2) } != 1 {
+        return None;
+    }
+    let dir = actions::audit::state_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("tui.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain descriptor duplication; `file` stays open until dup2 has copied it.
+    unsafe {
+        let saved = libc::dup(2);
+        if saved < 0 {
+            return None;
+        }
+        if libc::dup2(file.as_raw_fd(), 2) < 0 {
+            libc::close(saved);
+            return None;
+        }
+        SAVED_STDERR.store(saved, Ordering::SeqCst);
+    }
+    Some(path)
+}
+
+/// A panic on the UI thread ends the program: restore the terminal and stderr first, then
+/// report it as usual. A panic on another thread is a background task's (tokio turns it into
+/// an error for that task): the screen stays, and the message goes to the log (stderr, which
+/// is redirected while the TUI runs).
+fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            ratatui::restore();
+            restore_stderr();
+        }
+        previous(info);
+    }));
+}
+
+/// Restores the terminal and stderr when dropped (normal return, error or unwinding).
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         ratatui::restore();
+        restore_stderr();
     }
 }
 
@@ -159,12 +228,30 @@ pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
     let root = repo_root();
     let mut app = initial_app(&ctx, root.as_deref());
 
-    let mut terminal = ratatui::try_init()?;
+    // Raw mode and the alternate screen by hand (not ratatui::init, whose panic hook would
+    // restore the terminal on a background task's panic too, under a running UI).
+    install_panic_hook();
+    crossterm::terminal::enable_raw_mode()?;
     let _guard = TerminalGuard;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    let mut terminal = Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
+    let log = redirect_stderr();
     terminal.draw(|f| render::render(f, &app))?;
     if let Some(p) = std::env::var_os(FIRST_FRAME_ENV) {
         let now = OffsetDateTime::now_utc().unix_timestamp_nanos();
         let _ = std::fs::write(p, now.to_string());
+    }
+    if let Some(log) = &log {
+        app.push_activity(format!("diagnostics go to {}", log.display()));
+    }
+    match std::env::var(TEST_PANIC_ENV).as_deref() {
+        Ok("main") => panic!("test panic on the UI thread ({TEST_PANIC_ENV}=main)"),
+        Ok("task") => {
+            tokio::spawn(async {
+                panic!("test panic in a background task ({TEST_PANIC_ENV}=task)")
+            });
+        }
+        _ => {}
     }
     event_loop(&mut terminal, &mut app, ctx, root).await
 }
