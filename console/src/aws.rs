@@ -138,9 +138,9 @@ pub fn classify<E, R>(
 ) -> CollectorError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + HasStatus,
+    R: std::fmt::Debug + HasStatus + 'static,
 {
-    let detail = format!("{}", aws_sdk_sts::error::DisplayErrorContext(err));
+    let detail = error_chain(err);
     let (kind, fix) = match err {
         SdkError::TimeoutError(_) => (ErrorKind::Timeout, None),
         SdkError::DispatchFailure(d) => {
@@ -164,6 +164,21 @@ where
     };
     let message = format!("{what}: {}", one_line(&detail));
     CollectorError { kind, message, fix }
+}
+
+/// An error and its sources, `Display` only (no debug dumps), joined with `: `; repeated
+/// fragments are skipped.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
 }
 
 /// Access to a raw response's HTTP status, for [`classify`].

@@ -141,7 +141,7 @@ async fn resolve_token(
                 .map_err(|e| {
                     format!(
                         "diagnostics token: SSM parameter {name}: {}",
-                        aws_sdk_ssm::error::DisplayErrorContext(&e)
+                        crate::aws::error_chain(&e)
                     )
                 })?;
             Ok(out.parameter().and_then(|p| p.value()).map(str::to_string))
@@ -180,8 +180,10 @@ async fn load_outputs(env: &str, settings: &Settings) -> Result<Outputs, Outputs
         };
         let clients = AwsClients::load(&opts).await;
         return outputs::from_s3_state(&clients.s3, &backend).await.map_err(|e| {
+            let e = e.to_string();
             OutputsError::Unavailable(format!(
-                "{e} ({} is not initialised; run `terraform init` there, log in with `{}`, or pass --outputs FILE)",
+                "{} ({} is not initialised; run `terraform init` there, log in with `{}`, or pass --outputs FILE)",
+                e.strip_prefix("outputs: ").unwrap_or(&e),
                 dir.display(),
                 settings.login_hint
             ))

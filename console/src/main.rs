@@ -33,10 +33,10 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Diagnostics on stderr (RUST_LOG, default warn); stdout stays for the JSON document.
+/// Diagnostics on stderr (RUST_LOG; default: errors, and the console's warnings); stdout stays for the JSON document.
 fn init_stderr_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,opsconsole=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -320,11 +320,10 @@ pub async fn from_s3_state(
         .send()
         .await
         .map_err(|e| {
+            let why = crate::aws::classify(&e, "s3:GetObject", "", None);
             OutputsError::Unavailable(format!(
-                "reading s3://{}/{}: {}",
-                backend.bucket,
-                backend.key,
-                aws_sdk_s3::error::DisplayErrorContext(&e)
+                "reading the state s3://{}/{} failed ({:?}): {}",
+                backend.bucket, backend.key, why.kind, why.message
             ))
         })?;
     let bytes = obj

@@ -63,14 +63,23 @@ fn usage_doc(env: &str, msg: &str) -> Value {
     })
 }
 
+/// Writes the document (or the human summary) to stdout; a closed stdout is not a crash.
 fn emit(doc: &Value, json_out: bool) {
-    if json_out {
+    use std::io::Write as _;
+    let text = if json_out {
         match serde_json::to_string_pretty(doc) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("opsconsole: cannot serialise the probe document: {e}"),
+            Ok(s) => s + "\n",
+            Err(e) => {
+                eprintln!("opsconsole: cannot serialise the probe document: {e}");
+                return;
+            }
         }
     } else {
-        print_human(doc);
+        human(doc)
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("opsconsole: cannot write to stdout: {e}");
     }
 }
 
@@ -206,16 +215,19 @@ fn check_json<T: serde::Serialize>(r: &Result<T, CollectorError>, dur: f64) -> V
     }
 }
 
-fn print_human(doc: &Value) {
+fn human(doc: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-    println!(
+    let _ = writeln!(
+        o,
         "opsconsole probe {}: {} (exit {})",
         s(&doc["env"]),
         doc["status"].as_str().unwrap_or("?").to_uppercase(),
         doc["exit_code"]
     );
     if let Some(e) = doc.get("error").and_then(Value::as_str) {
-        println!("  error: {e}");
+        let _ = writeln!(o, "  error: {e}");
     }
     if let Some(checks) = doc["checks"].as_object() {
         for (name, c) in checks {
@@ -225,12 +237,13 @@ fn print_human(doc: &Value) {
                 "skipped" => format!(": {}", s(&c["reason"])),
                 _ => String::new(),
             };
-            println!("  {name:<11} {st}{extra}");
+            let _ = writeln!(o, "  {name:<11} {st}{extra}");
         }
     }
     if let Some(f) = doc["findings"].as_array() {
         for x in f {
-            println!(
+            let _ = writeln!(
+                o,
                 "  ! {} [{}] {}",
                 s(&x["code"]),
                 s(&x["severity"]),
@@ -238,6 +251,7 @@ fn print_human(doc: &Value) {
             );
         }
     }
+    o
 }
 
 #[cfg(test)]

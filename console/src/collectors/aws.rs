@@ -30,7 +30,7 @@ pub fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
 fn err<E, R>(ctx: &Context, what: &str, e: &aws_sdk_sts::error::SdkError<E, R>) -> CollectorError
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + crate::aws::HasStatus,
+    R: std::fmt::Debug + crate::aws::HasStatus + 'static,
 {
     let mut ce = classify(e, what, &ctx.env, ctx.aws.profile.as_deref());
     if matches!(
