@@ -267,6 +267,18 @@ impl App {
         app
     }
 
+    /// Handle one invocation (for [`crate::runtime_loop::run`]).
+    pub async fn handle_stream(self: Arc<Self>, ev: LambdaEvent<Value>) -> Resp {
+        match self.handle(ev).await {
+            Ok(r) => r,
+            Err(e) => fixed(json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "shim_error",
+                &e.to_string(),
+            )),
+        }
+    }
+
     /// Handle one invocation.
     pub async fn handle(
         self: Arc<Self>,

@@ -12,6 +12,7 @@ pub mod emf;
 pub mod event;
 pub mod readiness;
 pub mod response;
+pub mod runtime_loop;
 pub mod settings;
 
 /// JSON log lines on stdout (level from `RUST_LOG`, default `info`).

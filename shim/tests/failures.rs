@@ -224,6 +224,19 @@ async fn bad_events_get_400_json_and_the_shim_keeps_serving() {
         assert_eq!(r.status, 400, "case {i}: {}", r.text());
         assert_eq!(r.json()["error"], *code, "case {i}");
     }
+    // A payload that is not JSON at all.
+    let raw = c
+        .post(format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/_/invocations",
+            shim.invoke_port
+        ))
+        .body("this is not json")
+        .send()
+        .await
+        .expect("raw invoke");
+    assert_eq!(raw.status().as_u16(), 400);
+    let v: serde_json::Value = raw.json().await.expect("json error body");
+    assert_eq!(v["error"], "malformed_event");
     // Still alive and serving after all of them.
     let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
     assert_eq!(r.status, 200);

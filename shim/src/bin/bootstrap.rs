@@ -22,10 +22,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "init phase done"
     );
     let handler_app = app.clone();
-    let result = lambda_runtime::run(lambda_runtime::service_fn(move |ev| {
-        handler_app.clone().handle(ev)
-    }))
-    .await;
+    let result = if std::env::var("SHIM_RUNTIME_LOOP").as_deref() == Ok("lambda_runtime") {
+        // lambda_runtime's own loop (its Runtime API connection has Nagle on: ~40 ms per response).
+        lambda_runtime::run(lambda_runtime::service_fn(move |ev| {
+            handler_app.clone().handle(ev)
+        }))
+        .await
+    } else {
+        shim::runtime_loop::run(move |ev| handler_app.clone().handle_stream(ev)).await
+    };
     app.shutdown();
     result
 }
