@@ -486,8 +486,29 @@ fn alarm_label(s: AlarmState) -> &'static str {
     }
 }
 
-/// The alarm name without the shared `librechat-ENV-` prefix.
+/// The alarm suffixes of docs/contracts.md section 4.
+const ALARM_SUFFIXES: [&str; 10] = [
+    "lambda-errors",
+    "lambda-throttles",
+    "lambda-duration-p95",
+    "lambda-concurrency",
+    "lambda-cold-start-p95",
+    "apigw-5xx",
+    "apigw-latency-p95",
+    "cloudfront-5xx-rate",
+    "redis-cpu",
+    "redis-memory",
+];
+
+/// The alarm's short name: its contract suffix when it has one (whatever the prefix), else the
+/// name without the default `librechat-ENV-` prefix.
 fn short_alarm(name: &str, env: &str) -> String {
+    if let Some(s) = ALARM_SUFFIXES
+        .iter()
+        .find(|s| name.ends_with(&format!("-{s}")) || name == **s)
+    {
+        return s.to_string();
+    }
     let prefix = format!("librechat-{env}-");
     name.strip_prefix(&prefix).unwrap_or(name).to_string()
 }
@@ -1298,4 +1319,37 @@ pub fn render_detail(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             ),
         r,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_short_names() {
+        assert_eq!(short_alarm("librechat-dev-redis-cpu", "dev"), "redis-cpu");
+        assert_eq!(
+            short_alarm("acme-prod-7-lambda-errors", "prod"),
+            "lambda-errors"
+        );
+        assert_eq!(short_alarm("librechat-dev-custom", "dev"), "custom");
+        assert_eq!(short_alarm("other", "dev"), "other");
+    }
+
+    #[test]
+    fn sparkline_scales_to_max() {
+        assert_eq!(spark(&[0.0, 1.0, 2.0], 8), "▁▅█");
+        assert_eq!(spark(&[0.0, 0.0], 8), "▁▁");
+        assert_eq!(spark(&[1.0, 2.0, 3.0, 4.0], 2), "▆█");
+        assert_eq!(spark(&[], 8), "");
+    }
+
+    #[test]
+    fn ages() {
+        let t = time::macros::datetime!(2026-11-21 03:00:00 UTC);
+        assert_eq!(age(t, t - time::Duration::seconds(5)), "5s");
+        assert_eq!(age(t, t - time::Duration::seconds(180)), "3m");
+        assert_eq!(age(t, t - time::Duration::hours(2)), "2h");
+        assert_eq!(age(t, t + time::Duration::seconds(5)), "0s");
+    }
 }
