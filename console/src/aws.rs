@@ -156,9 +156,26 @@ where
             }
         }
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
-            let code = err.code().unwrap_or_default();
             let status = err.raw_response().map(|r| r.status_code()).unwrap_or(0);
-            classify_code(code, status, &detail, env, profile)
+            // Some protocols leave the code unparsed (moto's query-protocol auth errors): look
+            // for a known code in the body then.
+            let body = err
+                .raw_response()
+                .and_then(|r| r.body_text())
+                .unwrap_or_default();
+            let sniffed = xml_code(&body).or_else(|| {
+                KNOWN_CODES
+                    .iter()
+                    .find(|c| body.contains(*c))
+                    .map(|c| c.to_string())
+            });
+            let code = err
+                .code()
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .or(sniffed)
+                .unwrap_or_default();
+            classify_code(&code, status, &detail, env, profile)
         }
         _ => classify_text(&detail, env, profile),
     };
@@ -181,14 +198,41 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Access to a raw response's HTTP status, for [`classify`].
+/// The `<Code>...</Code>` of an XML error body.
+fn xml_code(body: &str) -> Option<String> {
+    let (_, rest) = body.split_once("<Code>")?;
+    let (code, _) = rest.split_once("</Code>")?;
+    Some(code.trim().to_string())
+}
+
+/// Error codes recognised in a response body when the SDK did not parse one.
+const KNOWN_CODES: [&str; 8] = [
+    "ExpiredToken",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestExpired",
+];
+
+/// Access to a raw response's HTTP status and body, for [`classify`].
 pub trait HasStatus {
     fn status_code(&self) -> u16;
+    fn body_text(&self) -> Option<String> {
+        None
+    }
 }
 
 impl HasStatus for aws_sdk_sts::config::http::HttpResponse {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
+    }
+    fn body_text(&self) -> Option<String> {
+        self.body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(&b[..b.len().min(4096)]).to_string())
     }
 }
 

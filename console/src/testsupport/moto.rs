@@ -70,11 +70,17 @@ pub fn venv_python() -> anyhow::Result<PathBuf> {
 impl MotoServer {
     /// Starts a server and waits (at most 60 s) until it answers.
     pub fn start() -> anyhow::Result<MotoServer> {
+        Self::start_with_env(&[])
+    }
+
+    /// Like [`MotoServer::start`], with extra environment for moto (e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` to enforce IAM after that many requests).
+    pub fn start_with_env(env: &[(&str, &str)]) -> anyhow::Result<MotoServer> {
         let python = venv_python()?;
         let mut last_err = None;
         for _ in 0..3 {
             let port = super::free_port().context("finding a free port")?;
-            match Self::start_on(&python, port) {
+            match Self::start_on(&python, port, env) {
                 Ok(s) => return Ok(s),
                 Err(e) => last_err = Some(e),
             }
@@ -82,9 +88,10 @@ impl MotoServer {
         Err(last_err.unwrap_or_else(|| anyhow::anyhow!("moto did not start")))
     }
 
-    fn start_on(python: &PathBuf, port: u16) -> anyhow::Result<MotoServer> {
+    fn start_on(python: &PathBuf, port: u16, env: &[(&str, &str)]) -> anyhow::Result<MotoServer> {
         eprintln!("opsconsole: starting moto server on 127.0.0.1:{port}");
         let child = Command::new(python)
+            .envs(env.iter().copied())
             .arg("-c")
             .arg(WRAPPER)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
