@@ -157,6 +157,14 @@ pub fn relay_header(name: &str) -> bool {
     !HOP_BY_HOP.contains(&n.as_str()) && !n.starts_with("lambda-runtime-")
 }
 
+/// cargo-lambda's own CORS layer adds these to every invocation response; API Gateway does not.
+pub fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    (n == "vary"
+        && value == "origin, access-control-request-method, access-control-request-headers")
+        || (n == "access-control-allow-credentials" && value == "true")
+}
+
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     /// `http://127.0.0.1:PORT/2015-03-31/functions/NAME/invocations`
@@ -320,7 +328,8 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
     let status = upstream.status();
     let mut headers = HeaderMap::new();
     for (k, v) in upstream.headers() {
-        if relay_header(k.as_str()) {
+        if relay_header(k.as_str()) && !added_by_cargo_lambda(k.as_str(), v.to_str().unwrap_or(""))
+        {
             headers.append(k.clone(), v.clone());
         }
     }
@@ -447,5 +456,10 @@ mod tests {
         assert!(!relay_header("lambda-runtime-function-response-mode"));
         assert!(relay_header("content-type"));
         assert!(relay_header("set-cookie"));
+        assert!(added_by_cargo_lambda(
+            "Vary",
+            "origin, access-control-request-method, access-control-request-headers"
+        ));
+        assert!(!added_by_cargo_lambda("vary", "accept-encoding"));
     }
 }

@@ -16,7 +16,6 @@ pub mod gateway;
 pub mod logs;
 pub mod outputs;
 pub mod procs;
-pub mod runtime_relay;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
@@ -268,7 +267,6 @@ pub struct Sandbox {
     // Field order = drop order.
     shim: Option<ShimSupervisor>,
     _gateway: gateway::Gateway,
-    _relay: runtime_relay::RuntimeRelay,
     _cargo_lambda: Proc,
     _redis: Option<Proc>,
     _moto: MotoServer,
@@ -329,6 +327,35 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
+fn mtime(p: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of the Rust sources and manifest under `dir` (bounded walk).
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = mtime(&dir.join("Cargo.toml"));
+    let mut stack = vec![dir.join("src")];
+    let mut seen = 0;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > 10_000 {
+                return newest;
+            }
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                newest = newest.max(mtime(&p));
+            }
+        }
+    }
+    newest
+}
+
 fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
     let cargo_lambda = root.join(".tools/venv/bin/cargo-lambda");
     if !cargo_lambda.is_file() {
@@ -350,9 +377,15 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
     let node = which("node")
         .context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
     let bootstrap = target_dir(root).join("debug/bootstrap");
-    if !bootstrap.is_file() {
+    let stale = !bootstrap.is_file() || newest_mtime(&root.join("shim")) > mtime(&bootstrap);
+    if stale {
         eprintln!(
-            "opsconsole sandbox: building the shim (cargo build -p shim --bin bootstrap) ..."
+            "opsconsole sandbox: building the shim (cargo build -p shim --bin bootstrap; {}) ...",
+            if bootstrap.is_file() {
+                "its sources changed"
+            } else {
+                "first run"
+            }
         );
         let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
             .args(["build", "-p", "shim", "--bin", "bootstrap"])
@@ -469,7 +502,6 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     .current_dir(&cl_dir);
     let mut cargo_lambda = Proc::spawn("cargo-lambda", cmd, &logs.join("cargo-lambda.log"))?;
     procs::wait_for_port(&mut cargo_lambda, cl_port, Duration::from_secs(30)).await?;
-    let relay = runtime_relay::start(format!("http://127.0.0.1:{cl_port}")).await?;
     let invoke_url = format!(
         "http://127.0.0.1:{cl_port}/2015-03-31/functions/{}/invocations",
         names.function
@@ -527,7 +559,7 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     let mut env: Vec<(String, String)> = vec![
         (
             "AWS_LAMBDA_RUNTIME_API".into(),
-            format!("http://{}/.rt/{}", relay.addr, names.function),
+            format!("http://127.0.0.1:{cl_port}/.rt/{}", names.function),
         ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -603,7 +635,6 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
         info,
         shim: Some(shim),
         _gateway: gw,
-        _relay: relay,
         _cargo_lambda: cargo_lambda,
         _redis: redis,
         _moto: moto,
@@ -651,7 +682,16 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
             None => bail!("unknown fault `{name}`\n{}", fault_help()),
         },
     };
-    let sandbox = start(fault).await?;
+    let mut signals = StopSignals::install()?;
+    // A signal during start-up drops the half-started sandbox, which stops what already runs.
+    let sandbox = tokio::select! {
+        s = start(fault) => s?,
+        r = signals.recv() => {
+            r?;
+            eprintln!("opsconsole sandbox: interrupted during start-up; stopped");
+            return Ok(ExitCode::from(130));
+        }
+    };
     let info = sandbox.info.clone();
     if args.no_tui {
         println!(
@@ -673,10 +713,10 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 } => panic!("{PANIC_HOOK_ENV}: {} appeared; panicking with the sandbox up (test of the cleanup)", trigger.display()),
-                r = wait_for_stop_signal() => r?,
+                r = signals.recv() => r?,
             }
         } else {
-            wait_for_stop_signal().await?;
+            signals.recv().await?;
         }
         eprintln!("opsconsole sandbox: stopping");
         drop(sandbox);
@@ -684,22 +724,38 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
     }
     let result = tokio::select! {
         r = open_console(global, &info) => r,
-        r = wait_for_stop_signal() => r,
+        r = signals.recv() => r,
     };
     drop(sandbox);
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
-        _ = term.recv() => {},
-        _ = hup.recv() => {},
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP, listened to from the start so that a signal arriving
+/// at any point stops the sandbox cleanly.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+        })
     }
-    Ok(())
+
+    async fn recv(&mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.int.recv() => {},
+            _ = self.term.recv() => {},
+            _ = self.hup.recv() => {},
+        }
+        Ok(())
+    }
 }
 
 /// The console's context on the sandbox: its outputs, moto as the endpoint (moto's dummy
