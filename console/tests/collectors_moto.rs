@@ -260,3 +260,64 @@ async fn spawned_collectors_report_every_source_and_refresh_on_demand() {
     .await;
     assert!(closed.is_ok(), "collector tasks still running after drop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let ctx = seeded_ctx(
+        &SeedSpec::healthy("metr", REGION, "http://127.0.0.1:9"),
+        |_| {},
+    )
+    .await;
+    let now = std::time::SystemTime::now();
+    let datum = |name: &str, v: f64, mins_ago: u64| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .dimensions(
+                Dimension::builder()
+                    .name("FunctionName")
+                    .value("metr-api")
+                    .build(),
+            )
+            .value(v)
+            .timestamp(aws_smithy_types::DateTime::from(
+                now - Duration::from_secs(mins_ago * 60),
+            ))
+            .build()
+    };
+    ctx.aws
+        .cloudwatch
+        .put_metric_data()
+        .namespace("AWS/Lambda")
+        .metric_data(datum("Errors", 1.0, 50))
+        .metric_data(datum("Errors", 2.0, 30))
+        .metric_data(datum("Errors", 3.0, 10))
+        .metric_data(datum("Invocations", 10.0, 40))
+        .metric_data(datum("Invocations", 20.0, 20))
+        .send()
+        .await
+        .expect("put metric data");
+    let a = c::alarms(&ctx).await.expect("alarms");
+    let errors = a
+        .alarms
+        .iter()
+        .find(|x| x.name == "metr-lambda-errors")
+        .expect("alarm");
+    assert_eq!(
+        errors.series.iter().sum::<f64>(),
+        6.0,
+        "{:?}",
+        errors.series
+    );
+    // The us-east-1 alarm watches the same metric name, but the data is in eu-west-1.
+    let cf = a
+        .alarms
+        .iter()
+        .find(|x| x.name == "metr-cloudfront-5xx-rate")
+        .expect("alarm");
+    assert_eq!(cf.series.iter().sum::<f64>(), 0.0, "{:?}", cf.series);
+    let l = c::lambda(&ctx).await.expect("lambda");
+    assert_eq!(l.errors, Some(6.0));
+    assert_eq!(l.invocations, Some(30.0));
+    assert_eq!(l.throttles, None, "no data is not zero");
+}
