@@ -41,6 +41,16 @@ fn config(token: bool) -> String {
 
 /// Runs the binary with a clean AWS environment (dummy keys, no profile files).
 fn probe(dir: &Path, outputs: &Path, cfg: &Path, extra: &[&str]) -> Run {
+    probe_env(dir, outputs, cfg, extra, &mut Vec::new())
+}
+
+fn probe_env(
+    dir: &Path,
+    outputs: &Path,
+    cfg: &Path,
+    extra: &[&str],
+    env: &mut Vec<(&str, &str)>,
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsconsole"));
     cmd.args([
         "probe",
@@ -69,7 +79,8 @@ fn probe(dir: &Path, outputs: &Path, cfg: &Path, extra: &[&str]) -> Run {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir);
+        .env("XDG_CONFIG_HOME", dir)
+        .envs(env.drain(..));
     let out = match cmd.output() {
         Ok(o) => o,
         Err(e) => panic!("running opsconsole: {e}"),
@@ -272,4 +283,49 @@ async fn usage_and_configuration_errors_exit_3() {
     let r = probe(dir.path(), &bad, &badcfg, &[]);
     assert_eq!(r.code, 3);
     assert!(r.stderr.contains("bad.toml"), "{}", r.stderr);
+}
+
+/// A configured chat endpoint with a bearer token from the environment instead of the shim's.
+fn chat_probe(shim: &ShimStandIn, outputs: &Value) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = write(dir.path(), "outputs.json", &outputs.to_string());
+    let cfg = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[env.test.probe]\nchat_url = \"{}/api/chat?events=6&interval_ms=80\"\nchat_token_env = \"CHAT_TOKEN_FOR_TEST\"\n",
+            shim.url()
+        ),
+    );
+    // The token goes to the child's environment only.
+    let mut cmd_env = vec![("CHAT_TOKEN_FOR_TEST", TOKEN)];
+    let r = probe_env(dir.path(), &out, &cfg, &["--only", "sse"], &mut cmd_env);
+    drop(dir);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_endpoint_with_bearer_token_streams_or_buffers() {
+    let shim = ShimStandIn::start(TOKEN, SseMode::Streaming).expect("shim");
+    let mut s = spec("pchat");
+    s.site_url = shim.url();
+    let doc = seed_outputs(&s).await;
+    let (r, shim) = tokio::task::spawn_blocking(move || (chat_probe(&shim, &doc), (shim, doc)))
+        .await
+        .expect("join");
+    assert_eq!(r.code, 0, "{:?} {}", codes(&r), r.doc);
+    assert_eq!(r.doc["checks"]["sse"]["data"]["verdict"], "STREAMING");
+    assert_eq!(
+        r.doc["checks"]["sse"]["data"]["events"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+    let (shim, doc) = shim;
+    shim.set_mode(SseMode::Buffering);
+    let r = tokio::task::spawn_blocking(move || chat_probe(&shim, &doc))
+        .await
+        .expect("join");
+    assert_eq!(r.code, 1, "{:?} {}", codes(&r), r.doc);
+    assert_eq!(codes(&r), ["sse_buffered"]);
 }

@@ -1,6 +1,7 @@
 //! A stand-in for the shim's HTTP surface on 127.0.0.1 (a real server, raw HTTP/1.1 over tokio):
 //! `GET /api/health`, `GET /api/__shim/status` and `GET /api/__shim/sse?events=N&interval_ms=M`
-//! (docs/contracts.md section 2), with the SSE stream behaving as one [`SseMode`]:
+//! (docs/contracts.md section 2), plus a chat-like `GET /api/chat` (bearer token, no send
+//! times, no `done` event), with the SSE stream behaving as one [`SseMode`]:
 //! streaming with spacing, buffering everything until the end, stalling, or dropping mid-stream.
 //! Runs on its own thread and runtime; stopped on drop.
 
@@ -226,8 +227,57 @@ async fn handle(mut sock: TcpStream, sh: Arc<Shared>) -> std::io::Result<()> {
             )
             .await
         }
+        "/api/chat"
+            if headers.get("authorization").map(String::as_str)
+                == Some(format!("Bearer {}", sh.token).as_str()) =>
+        {
+            let n: u64 = params
+                .get("events")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10)
+                .min(1000);
+            let interval: u64 = params
+                .get("interval_ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(200)
+                .min(10_000);
+            chat(
+                &mut sock,
+                SseMode::from_u8(sh.mode.load(Ordering::SeqCst)),
+                n,
+                interval,
+            )
+            .await
+        }
+        "/api/chat" => respond(&mut sock, 401, "text/plain", "unauthorized").await,
         _ => respond(&mut sock, 404, "text/plain", "not found").await,
     }
+}
+
+/// A chat-like stream: `data:` lines with text, no ids, no send times, no `done` event; the
+/// stream ends when the answer is complete. Streaming or buffering like [`sse`].
+async fn chat(sock: &mut TcpStream, mode: SseMode, n: u64, interval: u64) -> std::io::Result<()> {
+    sock.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+    )
+    .await?;
+    sock.flush().await?;
+    let mut held = String::new();
+    for i in 1..=n {
+        if i > 1 {
+            tokio::time::sleep(Duration::from_millis(interval)).await;
+        }
+        let ev = format!("data: {{\"text\":\"token {i}\"}}\n\n");
+        if mode == SseMode::Buffering {
+            held.push_str(&ev);
+        } else {
+            sock.write_all(ev.as_bytes()).await?;
+            sock.flush().await?;
+        }
+    }
+    sock.write_all(held.as_bytes()).await?;
+    sock.flush().await?;
+    sock.shutdown().await
 }
 
 async fn respond(
@@ -238,6 +288,7 @@ async fn respond(
 ) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
+        401 => "Unauthorized",
         404 => "Not Found",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
