@@ -682,3 +682,38 @@ fn e2e_panic_in_a_background_task_keeps_the_screen_and_logs_it() {
     t.send(&["q"]);
     assert_restored(&t);
 }
+
+#[test]
+fn e2e_deploy_image_updates_the_function_and_verifies() {
+    let fx = fixture("e2edeploy", "");
+    let t = Tmux::start("deploy", &fx.script);
+    t.wait_for(&["1 Deployment", "acct 123456789012"], 60);
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat:v2";
+    t.type_text(&format!(":deploy image {image}"));
+    t.send(&["Enter"]);
+    t.wait_for(&["Confirm deploy-image", "environment: e2edeploy"], 10);
+    t.send(&["y"]);
+    t.wait_for(&["updated: LastUpd"], 60);
+    t.wait_for(&["post-deploy verification PASSED"], 90);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let uri = rt.block_on(async {
+        let clients = fx._moto.clients("us-east-1").await;
+        clients
+            .lambda
+            .get_function()
+            .function_name(&fx.seeded.function_name)
+            .send()
+            .await
+            .ok()
+            .and_then(|f| f.code().and_then(|c| c.image_uri()).map(str::to_string))
+    });
+    assert_eq!(uri.as_deref(), Some(image));
+    let audit = std::fs::read_to_string(fx.dir.path().join("state/audit.jsonl")).expect("audit");
+    assert!(audit.contains("\"action\":\"deploy-image\""), "{audit}");
+    assert!(
+        audit.contains("verification: post-deploy verification PASSED"),
+        "{audit}"
+    );
+    t.send(&["q"]);
+    assert_restored(&t);
+}
