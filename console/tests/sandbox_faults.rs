@@ -5,13 +5,12 @@
 //! probed once, and stopped.
 
 use std::process::Stdio;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use opsconsole::sandbox::{Fault, SandboxInfo};
 use serde_json::Value;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Runs the probe binary the way the sandbox prints it; returns (exit code, document).
 async fn probe(info: &SandboxInfo) -> (i32, Value, String) {
@@ -54,7 +53,7 @@ fn codes(doc: &Value) -> Vec<String> {
 /// Starts the sandbox with `fault`, probes it, and checks the exit code and that the findings
 /// are `expected` plus at most the codes in `collateral` (in any order).
 async fn check(fault: Option<Fault>, expected_exit: i32, expected: &[&str], collateral: &[&str]) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let sandbox = opsconsole::sandbox::start(fault)
         .await
         .unwrap_or_else(|e| panic!("sandbox {fault:?} did not start: {e:#}"));
