@@ -95,7 +95,10 @@ impl std::error::Error for CollectorError {}
 pub enum PanelState<T> {
     #[default]
     Loading,
-    Ready { data: T, fetched_at: OffsetDateTime },
+    Ready {
+        data: T,
+        fetched_at: OffsetDateTime,
+    },
     Error {
         error: CollectorError,
         failed_at: OffsetDateTime,
@@ -379,7 +382,9 @@ pub enum DataEvent {
     CloudFront(Result<CloudFrontData, CollectorError>),
     Health(Result<HealthData, CollectorError>),
     /// The SSE probe started (clears the live timeline).
-    SseStarted { url: String },
+    SseStarted {
+        url: String,
+    },
     /// One event arrived during a running SSE probe (for the live timeline).
     SseEvent(SseEventObs),
     /// The SSE probe finished, with its verdict.
@@ -395,7 +400,9 @@ impl DataEvent {
             DataEvent::Redis(_) => Source::Redis,
             DataEvent::CloudFront(_) => Source::CloudFront,
             DataEvent::Health(_) => Source::Health,
-            DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) | DataEvent::Sse(_) => Source::Sse,
+            DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) | DataEvent::Sse(_) => {
+                Source::Sse
+            }
         }
     }
 }
@@ -427,7 +434,13 @@ mod tests {
         p.apply(Err(err("again")), t2);
         assert_eq!(p.data(), Some((&7, t0)));
         p.apply(Ok(8), t2);
-        assert_eq!(p, PanelState::Ready { data: 8, fetched_at: t2 });
+        assert_eq!(
+            p,
+            PanelState::Ready {
+                data: 8,
+                fetched_at: t2
+            }
+        );
     }
 
     #[test]
