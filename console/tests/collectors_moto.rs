@@ -321,3 +321,56 @@ async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
     assert_eq!(l.invocations, Some(30.0));
     assert_eq!(l.throttles, None, "no data is not zero");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_metrics_come_from_the_primary_node() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let ctx = seeded_ctx(
+        &SeedSpec::healthy("redm", REGION, "http://127.0.0.1:9"),
+        |_| {},
+    )
+    .await;
+    let before = c::redis(&ctx).await.expect("redis");
+    let primary = before
+        .nodes
+        .iter()
+        .find(|n| n.role.as_deref() == Some("primary"))
+        .expect("a primary node")
+        .id
+        .clone();
+    assert!(before.endpoint.is_some());
+    assert_eq!(before.cpu_percent, None, "no data yet");
+    let now = std::time::SystemTime::now();
+    let datum = |name: &str, v: f64, mins_ago: u64| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .dimensions(
+                Dimension::builder()
+                    .name("CacheClusterId")
+                    .value(&primary)
+                    .build(),
+            )
+            .value(v)
+            .timestamp(aws_smithy_types::DateTime::from(
+                now - Duration::from_secs(mins_ago * 60),
+            ))
+            .build()
+    };
+    ctx.aws
+        .cloudwatch
+        .put_metric_data()
+        .namespace("AWS/ElastiCache")
+        .metric_data(datum("EngineCPUUtilization", 20.0, 40))
+        .metric_data(datum("EngineCPUUtilization", 40.0, 20))
+        .metric_data(datum("CacheHits", 90.0, 30))
+        .metric_data(datum("CacheMisses", 10.0, 30))
+        .metric_data(datum("CurrConnections", 7.0, 10))
+        .send()
+        .await
+        .expect("put metric data");
+    let r = c::redis(&ctx).await.expect("redis");
+    assert_eq!(r.cpu_percent, Some(30.0));
+    assert_eq!(r.hit_rate, Some(0.9));
+    assert_eq!(r.connections, Some(7.0));
+    assert_eq!(r.evictions, None);
+}
