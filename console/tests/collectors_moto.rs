@@ -374,3 +374,23 @@ async fn redis_metrics_come_from_the_primary_node() {
     assert_eq!(r.connections, Some(7.0));
     assert_eq!(r.evictions, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_without_a_log_group_has_no_cold_starts_and_says_why() {
+    let ctx = seeded_ctx(
+        &SeedSpec::healthy("nolog", REGION, "http://127.0.0.1:9"),
+        |_| {},
+    )
+    .await;
+    ctx.aws
+        .logs
+        .delete_log_group()
+        .log_group_name("/aws/lambda/nolog-api")
+        .send()
+        .await
+        .expect("delete log group");
+    let l = c::lambda(&ctx).await.expect("the function itself is fine");
+    assert_eq!(l.cold_starts.invocations, 0);
+    assert!(l.reports.is_empty());
+    assert!(l.truncated.unwrap_or_default().contains("does not exist"));
+}

@@ -397,7 +397,18 @@ async fn scan_logs(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| err(ctx, &format!("logs:FilterLogEvents {group}"), &e))?;
+            .map_err(|e| err(ctx, &format!("logs:FilterLogEvents {group}"), &e));
+        let out = match out {
+            Ok(o) => o,
+            // A function never invoked has no log group yet: no REPORT lines, said so.
+            Err(e) if e.kind == ErrorKind::NotFound && pages == 0 => {
+                scan.truncated = Some(format!(
+                    "log group {group} does not exist (nothing logged yet): no REPORT lines"
+                ));
+                return Ok(scan);
+            }
+            Err(e) => return Err(e),
+        };
         pages += 1;
         for ev in out.events() {
             seen += 1;
