@@ -92,11 +92,15 @@ impl Context {
         outputs: Outputs,
         aws: AwsClients,
     ) -> Context {
+        crate::collectors::sse::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5).min(settings.timeout))
             .timeout(Duration::from_secs(15).min(settings.timeout))
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                tracing::warn!("HTTP client with timeouts unavailable ({e}); using defaults");
+                reqwest::Client::new()
+            });
         let (token, token_error) = match resolve_token(settings.token.as_ref(), &aws).await {
             Ok(t) => (t.map(Secret), None),
             Err(e) => (None, Some(e)),
