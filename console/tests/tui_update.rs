@@ -418,3 +418,12 @@ fn configured_keys_drive_update() {
     key(&mut app, KeyCode::Char('Q'));
     assert!(app.should_quit);
 }
+
+#[test]
+fn alarms_needing_attention_come_first() {
+    let app = ready_app();
+    let states: Vec<_> = app::visible_alarms(&app).iter().map(|a| a.state).collect();
+    use opsconsole::model::AlarmState::*;
+    assert_eq!(&states[..3], &[Alarm, Missing, InsufficientData]);
+    assert!(states[3..].iter().all(|s| *s == Ok));
+}

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use crate::actions::audit::AuditRecord;
 use crate::actions::{ActionEvent, ActionRequest, ActionResult};
 use crate::model::{
-    AlarmInfo, AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData, PanelState,
-    RedisData, RedisNode, ReportLine, Source, SseEventObs, SseProbeData,
+    AlarmInfo, AlarmState, AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData,
+    PanelState, RedisData, RedisNode, ReportLine, Source, SseEventObs, SseProbeData,
 };
 
 use super::command::{self, CmdLine};
@@ -236,12 +236,23 @@ pub fn visible_outputs(app: &App) -> Vec<&OutputRow> {
     }
 }
 
+/// The alarms after the filter, the ones that need attention first (ALARM, MISSING, no data,
+/// OK), in the outputs' order within each state: on a small screen the firing ones stay visible.
 pub fn visible_alarms(app: &App) -> Vec<&AlarmInfo> {
     let f = app.filter(Panel::Alarms);
-    app.alarms
+    let rank = |s: AlarmState| match s {
+        AlarmState::Alarm => 0,
+        AlarmState::Missing => 1,
+        AlarmState::InsufficientData => 2,
+        AlarmState::Ok => 3,
+    };
+    let mut v: Vec<&AlarmInfo> = app
+        .alarms
         .data()
         .map(|(d, _)| d.alarms.iter().filter(|a| matches(f, &a.name)).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    v.sort_by_key(|a| rank(a.state));
+    v
 }
 
 pub fn visible_reports(app: &App) -> Vec<&ReportLine> {
