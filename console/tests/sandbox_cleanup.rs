@@ -194,3 +194,24 @@ fn sandbox_panic_leaves_no_process_behind() {
     assert!(!st.success(), "a panicking sandbox must not exit 0: {st}");
     assert_all_gone(&tree);
 }
+
+/// The backstop for a sandbox that cannot clean up (SIGKILL): its direct children die with it
+/// (`PR_SET_PDEATHSIG`; moto exits when its stdin closes). The LibreChat stand-in, a child of
+/// the shim, is the documented exception (docs/sandbox.md); this test stops it itself.
+#[test]
+fn sandbox_sigkill_takes_its_direct_children_down() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut child, _) = start_sandbox(&[]);
+    let tree = descendants(child.id() as i32);
+    expect_children(&tree);
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    wait_exit(&mut child, Duration::from_secs(30));
+    let (grandchildren, direct): (BTreeMap<i32, String>, BTreeMap<i32, String>) = tree
+        .into_iter()
+        .partition(|(_, cmd)| cmd.contains("librechat-standin/server.mjs"));
+    assert_all_gone(&direct);
+    for pid in grandchildren.keys() {
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert_all_gone(&grandchildren);
+}

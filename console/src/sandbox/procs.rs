@@ -42,9 +42,9 @@ impl Proc {
                 Ok(())
             });
         }
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("starting {name} ({:?})", cmd.get_program()))?;
+        let program = cmd.get_program().to_os_string();
+        let child =
+            spawn_from_keeper(cmd).with_context(|| format!("starting {name} ({program:?})"))?;
         let pgid = i32::try_from(child.id()).context("pid out of range")?;
         Ok(Proc {
             name: name.to_string(),
@@ -96,6 +96,38 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.stop(Duration::from_millis(1500));
     }
+}
+
+type SpawnJob = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
+
+/// Spawns `cmd` from one thread that lives as long as the process. `PR_SET_PDEATHSIG` fires
+/// when the *thread* that forked the child exits, so children must not be forked from tokio
+/// threads that may come and go (blocking-pool threads exit when idle).
+fn spawn_from_keeper(cmd: Command) -> std::io::Result<Child> {
+    static KEEPER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<SpawnJob>>> =
+        std::sync::OnceLock::new();
+    let keeper = KEEPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnJob>();
+        std::thread::Builder::new()
+            .name("sandbox-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the spawner thread"));
+        std::sync::Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+    let sent = keeper
+        .lock()
+        .map_err(|_| std::io::Error::other("spawner lock poisoned"))?
+        .send((cmd, reply_tx));
+    sent.map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread did not answer"))?
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; another process could take it meanwhile,
