@@ -717,3 +717,49 @@ fn e2e_deploy_image_updates_the_function_and_verifies() {
     t.send(&["q"]);
     assert_restored(&t);
 }
+
+#[test]
+fn e2e_env_switch_and_configured_keys() {
+    let fx = fixture("e2eenv", "");
+    // A second environment on the same moto, named in the config file; keys.toml beside it.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let other = rt.block_on(seed(fx._moto, "e2eenv2"));
+    let outputs2 = fx.dir.path().join("outputs2.json");
+    std::fs::write(
+        &outputs2,
+        serde_json::to_vec_pretty(&outputs_json(&other, &fx._shim.url())).expect("json"),
+    )
+    .expect("write outputs2");
+    let cfg_dir = fx.dir.path().join("config/opsconsole");
+    std::fs::create_dir_all(&cfg_dir).expect("config dir");
+    std::fs::write(
+        cfg_dir.join("config.toml"),
+        format!("[env.e2eenv2]\noutputs = \"{}\"\n", outputs2.display()),
+    )
+    .expect("config");
+    std::fs::write(cfg_dir.join("keys.toml"), "[keys]\nhelp = \"h\"\n").expect("keys");
+    let t = Tmux::start("env", &fx.script);
+    t.wait_for(&["1 Deployment", &fx.seeded.distribution_id], 60);
+    // The configured key opens the help; `?` no longer does.
+    t.send(&["?"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!t.capture().contains("show this help"));
+    t.send(&["h"]);
+    t.wait_for(&["show this help"], 10);
+    t.send(&["Escape"]);
+    t.wait_gone("show this help", 10);
+    // :env with completion.
+    t.type_text(":env e2eenv2");
+    t.send(&["Enter"]);
+    let screen = t.wait_for(
+        &["env e2eenv2", &other.distribution_id, "switched to e2eenv2"],
+        60,
+    );
+    assert!(
+        !screen.contains(&fx.seeded.distribution_id),
+        "the old environment's data is gone:\n{screen}"
+    );
+    t.wait_for(&["acct 123456789012", "lambda-errors"], 60);
+    t.send(&["q"]);
+    assert_restored(&t);
+}
