@@ -259,6 +259,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn human_summary_names_status_checks_and_findings() {
+        let doc = json!({
+            "env": "dev", "status": "degraded", "exit_code": 1,
+            "checks": {"alarms": {"status": "ok"}, "sse": {"status": "skipped", "reason": "no token"},
+                       "redis": {"status": "error", "error": {"message": "denied"}}},
+            "findings": [{"code": "alarm_firing", "severity": "degraded", "message": "x is in ALARM"}]
+        });
+        let h = human(&doc);
+        assert!(
+            h.starts_with("opsconsole probe dev: DEGRADED (exit 1)"),
+            "{h}"
+        );
+        assert!(h.contains("sse         skipped: no token"), "{h}");
+        assert!(h.contains("redis       error: denied"), "{h}");
+        assert!(h.contains("! alarm_firing [degraded] x is in ALARM"), "{h}");
+        assert!(human(&usage_doc("dev", "bad flag")).contains("ERROR (exit 3)"));
+    }
+
+    #[test]
     fn only_parses_names_and_rejects_unknown() {
         assert_eq!(parse_only(&[]).expect("all").len(), 7);
         assert_eq!(
