@@ -201,10 +201,19 @@ fn sandbox_panic_leaves_no_process_behind() {
 #[test]
 fn sandbox_sigkill_takes_its_direct_children_down() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut child, _) = start_sandbox(&[]);
+    let (mut child, lines) = start_sandbox(&[]);
     let tree = descendants(child.id() as i32);
     expect_children(&tree);
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    // A killed sandbox cannot remove its directory either.
+    let dir = lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("outputs:"))
+        .and_then(|p| {
+            std::path::Path::new(p.trim())
+                .parent()
+                .map(|d| d.to_path_buf())
+        });
     wait_exit(&mut child, Duration::from_secs(30));
     let (grandchildren, direct): (BTreeMap<i32, String>, BTreeMap<i32, String>) = tree
         .into_iter()
@@ -214,4 +223,7 @@ fn sandbox_sigkill_takes_its_direct_children_down() {
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
     assert_all_gone(&grandchildren);
+    if let Some(d) = dir.filter(|d| d.to_string_lossy().contains("opsconsole-sandbox-")) {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }

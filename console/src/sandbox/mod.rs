@@ -425,7 +425,17 @@ fn random_token() -> String {
 pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     let root = repo_root()?;
     let tools = ensure_tools(&root)?;
-    let dir = std::env::temp_dir().join(format!("opsconsole-sandbox-{}", std::process::id()));
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTED.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "opsconsole-sandbox-{}{}",
+        std::process::id(),
+        if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        }
+    ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let keep_dir = std::env::var_os("OPSCONSOLE_SANDBOX_KEEP").is_some();
     let logs = dir.join("logs");
