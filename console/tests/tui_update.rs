@@ -427,3 +427,37 @@ fn alarms_needing_attention_come_first() {
     assert_eq!(&states[..3], &[Alarm, Missing, InsufficientData]);
     assert!(states[3..].iter().all(|s| *s == Ok));
 }
+
+#[test]
+fn activity_follows_new_lines_until_moved_up() {
+    let mut app = ready_app();
+    for i in 0..20 {
+        app::update(
+            &mut app,
+            Action::Job(ActionEvent::Line(format!("line {i}"))),
+        );
+    }
+    key(&mut app, KeyCode::Char('6'));
+    let last = app.activity.len() - 1;
+    assert_eq!(
+        app::selected(&app, Panel::Activity),
+        last,
+        "follows the tail"
+    );
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app::selected(&app, Panel::Activity), last - 1);
+    app::update(&mut app, Action::Job(ActionEvent::Line("new".into())));
+    assert_eq!(
+        app::selected(&app, Panel::Activity),
+        last - 1,
+        "stays where moved"
+    );
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    app::update(&mut app, Action::Job(ActionEvent::Line("newer".into())));
+    assert_eq!(
+        app::selected(&app, Panel::Activity),
+        app.activity.len() - 1,
+        "back at the end: follows again"
+    );
+}

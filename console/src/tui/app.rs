@@ -166,7 +166,9 @@ impl App {
             sse: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
-            selected: [0; 6],
+            // The SSE timeline and the activity pane follow their newest line (FOLLOW) until
+            // the operator moves up.
+            selected: [0, 0, 0, 0, FOLLOW, FOLLOW],
             filters: Default::default(),
             overlay: None,
             activity: VecDeque::new(),
@@ -538,6 +540,7 @@ fn start(app: &mut App, req: ActionRequest) -> Vec<Effect> {
         cancel_requested: false,
     });
     app.focus = Panel::Activity;
+    app.selected[Panel::Activity.index()] = FOLLOW;
     vec![app.audit(&req, "started"), Effect::Start(req)]
 }
 
@@ -617,15 +620,28 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
     }
 }
 
+/// A selection that follows the last item as the list grows (SSE timeline, activity).
+pub const FOLLOW: usize = usize::MAX;
+
+fn follows(panel: Panel) -> bool {
+    matches!(panel, Panel::Sse | Panel::Activity)
+}
+
 fn move_selection(app: &mut App, delta: isize) {
     let n = item_count(app, app.focus);
     let i = app.focus.index();
     if n == 0 {
-        app.selected[i] = 0;
+        app.selected[i] = if follows(app.focus) { FOLLOW } else { 0 };
         return;
     }
     let cur = app.selected[i].min(n - 1) as isize;
-    app.selected[i] = (cur + delta).clamp(0, n as isize - 1) as usize;
+    let new = (cur + delta).clamp(0, n as isize - 1) as usize;
+    // Back at the end of a growing list: follow it again.
+    app.selected[i] = if follows(app.focus) && new == n - 1 {
+        FOLLOW
+    } else {
+        new
+    };
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
@@ -691,7 +707,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 KeyCode::Char(c) => app.filters[i].push(c),
                 _ => {}
             }
-            app.selected[i] = 0;
+            app.selected[i] = if follows(app.focus) { FOLLOW } else { 0 };
             app.overlay = Some(Overlay::Filter);
             Vec::new()
         }

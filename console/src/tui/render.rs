@@ -900,11 +900,8 @@ fn render_sse_timeline(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     // Follow the newest event while the probe runs, unless the panel is focused.
-    let sel = if app.focus == Panel::Sse {
-        selected(app, Panel::Sse)
-    } else {
-        items.len() - 1
-    };
+    // Follows the newest event unless the operator moved up (see app::FOLLOW).
+    let sel = selected(app, Panel::Sse);
     let mut state = ListState::default();
     state.select(Some(sel));
     let hl = if app.focus == Panel::Sse {
@@ -966,13 +963,8 @@ pub fn render_activity(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .iter()
         .map(|l| ListItem::new(Line::raw((*l).clone())))
         .collect();
-    let sel = if app.focus == Panel::Activity
-        && app.selected[Panel::Activity.index()] < items.len().saturating_sub(1)
-    {
-        selected(app, Panel::Activity)
-    } else {
-        items.len() - 1
-    };
+    // Follows the newest line unless the operator moved up (see app::FOLLOW).
+    let sel = selected(app, Panel::Activity);
     let mut state = ListState::default();
     state.select(Some(sel));
     let hl = if app.focus == Panel::Activity {
