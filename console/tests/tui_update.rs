@@ -461,3 +461,16 @@ fn activity_follows_new_lines_until_moved_up() {
         "back at the end: follows again"
     );
 }
+
+#[test]
+fn footer_messages_fade_after_a_while() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('r'));
+    assert!(app.status.is_some());
+    app.now = NOW + time::Duration::seconds(app::STATUS_SECS - 1);
+    app::update(&mut app, Action::Tick);
+    assert!(app.status.is_some());
+    app.now = NOW + time::Duration::seconds(app::STATUS_SECS);
+    app::update(&mut app, Action::Tick);
+    assert!(app.status.is_none());
+}

@@ -18,6 +18,9 @@ use crate::model::{
 use super::command::{self, CmdLine};
 use super::keys::{Command, KeyMap};
 
+/// Seconds a footer message stays.
+pub const STATUS_SECS: i64 = 10;
+
 /// Lines kept in the activity pane.
 pub const ACTIVITY_CAP: usize = 1000;
 
@@ -142,8 +145,10 @@ pub struct App {
     pub verify: Option<Verify>,
     pub last_refresh: Option<OffsetDateTime>,
     pub now: OffsetDateTime,
-    /// A one-line message for the footer (refusals, errors of the command line).
+    /// A one-line message for the footer (refusals, results), cleared after
+    /// [`STATUS_SECS`] or by Esc.
     pub status: Option<String>,
+    pub status_at: Option<OffsetDateTime>,
     pub keymap: KeyMap,
     pub no_color: bool,
     pub should_quit: bool,
@@ -177,10 +182,16 @@ impl App {
             last_refresh: None,
             now,
             status: None,
+            status_at: None,
             keymap: KeyMap::default(),
             no_color: false,
             should_quit: false,
         }
+    }
+
+    pub fn set_status(&mut self, msg: impl Into<String>) {
+        self.status = Some(msg.into());
+        self.status_at = Some(self.now);
     }
 
     pub fn account(&self) -> Option<&str> {
@@ -342,7 +353,17 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Key(k) => on_key(app, k),
         Action::Data(d) => on_data(app, d),
         Action::Job(j) => on_job(app, j),
-        Action::Tick | Action::Resize(..) => Vec::new(),
+        Action::Tick => {
+            if app
+                .status_at
+                .is_some_and(|t| (app.now - t).whole_seconds() >= STATUS_SECS)
+            {
+                app.status = None;
+                app.status_at = None;
+            }
+            Vec::new()
+        }
+        Action::Resize(..) => Vec::new(),
     }
 }
 
@@ -419,7 +440,7 @@ fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {
         );
         app.verify = None;
         app.push_activity(line.clone());
-        app.status = Some(line.clone());
+        app.set_status(line.clone());
         effects.push(app.audit(
             &ActionRequest::DeployImage { image: None },
             format!("verification: {line}"),
@@ -450,7 +471,7 @@ fn on_job(app: &mut App, ev: ActionEvent) -> Vec<Effect> {
                 let req = ActionRequest::Apply { plan_file };
                 app.overlay = Some(Overlay::Confirm(confirm_for(app, req, Some(summary))));
             } else {
-                app.status = Some(format!("plan: {summary} Nothing to apply."));
+                app.set_status(format!("plan: {summary} Nothing to apply."));
             }
             Vec::new()
         }
@@ -466,7 +487,7 @@ fn on_job(app: &mut App, ev: ActionEvent) -> Vec<Effect> {
             };
             let line = format!("{} {mark} after {elapsed}s: {text}", run.request.describe());
             app.push_activity(line.clone());
-            app.status = Some(line);
+            app.set_status(line);
             let mut effects = vec![app.audit(&run.request, result.audit_text())];
             if matches!(run.request, ActionRequest::DeployImage { .. })
                 && matches!(result, ActionResult::Ok(_))
@@ -513,11 +534,11 @@ fn request(app: &mut App, req: ActionRequest) -> Vec<Effect> {
             req.describe()
         );
         app.push_activity(msg.clone());
-        app.status = Some(msg);
+        app.set_status(msg);
         return vec![app.audit(&req, "refused: read-only")];
     }
     if let Some(run) = &app.running {
-        app.status = Some(format!(
+        app.set_status(format!(
             "{} is running; wait or cancel it ({})",
             run.request.describe(),
             app.keymap.label(Command::Cancel)
@@ -580,7 +601,7 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                     match crate::actions::invalidate::normalise_paths(&paths) {
                         Ok(paths) => request(app, ActionRequest::Invalidate { paths }),
                         Err(e) => {
-                            app.status = Some(e);
+                            app.set_status(e);
                             Vec::new()
                         }
                     }
@@ -591,20 +612,20 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                     match Source::ALL.iter().find(|src| src.name() == s) {
                         Some(src) => vec![Effect::Refresh(Some(*src))],
                         None => {
-                            app.status = Some(format!("unknown source {s:?}"));
+                            app.set_status(format!("unknown source {s:?}"));
                             Vec::new()
                         }
                     }
                 }
                 CmdLine::Env(name) => {
                     if let Some(run) = &app.running {
-                        app.status = Some(format!(
+                        app.set_status(format!(
                             "{} is running; switch environments after it ends",
                             run.request.describe()
                         ));
                         Vec::new()
                     } else if name == app.env {
-                        app.status = Some(format!("already on {name}"));
+                        app.set_status(format!("already on {name}"));
                         Vec::new()
                     } else {
                         vec![Effect::SwitchEnv(name)]
@@ -666,7 +687,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             },
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                 if let Pending::Run(req) = &c.pending {
-                    app.status = Some(format!("{} not confirmed", req.describe()));
+                    app.set_status(format!("{} not confirmed", req.describe()));
                     return vec![app.audit(req, "declined")];
                 }
                 Vec::new()
@@ -750,7 +771,7 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             if item_count(app, app.focus) > 0 {
                 app.overlay = Some(Overlay::Detail);
             } else {
-                app.status = Some(format!("nothing to open in {}", app.focus.title()));
+                app.set_status(format!("nothing to open in {}", app.focus.title()));
             }
         }
         Command::Back => {
@@ -769,11 +790,11 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             })
         }
         Command::Refresh => {
-            app.status = Some("refreshing every panel".into());
+            app.set_status("refreshing every panel");
             return vec![Effect::Refresh(None)];
         }
         Command::Probe => {
-            app.status = Some("SSE probe started".into());
+            app.set_status("SSE probe started");
             return vec![Effect::RerunProbe];
         }
         Command::Invalidate => {
@@ -787,11 +808,11 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 run.cancel_requested = true;
                 let msg = format!("cancelling {}", run.request.describe());
                 app.push_activity(msg.clone());
-                app.status = Some(msg);
+                app.set_status(msg);
                 return vec![Effect::CancelRunning];
             }
-            Some(_) => app.status = Some("cancel already requested".into()),
-            None => app.status = Some("no action is running".into()),
+            Some(_) => app.set_status("cancel already requested"),
+            None => app.set_status("no action is running"),
         },
     }
     Vec::new()

@@ -198,7 +198,7 @@ pub fn initial_app(ctx: &Context, root: Option<&Path>) -> App {
     }
     match load_keymap(ctx) {
         Ok(km) => app.keymap = km,
-        Err(e) => app.status = Some(format!("keys: {e} (defaults used)")),
+        Err(e) => app.set_status(format!("keys: {e} (defaults used)")),
     }
     app
 }
@@ -303,7 +303,7 @@ where
                         let keymap = app.keymap.clone();
                         *app = initial_app(&new_ctx, root.as_deref());
                         app.keymap = keymap;
-                        app.status = Some(format!("switched to {}", new_ctx.env));
+                        app.set_status(format!("switched to {}", new_ctx.env));
                         // Dropping the old handle stops the old environment's collectors.
                         let (c, rx) = start_collectors(&new_ctx);
                         collectors = c;
@@ -311,7 +311,7 @@ where
                         action_env = Arc::new(self::action_env(&new_ctx, root.as_deref()));
                         ctx = new_ctx;
                     }
-                    Err(e) => app.status = Some(format!("cannot switch environment: {e}")),
+                    Err(e) => app.set_status(format!("cannot switch environment: {e}")),
                 }
                 dirty = true;
                 continue;
@@ -344,7 +344,7 @@ where
                 }
                 Effect::SwitchEnv(name) => {
                     // Built off the loop (it may run terraform or read S3); the screen stays live.
-                    app.status = Some(format!("loading environment {name}…"));
+                    app.set_status(format!("loading environment {name}…"));
                     // `--outputs` named the first environment's file: not reused for another.
                     let mut global = ctx.global.clone();
                     global.outputs = None;
