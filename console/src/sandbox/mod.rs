@@ -597,6 +597,15 @@ pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
             ),
         ),
         ("SHIM_CHILD_CWD".into(), root.display().to_string()),
+        // As in dev (genai.* -> lambda-test.*): the config's domain becomes the gateway's.
+        (
+            "CONFIG_DOMAIN_FROM".into(),
+            format!("genai.{ENV}.data.apro.is"),
+        ),
+        (
+            "CONFIG_DOMAIN_TO".into(),
+            site_url.trim_start_matches("http://").to_string(),
+        ),
         ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
         ("PORT".into(), upstream_port.to_string()),
         ("HOST".into(), "127.0.0.1".into()),

@@ -256,7 +256,7 @@ async fn seed_config_and_secrets(sdk: &SdkConfig, n: &Names, token: &str) -> any
             .with_context(|| format!("S3 CreateBucket {b}"))?;
     }
     let yaml = format!(
-        "# librechat.yaml seeded by opsconsole sandbox\nversion: 1.2.1\ncache: true\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://lambda-test.{}.data.apro.is/privacy'\n",
+        "# librechat.yaml seeded by opsconsole sandbox\nversion: 1.2.1\ncache: true\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://genai.{}.data.apro.is/privacy'\n",
         n.env
     );
     s3.put_object()
