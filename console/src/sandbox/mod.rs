@@ -701,6 +701,17 @@ pub async fn run(global: &GlobalOpts, args: &SandboxArgs) -> anyhow::Result<Exit
             None => bail!("unknown fault `{name}`\n{}", fault_help()),
         },
     };
+    if args.no_tui {
+        // The sandbox's own events (a shim restarted, an invocation that failed) on stderr;
+        // with the TUI they would draw over the screen.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,opsconsole=info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
     let mut signals = StopSignals::install()?;
     // A signal during start-up drops the half-started sandbox, which stops what already runs.
     let sandbox = tokio::select! {
