@@ -102,11 +102,24 @@ async fn run() {
             ("SHIM_CHILD_CMD".to_string(), "none".to_string()),
             ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
             ("RUST_LOG".to_string(), "warn,bootstrap=info".to_string()),
+            // BENCH_RUNTIME_LOOP=lambda_runtime measures lambda_runtime::run for comparison.
+            (
+                "SHIM_RUNTIME_LOOP".to_string(),
+                std::env::var("BENCH_RUNTIME_LOOP").unwrap_or_default(),
+            ),
         ],
         dir.path(),
         "bootstrap",
     );
-    let c = http_client();
+    // A fresh connection per request, both ways: on a kept-alive connection cargo-lambda's invoke
+    // endpoint (the emulator, not the shim) holds most responses ~40 ms (Nagle/delayed ACK).
+    let c = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client");
     // Warm-up (also waits for the shim's init).
     let first = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
     assert_eq!(first.status, 200, "{}", boot.output());
@@ -172,6 +185,8 @@ async fn run() {
     let (e99v, e99d) = (pct(&mut ev_via, 99.0), pct(&mut ev_direct, 99.0));
     let (e50v, e50d) = (pct(&mut ev_via, 50.0), pct(&mut ev_direct, 50.0));
 
+    let rss_small = rss_kb(boot.pid(), "VmRSS:");
+
     // 3. Large body: 3 MiB request echoed back (~4 MiB JSON response), 5 times each way.
     let big = vec![b'x'; 3 * 1024 * 1024];
     let b64 = {
@@ -216,7 +231,7 @@ async fn run() {
         .and_then(|v| v["init_ms"].as_f64());
 
     println!(
-        "shim overhead benchmark ({n} requests each way, interleaved; shim path includes cargo-lambda's emulator)"
+        "shim overhead benchmark ({n} requests each way, interleaved, fresh connection per request; shim path includes cargo-lambda's emulator)"
     );
     println!(
         "latency ms      via-shim p50 {v50:.3} p99 {v99:.3} | direct p50 {d50:.3} p99 {d99:.3} | added p50 {:.3} p99 {:.3}",
@@ -234,10 +249,12 @@ async fn run() {
         mbps(bytes_d, secs_d),
         bytes_v / 5
     );
+    let kib = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     println!(
-        "shim memory     VmRSS {} KiB, VmHWM {} KiB",
-        rss.map_or("?".into(), |v| v.to_string()),
-        hwm.map_or("?".into(), |v| v.to_string())
+        "shim memory     VmRSS {} KiB after latency+SSE runs; after the large bodies VmRSS {} KiB, peak VmHWM {} KiB",
+        kib(rss_small),
+        kib(rss),
+        kib(hwm)
     );
     println!(
         "shim init       {} ms (own init, upstream already up); spawn to first response {first_invoke_ms:.1} ms",

@@ -195,6 +195,51 @@ async fn request_translation_is_faithful() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_url_v2_events_from_cargo_lambda_stream_too() {
+    // cargo-lambda's /lambda-url/NAME/... builds an HTTP API v2 event from a plain request.
+    let shim = shim_with_standin(&[]);
+    let c = http_client();
+    let r = c
+        .post(format!(
+            "http://127.0.0.1:{}/lambda-url/_/api/echo?a=1&b=x%20y",
+            shim.invoke_port
+        ))
+        .header("x-test", "v2")
+        .body("payload")
+        .send()
+        .await
+        .expect("function url request");
+    assert_eq!(r.status().as_u16(), 200, "{}", shim.logs());
+    let v: serde_json::Value = r.json().await.expect("echo json");
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["path"], "/api/echo");
+    assert_eq!(v["query"], "a=1&b=x%20y");
+    assert_eq!(v["body_base64"], "cGF5bG9hZA==");
+    assert!(
+        v["headers"].to_string().contains("\"x-test\",\"v2\""),
+        "{}",
+        v["headers"]
+    );
+
+    let r = c
+        .post(format!(
+            "http://127.0.0.1:{}/lambda-url/_/api/chat/x?events=3&interval_ms=200",
+            shim.invoke_port
+        ))
+        .send()
+        .await
+        .expect("function url sse");
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let text = r.text().await.expect("sse body");
+    assert_eq!(text.matches("event: message").count(), 3, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn httpbin_cookies_binary_empty_gzip_drip() {
     let upstream_port = free_port();
     let shim = start_shim(
