@@ -55,7 +55,17 @@ where
         if parts.headers.get("lambda-runtime-deadline-ms").is_none() {
             return Err("runtime API /next without lambda-runtime-deadline-ms".into());
         }
-        let ctx = Context::new(&request_id, config.clone(), &parts.headers)?;
+        let ctx = match Context::new(&request_id, config.clone(), &parts.headers) {
+            Ok(c) => c,
+            Err(e) => {
+                // E.g. an unparsable client context header: fail this invocation, keep serving.
+                tracing::error!(request_id, error = %e, "invalid invocation context");
+                if let Err(e) = post_error(&client, &request_id, &e.to_string()).await {
+                    tracing::error!(request_id, error = %e, "posting the error to the runtime API failed");
+                }
+                continue;
+            }
+        };
         // A payload that is not JSON reaches the handler as `null` and is answered with a 400.
         let payload: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
@@ -133,5 +143,25 @@ async fn post_streaming(
     if !status.is_success() {
         return Err(format!("runtime API answered {status} to the response").into());
     }
+    Ok(())
+}
+
+/// Report a failed invocation (`/invocation/{id}/error`).
+async fn post_error(
+    client: &PooledClient,
+    request_id: &str,
+    message: &str,
+) -> Result<(), BoxError> {
+    let uri: Uri = format!("/2018-06-01/runtime/invocation/{request_id}/error").parse()?;
+    let body = serde_json::json!({"errorType": "Shim.InvalidContext", "errorMessage": message})
+        .to_string();
+    let req = build_request()
+        .method(Method::POST)
+        .uri(uri)
+        .header("lambda-runtime-function-error-type", "Shim.InvalidContext")
+        .header("content-type", "application/json")
+        .body(Body::from(body))?;
+    let resp = client.call(req).await?;
+    let _ = resp.into_body().collect().await;
     Ok(())
 }
