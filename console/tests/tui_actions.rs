@@ -446,3 +446,107 @@ fn audit_records_are_json_lines_appended() {
     let all = audit::read_all(&path).expect("read_all");
     assert_eq!(all, vec![rec("started"), rec("ok: done")]);
 }
+
+/// No Docker engine here: a stand-in `docker` script records its command lines, so the build
+/// and push steps are checked as commands; the update and the wait run against moto.
+#[tokio::test]
+async fn deploy_image_builds_pushes_then_updates_with_the_new_tag() {
+    use aws_sdk_lambda::types::{FunctionCode, PackageType};
+    let (mut env, sdk) = moto_env("dev").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("docker.log");
+    let docker = dir.path().join("docker");
+    std::fs::write(
+        &docker,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {}\necho step $1 done\n",
+            log.display()
+        ),
+    )
+    .expect("write docker stand-in");
+    std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let role = iam
+        .create_role()
+        .role_name(unique("tui-role-build"))
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("CreateRole");
+    let arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
+    let function = unique("tui-fn-build");
+    let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    lambda
+        .create_function()
+        .function_name(&function)
+        .role(arn)
+        .package_type(PackageType::Image)
+        .code(
+            FunctionCode::builder()
+                .image_uri(format!("{repo}:v1"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+    env.function_name = Some(function.clone());
+    env.ecr_repository_url = Some(repo.to_string());
+    env.docker_bin = docker;
+    env.dockerfile = Some("infra/Dockerfile".into());
+    env.image_context = dir.path().to_path_buf();
+    let (events, result) = run_to_end(
+        env,
+        ActionRequest::DeployImage { image: None },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(result, ActionResult::Ok(_)),
+        "{result:?}\n{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ActionEvent::Line(l) if l == "step build done")),
+        "docker output is streamed: {events:?}"
+    );
+    let calls = std::fs::read_to_string(&log).expect("docker was called");
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].starts_with("build --platform linux/amd64 --provenance=false -t "));
+    assert!(calls[0].contains(" -f infra/Dockerfile "), "{}", calls[0]);
+    let tag = calls[0].split_whitespace().nth(5).expect("tag").to_string();
+    assert!(tag.starts_with(&format!("{repo}:opsconsole-")), "{tag}");
+    assert_eq!(calls[1], format!("push {tag}"));
+    let got = lambda
+        .get_function()
+        .function_name(&function)
+        .send()
+        .await
+        .expect("GetFunction");
+    assert_eq!(got.code().and_then(|c| c.image_uri()), Some(tag.as_str()));
+}
+
+#[tokio::test]
+async fn deploy_image_stops_when_the_build_fails() {
+    let (mut env, _) = moto_env("dev").await;
+    env.function_name = Some("unused".into());
+    env.ecr_repository_url = Some("1.dkr.ecr.us-east-1.amazonaws.com/x".into());
+    env.docker_bin = "/bin/false".into();
+    let (_, result) = run_to_end(
+        env,
+        ActionRequest::DeployImage { image: None },
+        CancellationToken::new(),
+        None,
+    )
+    .await;
+    match result {
+        ActionResult::Failed(m) => assert!(m.contains("docker build exited"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

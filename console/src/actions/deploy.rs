@@ -54,7 +54,15 @@ async fn build_and_push(
     let tag = image_tag(repo, time::OffsetDateTime::now_utc());
     let mut lines = Vec::new();
     let mut build = Command::new(&env.docker_bin);
-    build.args(["build", "--platform", "linux/amd64", "-t", &tag]);
+    // Lambda rejects image indexes with provenance attestations: --provenance=false.
+    build.args([
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--provenance=false",
+        "-t",
+        &tag,
+    ]);
     if let Some(f) = &env.dockerfile {
         build.arg("-f").arg(f);
     }

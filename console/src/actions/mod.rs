@@ -133,8 +133,12 @@ impl ActionEnv {
                 .join(env),
             terraform_bin: PathBuf::from("terraform"),
             docker_bin: PathBuf::from("docker"),
+            // As `task docker:build`: the repository root as context, the backend module's
+            // Dockerfile.
             image_context: repo_root.to_path_buf(),
-            dockerfile: None,
+            dockerfile: Some(
+                repo_root.join("infrastructure/terraform/modules/backend/docker/Dockerfile"),
+            ),
             cloudfront: None,
             lambda: None,
             distribution_id: None,
