@@ -108,6 +108,20 @@ pub fn spawn(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // LibreChat must not outlive the shim, even when the shim is killed without a chance to
+    // clean up (SIGKILL, a crash): the kernel sends it SIGKILL when the shim's spawning thread
+    // dies. The flag survives the `exec` of `/bin/sh -c "exec CMD"`.
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure runs between fork and exec and only calls prctl, which is
+    // async-signal-safe; it allocates nothing.
+    unsafe {
+        c.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = c.spawn()?;
     let tail = LogTail::new(tail_lines);
     if let Some(out) = child.stdout.take() {
