@@ -217,3 +217,31 @@ fn no_color_draws_without_any_colour() {
     app.no_color = true;
     assert_eq!(colours_used(&app), 0, "NO_COLOR: no cell has a colour");
 }
+
+#[test]
+fn panel_activity_while_an_action_runs() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char(':'));
+    for c in "invalidate /*".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('y'));
+    app::update(
+        &mut app,
+        Action::Job(opsconsole::actions::ActionEvent::Line(
+            "invalidation I2EXAMPLE created: InProgress".into(),
+        )),
+    );
+    app::update(
+        &mut app,
+        Action::Job(opsconsole::actions::ActionEvent::Progress(
+            "invalidation I2EXAMPLE: InProgress (poll 3)".into(),
+        )),
+    );
+    app.now = NOW + time::Duration::seconds(17);
+    let text = panel(&app, Panel::Activity);
+    assert!(text.contains("17s"), "elapsed time shown:\n{text}");
+    assert!(text.contains("poll 3"), "progress shown:\n{text}");
+    assert_snapshot!(text);
+}

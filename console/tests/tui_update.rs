@@ -474,3 +474,25 @@ fn footer_messages_fade_after_a_while() {
     app::update(&mut app, Action::Tick);
     assert!(app.status.is_none());
 }
+
+#[test]
+fn declining_an_apply_discards_its_plan() {
+    let mut app = ready_app();
+    command(&mut app, "apply");
+    let plan_file = std::path::PathBuf::from("/tmp/declined.tfplan");
+    app::update(
+        &mut app,
+        Action::Job(ActionEvent::PlanReady {
+            summary: "Plan: 0 to add, 1 to change, 0 to destroy.".into(),
+            plan_file: plan_file.clone(),
+            changes: true,
+        }),
+    );
+    app::update(
+        &mut app,
+        Action::Job(ActionEvent::Finished(ActionResult::Ok("planned".into()))),
+    );
+    let fx = key(&mut app, KeyCode::Char('n'));
+    assert!(fx.contains(&Effect::Discard(plan_file)), "{fx:?}");
+    assert_eq!(audits(&fx), vec![("apply".into(), "declined".into())]);
+}

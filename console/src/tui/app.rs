@@ -346,6 +346,8 @@ pub enum Effect {
     CancelRunning,
     Audit(AuditRecord),
     SwitchEnv(String),
+    /// Delete a file nobody needs any more (the plan of a declined `:apply`).
+    Discard(std::path::PathBuf),
 }
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -688,7 +690,11 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                 if let Pending::Run(req) = &c.pending {
                     app.set_status(format!("{} not confirmed", req.describe()));
-                    return vec![app.audit(req, "declined")];
+                    let mut effects = vec![app.audit(req, "declined")];
+                    if let ActionRequest::Apply { plan_file } = req {
+                        effects.push(Effect::Discard(plan_file.clone()));
+                    }
+                    return effects;
                 }
                 Vec::new()
             }

@@ -342,6 +342,9 @@ where
                         app.push_activity(format!("audit log: {e}"));
                     }
                 }
+                Effect::Discard(path) => {
+                    let _ = std::fs::remove_file(path);
+                }
                 Effect::SwitchEnv(name) => {
                     // Built off the loop (it may run terraform or read S3); the screen stays live.
                     app.set_status(format!("loading environment {name}…"));

@@ -924,12 +924,12 @@ pub fn render_activity(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     f.render_widget(block, area);
     let mut top_h = 0;
     if let Some(run) = &app.running {
-        let line = Line::from(vec![
+        // Line 1: what runs, for how long, how to cancel; line 2: its progress.
+        let mut lines = vec![Line::from(vec![
             Span::styled(format!("▶ {}", run.request.describe()), theme.accent()),
             Span::raw(format!(
-                " {}s {}",
-                (app.now - run.started).whole_seconds().max(0),
-                run.progress.clone().unwrap_or_default()
+                " {}s",
+                (app.now - run.started).whole_seconds().max(0)
             )),
             Span::styled(
                 if run.cancel_requested {
@@ -939,9 +939,18 @@ pub fn render_activity(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 },
                 theme.dim(),
             ),
-        ]);
-        top_h = 1;
-        f.render_widget(Paragraph::new(line), Rect { height: 1, ..inner });
+        ])];
+        if let Some(p) = &run.progress {
+            lines.push(Line::raw(format!("  {p}")));
+        }
+        top_h = (lines.len() as u16).min(inner.height);
+        f.render_widget(
+            Paragraph::new(lines),
+            Rect {
+                height: top_h,
+                ..inner
+            },
+        );
     }
     let rest = Rect {
         y: inner.y + top_h,
