@@ -46,6 +46,9 @@ pub struct ConfigFile {
     pub defaults: EnvSection,
     #[serde(default)]
     pub env: BTreeMap<String, EnvSection>,
+    /// The TUI's key bindings (`[keys]`, read and validated by `tui::keys`).
+    #[serde(default)]
+    pub keys: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -315,6 +318,18 @@ cold_start_p95_ms = 4000
         let s = c.resolve("dev", &flags);
         assert_eq!(s.profile.as_deref(), Some("flag"));
         assert_eq!(s.timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_keys_table_is_accepted_and_bindings_reach_the_tui() {
+        let text = format!("{TEXT}\n[keys]\nquit = \"x\"\n");
+        let c = ConfigFile::parse(&text, Path::new("c.toml")).expect("a [keys] table parses");
+        assert!(c.keys.is_some_and(|k| k.contains_key("quit")));
+        use crate::tui::keys::{Command, KeyMap};
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let km = KeyMap::from_config_text(&text).expect("valid bindings");
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(km.get(&x), Some(Command::Quit));
     }
 
     #[test]

@@ -166,6 +166,23 @@ pub struct Identity {
 // ---------------------------------------------------------------------------------------------
 // Alarms
 
+/// The suffixes of the 10 alarms (docs/contracts.md section 4): each alarm is named
+/// `{name_prefix}-{suffix}`; `cloudfront-5xx-rate` lives in us-east-1. The monitoring module is
+/// the source of truth: `sandbox::alarms` checks its definitions against the Terraform and
+/// against this list.
+pub const ALARM_SUFFIXES: [&str; 10] = [
+    "lambda-errors",
+    "lambda-throttles",
+    "lambda-duration-p95",
+    "lambda-concurrency",
+    "lambda-cold-start-p95",
+    "apigw-5xx",
+    "apigw-latency-p95",
+    "cloudfront-5xx-rate",
+    "redis-cpu",
+    "redis-memory",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlarmState {

@@ -10,18 +10,7 @@ use std::time::{Duration, Instant};
 use opsconsole::testsupport::moto::MotoServer;
 use opsconsole::testsupport::sse::{ShimStandIn, SseMode};
 
-const SUFFIXES: [&str; 10] = [
-    "lambda-errors",
-    "lambda-throttles",
-    "lambda-duration-p95",
-    "lambda-concurrency",
-    "lambda-cold-start-p95",
-    "apigw-5xx",
-    "apigw-latency-p95",
-    "cloudfront-5xx-rate",
-    "redis-cpu",
-    "redis-memory",
-];
+use opsconsole::model::ALARM_SUFFIXES as SUFFIXES;
 const TOKEN: &str = "e2e-diag-token";
 
 fn tmux_bin() -> Option<PathBuf> {

@@ -257,6 +257,12 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_alarms_are_the_contract_list_in_order() {
+        let suffixes: Vec<&str> = ALARMS.iter().map(|a| a.suffix).collect();
+        assert_eq!(suffixes, crate::model::ALARM_SUFFIXES);
+    }
+
+    #[test]
     fn sandbox_alarms_match_the_monitoring_module() {
         let tf = parse_tf_alarms(&monitoring_tf()).expect("parse monitoring module");
         let tf_names: Vec<&str> = tf.iter().map(|a| a.suffix.as_str()).collect();

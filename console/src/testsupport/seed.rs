@@ -10,19 +10,7 @@ use serde_json::{Value, json};
 use crate::aws::AwsClients;
 use crate::testsupport::moto::MotoServer;
 
-/// The 10 alarm suffixes (docs/contracts.md section 4); `cloudfront-5xx-rate` lives in us-east-1.
-pub const ALARM_SUFFIXES: [&str; 10] = [
-    "lambda-errors",
-    "lambda-throttles",
-    "lambda-duration-p95",
-    "lambda-concurrency",
-    "lambda-cold-start-p95",
-    "apigw-5xx",
-    "apigw-latency-p95",
-    "cloudfront-5xx-rate",
-    "redis-cpu",
-    "redis-memory",
-];
+pub use crate::model::ALARM_SUFFIXES;
 
 /// What to seed.
 #[derive(Debug, Clone)]

@@ -486,19 +486,7 @@ fn alarm_label(s: AlarmState) -> &'static str {
     }
 }
 
-/// The alarm suffixes of docs/contracts.md section 4.
-const ALARM_SUFFIXES: [&str; 10] = [
-    "lambda-errors",
-    "lambda-throttles",
-    "lambda-duration-p95",
-    "lambda-concurrency",
-    "lambda-cold-start-p95",
-    "apigw-5xx",
-    "apigw-latency-p95",
-    "cloudfront-5xx-rate",
-    "redis-cpu",
-    "redis-memory",
-];
+use crate::model::ALARM_SUFFIXES;
 
 /// The alarm's short name: its contract suffix when it has one (whatever the prefix), else the
 /// name without the default `librechat-ENV-` prefix.

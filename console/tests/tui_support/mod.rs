@@ -22,18 +22,7 @@ pub fn identity() -> Identity {
     }
 }
 
-pub const SUFFIXES: [&str; 10] = [
-    "lambda-errors",
-    "lambda-throttles",
-    "lambda-duration-p95",
-    "lambda-concurrency",
-    "lambda-cold-start-p95",
-    "apigw-5xx",
-    "apigw-latency-p95",
-    "cloudfront-5xx-rate",
-    "redis-cpu",
-    "redis-memory",
-];
+pub use opsconsole::model::ALARM_SUFFIXES as SUFFIXES;
 
 pub fn alarms() -> AlarmsData {
     let alarms = SUFFIXES
