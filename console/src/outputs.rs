@@ -182,10 +182,7 @@ impl Outputs {
                 let v = if o.sensitive {
                     "(sensitive)".to_string()
                 } else {
-                    match &o.value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    }
+                    display_value(&o.value)
                 };
                 (k.clone(), v)
             })
@@ -207,6 +204,27 @@ impl Outputs {
                 })
                 .collect(),
         )
+    }
+}
+
+/// One output value as a line of text: strings as they are, a list of named objects (the
+/// `alarms` output) as a count and the names, other lists as their items, objects as JSON.
+fn display_value(v: &Value) -> String {
+    let item = |x: &Value| match x {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => m
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| x.to_string(), str::to_string),
+        other => other.to_string(),
+    };
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let names: Vec<String> = items.iter().map(item).collect();
+            format!("({}) {}", items.len(), names.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -371,6 +389,15 @@ mod tests {
         assert!(rows.contains(&("db_password".into(), "(sensitive)".into())));
         assert!(!format!("{rows:?}").contains("hunter2"));
         assert!(!o.masked_json().to_string().contains("hunter2"));
+        // Lists of named objects read as names, not as JSON.
+        assert!(
+            rows.contains(&("alarms".into(), "(1) a".into())),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&("extra".into(), r#"{"x":1}"#.into())),
+            "{rows:?}"
+        );
     }
 
     #[test]
