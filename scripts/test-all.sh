@@ -2,7 +2,7 @@
 # Runs every test of the project, on a fresh clone too (it installs what it needs first):
 #   1. scripts/bootstrap.sh: Python venvs in .tools/ (moto, cargo-lambda, httpbin, awscli,
 #      go-task, hadolint; checkov), apt packages (tmux, redis-server)
-#   2. formatting: cargo fmt --check
+#   2. formatting and lints: cargo fmt --check, cargo clippy -D warnings
 #   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline), checkov, SC-006
 #   4. hadolint on the Lambda container's Dockerfile
 #   5. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
@@ -19,6 +19,9 @@ export PATH="$PWD/.tools/venv/bin:$PATH"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "infrastructure checks"
 infrastructure/scripts/check.sh
