@@ -1,7 +1,10 @@
 //! `opsconsole sandbox --no-tui` (the real binary) leaves no process behind: after Ctrl-C
 //! (SIGINT), after SIGTERM, and when it panics with everything up.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use common::procs::{descendants, survivors};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -9,53 +12,6 @@ use std::time::{Duration, Instant};
 
 /// The sandboxes of this file run one at a time (2 cores).
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// pid -> (ppid, cmdline) of every process.
-fn processes() -> BTreeMap<i32, (i32, String)> {
-    let mut out = BTreeMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the command name (which may hold spaces) start after the last ')'.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.first() == Some(&"Z") {
-            continue;
-        }
-        let Some(ppid) = fields.get(1).and_then(|p| p.parse().ok()) else {
-            continue;
-        };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        out.insert(pid, (ppid, cmd));
-    }
-    out
-}
-
-fn descendants(root: i32) -> BTreeMap<i32, String> {
-    let procs = processes();
-    let mut found = BTreeMap::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for (pid, (ppid, cmd)) in &procs {
-            if *ppid == p && !found.contains_key(pid) {
-                found.insert(*pid, cmd.clone());
-                frontier.push(*pid);
-            }
-        }
-    }
-    found
-}
 
 /// Starts the sandbox and reads its stdout until it is up. Returns the child and its lines.
 fn start_sandbox(extra_env: &[(&str, &str)]) -> (Child, Vec<String>) {
@@ -121,12 +77,7 @@ fn assert_all_gone(before: &BTreeMap<i32, String>) {
     // Reparented children are reaped by init shortly after the group kill.
     let until = Instant::now() + Duration::from_secs(10);
     loop {
-        let now = processes();
-        let alive: BTreeSet<(i32, String)> = before
-            .iter()
-            .filter(|(pid, cmd)| now.get(pid).is_some_and(|(_, c)| c == *cmd))
-            .map(|(p, c)| (*p, c.clone()))
-            .collect();
+        let alive = survivors(before);
         if alive.is_empty() {
             return;
         }

@@ -1,55 +1,11 @@
 //! `opsconsole sandbox` (the real binary, with its TUI) in tmux: every panel gets data from the
 //! sandbox, and quitting with `q` leaves no process behind.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::procs::{descendants, survivors};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// pid -> (ppid, cmdline) of every live (non-zombie) process.
-fn processes() -> BTreeMap<i32, (i32, String)> {
-    let mut out = BTreeMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.first() == Some(&"Z") {
-            continue;
-        }
-        let Some(ppid) = fields.get(1).and_then(|p| p.parse().ok()) else {
-            continue;
-        };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        out.insert(pid, (ppid, cmd));
-    }
-    out
-}
-
-fn descendants(root: i32) -> BTreeMap<i32, String> {
-    let procs = processes();
-    let mut found = BTreeMap::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for (pid, (ppid, cmd)) in &procs {
-            if *ppid == p && !found.contains_key(pid) {
-                found.insert(*pid, cmd.clone());
-                frontier.push(*pid);
-            }
-        }
-    }
-    found
-}
 
 struct Tmux {
     socket: String,
@@ -160,11 +116,7 @@ fn sandbox_tui_fills_every_panel_and_quits_cleanly() {
     tmux.cmd(&["send-keys", "-t", "sbx", "q"]);
     let until = Instant::now() + Duration::from_secs(30);
     loop {
-        let now = processes();
-        let alive: Vec<(&i32, &String)> = tree
-            .iter()
-            .filter(|(pid, cmd)| now.get(pid).is_some_and(|(_, c)| c == *cmd))
-            .collect();
+        let alive = survivors(&tree);
         if alive.is_empty() {
             break;
         }

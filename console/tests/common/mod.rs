@@ -2,6 +2,8 @@
 //! deployments with distinct prefixes, contexts pointed at them.
 #![allow(dead_code)]
 
+pub mod procs;
+
 use opsconsole::cli::GlobalOpts;
 use opsconsole::config::{ConfigFile, Settings, TokenSource};
 use opsconsole::context::Context;
