@@ -8,6 +8,7 @@ use std::time::Duration;
 use opsconsole::actions::audit::{self, AuditRecord};
 use opsconsole::actions::{self, ActionEnv, ActionEvent, ActionRequest, ActionResult};
 use opsconsole::testsupport::moto::MotoServer;
+use opsconsole::testsupport::seed::{create_example_distribution, create_image_function};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -50,52 +51,10 @@ async fn run_to_end(
 }
 
 async fn seed_distribution(sdk: &aws_config::SdkConfig) -> String {
-    use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
-        Origins, ViewerProtocolPolicy,
-    };
     let cf = aws_sdk_cloudfront::Client::new(sdk);
-    let origin = Origin::builder()
-        .id("api")
-        .domain_name("api.example.org")
-        .custom_origin_config(
-            CustomOriginConfig::builder()
-                .http_port(80)
-                .https_port(443)
-                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-                .build()
-                .expect("origin config"),
-        )
-        .build()
-        .expect("origin");
-    let config = DistributionConfig::builder()
-        .caller_reference(unique("tui-test"))
-        .comment("tui actions test")
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .expect("origins"),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("api")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
-                .build()
-                .expect("behavior"),
-        )
-        .build()
-        .expect("distribution config");
-    let out = cf
-        .create_distribution()
-        .distribution_config(config)
-        .send()
+    create_example_distribution(&cf, &unique("tui-test"), "tui actions test")
         .await
-        .expect("CreateDistribution on moto");
-    out.distribution().expect("distribution").id().to_string()
+        .expect("CreateDistribution on moto")
 }
 
 async fn moto_env(name: &str) -> (ActionEnv, aws_config::SdkConfig) {
@@ -218,36 +177,13 @@ async fn cancelled_before_creation_creates_nothing() {
 
 #[tokio::test]
 async fn deploy_image_updates_the_function_and_waits_for_successful() {
-    use aws_sdk_lambda::types::{FunctionCode, PackageType};
     let (mut env, sdk) = moto_env("dev").await;
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    let role_name = unique("tui-role");
-    let role = iam
-        .create_role()
-        .role_name(&role_name)
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .expect("CreateRole");
-    let arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
     let function = unique("tui-fn");
     let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
-    lambda
-        .create_function()
-        .function_name(&function)
-        .role(arn)
-        .package_type(PackageType::Image)
-        .code(
-            FunctionCode::builder()
-                .image_uri(format!("{repo}:v1"))
-                .build(),
-        )
-        .send()
+    create_image_function(&sdk, &unique("tui-role"), &function, &format!("{repo}:v1"))
         .await
-        .expect("CreateFunction");
+        .expect("role and function on moto");
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
     env.function_name = Some(function.clone());
     let new_image = format!("{repo}:v2");
     let (events, result) = run_to_end(
@@ -451,7 +387,6 @@ fn audit_records_are_json_lines_appended() {
 /// and push steps are checked as commands; the update and the wait run against moto.
 #[tokio::test]
 async fn deploy_image_builds_pushes_then_updates_with_the_new_tag() {
-    use aws_sdk_lambda::types::{FunctionCode, PackageType};
     let (mut env, sdk) = moto_env("dev").await;
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("docker.log");
@@ -466,33 +401,17 @@ async fn deploy_image_builds_pushes_then_updates_with_the_new_tag() {
     .expect("write docker stand-in");
     std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    let role = iam
-        .create_role()
-        .role_name(unique("tui-role-build"))
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .expect("CreateRole");
-    let arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
     let function = unique("tui-fn-build");
     let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
+    create_image_function(
+        &sdk,
+        &unique("tui-role-build"),
+        &function,
+        &format!("{repo}:v1"),
+    )
+    .await
+    .expect("role and function on moto");
     let lambda = aws_sdk_lambda::Client::new(&sdk);
-    lambda
-        .create_function()
-        .function_name(&function)
-        .role(arn)
-        .package_type(PackageType::Image)
-        .code(
-            FunctionCode::builder()
-                .image_uri(format!("{repo}:v1"))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateFunction");
     env.function_name = Some(function.clone());
     env.ecr_repository_url = Some(repo.to_string());
     env.docker_bin = docker;

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use opsconsole::testsupport::moto::MotoServer;
+use opsconsole::testsupport::seed::{create_example_distribution, create_image_function};
 use opsconsole::testsupport::sse::{ShimStandIn, SseMode};
 
 use opsconsole::model::ALARM_SUFFIXES as SUFFIXES;
@@ -202,32 +203,15 @@ async fn seed(moto: &MotoServer, env: &str) -> Seeded {
         .await
         .expect("SetAlarmState");
     // Lambda function (its role must exist in moto's IAM).
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    let role = iam
-        .create_role()
-        .role_name(format!("{prefix}-role"))
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .expect("CreateRole");
-    let arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
     let function_name = format!("{prefix}-api");
-    clients
-        .lambda
-        .create_function()
-        .function_name(&function_name)
-        .role(arn)
-        .package_type(aws_sdk_lambda::types::PackageType::Image)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .image_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat:v1")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateFunction");
+    create_image_function(
+        &sdk,
+        &format!("{prefix}-role"),
+        &function_name,
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat:v1",
+    )
+    .await
+    .expect("role and function on moto");
     let _ = clients
         .logs
         .create_log_group()
@@ -247,53 +231,12 @@ async fn seed(moto: &MotoServer, env: &str) -> Seeded {
         .await
         .expect("CreateReplicationGroup");
     // CloudFront.
-    use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
-        Origins, ViewerProtocolPolicy,
-    };
-    let origin = Origin::builder()
-        .id("api")
-        .domain_name("api.example.org")
-        .custom_origin_config(
-            CustomOriginConfig::builder()
-                .http_port(80)
-                .https_port(443)
-                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-                .build()
-                .expect("origin config"),
-        )
-        .build()
-        .expect("origin");
-    let config = DistributionConfig::builder()
-        .caller_reference(format!("{prefix}-cf"))
-        .comment("e2e")
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .expect("origins"),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("api")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
-                .build()
-                .expect("behavior"),
-        )
-        .build()
-        .expect("distribution config");
-    let dist = clients
-        .cloudfront
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .expect("CreateDistribution");
+    let distribution_id =
+        create_example_distribution(&clients.cloudfront, &format!("{prefix}-cf"), "e2e")
+            .await
+            .expect("CreateDistribution");
     Seeded {
-        distribution_id: dist.distribution().expect("distribution").id().to_string(),
+        distribution_id,
         function_name,
         prefix,
     }

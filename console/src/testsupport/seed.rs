@@ -336,3 +336,97 @@ async fn create_distribution(c: &AwsClients, p: &str) -> anyhow::Result<String> 
     }
     Ok(id)
 }
+
+/// The trust policy of a role that Lambda may assume.
+pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Creates, through the SDK, an IAM role `role_name` that Lambda may assume and an
+/// image-packaged Lambda function `function_name` with that role, running `image_uri`.
+pub async fn create_image_function(
+    sdk: &aws_config::SdkConfig,
+    role_name: &str,
+    function_name: &str,
+    image_uri: &str,
+) -> anyhow::Result<()> {
+    let role = aws_sdk_iam::Client::new(sdk)
+        .create_role()
+        .role_name(role_name)
+        .assume_role_policy_document(LAMBDA_TRUST_POLICY)
+        .send()
+        .await
+        .with_context(|| format!("CreateRole {role_name}"))?;
+    let arn = role
+        .role()
+        .map(|r| r.arn().to_string())
+        .context("CreateRole returned no role")?;
+    aws_sdk_lambda::Client::new(sdk)
+        .create_function()
+        .function_name(function_name)
+        .role(arn)
+        .package_type(aws_sdk_lambda::types::PackageType::Image)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .image_uri(image_uri)
+                .build(),
+        )
+        .send()
+        .await
+        .with_context(|| format!("CreateFunction {function_name}"))?;
+    Ok(())
+}
+
+/// Creates a CloudFront distribution with one HTTPS-only custom origin (`api.example.org`,
+/// id `api`) behind the managed CachingDisabled policy, and returns its id.
+pub async fn create_example_distribution(
+    cf: &aws_sdk_cloudfront::Client,
+    caller_reference: &str,
+    comment: &str,
+) -> anyhow::Result<String> {
+    use aws_sdk_cloudfront::types::{
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("api")
+        .domain_name("api.example.org")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .context("CustomOriginConfig")?,
+        )
+        .build()
+        .context("Origin")?;
+    let config = DistributionConfig::builder()
+        .caller_reference(caller_reference)
+        .comment(comment)
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .context("Origins")?,
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("api")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+                .build()
+                .context("DefaultCacheBehavior")?,
+        )
+        .build()
+        .context("DistributionConfig")?;
+    let out = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .context("CreateDistribution")?;
+    out.distribution()
+        .map(|d| d.id().to_string())
+        .context("CreateDistribution returned no distribution")
+}
