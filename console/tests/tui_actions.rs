@@ -50,6 +50,90 @@ async fn run_to_end(
     }
 }
 
+/// Runs `req` to its end without cancelling it.
+async fn run(env: ActionEnv, req: ActionRequest) -> (Vec<ActionEvent>, ActionResult) {
+    run_to_end(env, req, CancellationToken::new(), None).await
+}
+
+/// Whether some output line of the action contains `needle`.
+fn has_line(events: &[ActionEvent], needle: &str) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, ActionEvent::Line(l) if l.contains(needle)))
+}
+
+#[track_caller]
+fn assert_ok(result: &ActionResult, events: &[ActionEvent]) {
+    assert!(
+        matches!(result, ActionResult::Ok(_)),
+        "{result:?}\n{events:?}"
+    );
+}
+
+/// The (summary, plan file, changes) of the plan's `PlanReady` event.
+fn plan_ready(events: &[ActionEvent]) -> (String, std::path::PathBuf, bool) {
+    events
+        .iter()
+        .find_map(|e| match e {
+            ActionEvent::PlanReady {
+                summary,
+                plan_file,
+                changes,
+            } => Some((summary.clone(), plan_file.clone(), *changes)),
+            _ => None,
+        })
+        .expect("PlanReady")
+}
+
+/// The invalidations of distribution `dist` in moto.
+async fn invalidations(
+    cf: &aws_sdk_cloudfront::Client,
+    dist: &str,
+) -> Vec<aws_sdk_cloudfront::types::InvalidationSummary> {
+    cf.list_invalidations()
+        .distribution_id(dist)
+        .send()
+        .await
+        .expect("ListInvalidations")
+        .invalidation_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default()
+}
+
+const REPO: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
+
+/// Creates a uniquely named image function on `REPO:v1` (and its role) and names it in `env`.
+async fn seed_image_function(
+    env: &mut ActionEnv,
+    sdk: &aws_config::SdkConfig,
+    tag: &str,
+) -> String {
+    let function = unique(&format!("tui-fn{tag}"));
+    create_image_function(
+        sdk,
+        &unique(&format!("tui-role{tag}")),
+        &function,
+        &format!("{REPO}:v1"),
+    )
+    .await
+    .expect("role and function on moto");
+    env.function_name = Some(function.clone());
+    function
+}
+
+/// The image the function runs now.
+async fn image_uri(sdk: &aws_config::SdkConfig, function: &str) -> Option<String> {
+    aws_sdk_lambda::Client::new(sdk)
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .expect("GetFunction")
+        .code()
+        .and_then(|c| c.image_uri())
+        .map(str::to_string)
+}
+
 async fn seed_distribution(sdk: &aws_config::SdkConfig) -> String {
     let cf = aws_sdk_cloudfront::Client::new(sdk);
     create_example_distribution(&cf, &unique("tui-test"), "tui actions test")
@@ -74,37 +158,21 @@ async fn invalidation_is_created_and_followed_to_completion_on_moto() {
     let dist = seed_distribution(&sdk).await;
     env.distribution_id = Some(dist.clone());
     let paths = vec!["/*".to_string(), "/index.html".to_string()];
-    let (events, result) = run_to_end(
+    let (events, result) = run(
         env,
         ActionRequest::Invalidate {
             paths: paths.clone(),
         },
-        CancellationToken::new(),
-        None,
     )
     .await;
     let ActionResult::Ok(msg) = &result else {
         panic!("invalidation failed: {result:?}\n{events:?}");
     };
     assert!(msg.contains("completed"), "{msg}");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, ActionEvent::Line(l) if l.contains("created"))),
-        "{events:?}"
-    );
+    assert!(has_line(&events, "created"), "{events:?}");
     // The invalidation exists in CloudFront with our paths.
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
-    let list = cf
-        .list_invalidations()
-        .distribution_id(&dist)
-        .send()
-        .await
-        .expect("ListInvalidations");
-    let items = list
-        .invalidation_list()
-        .map(|l| l.items().to_vec())
-        .unwrap_or_default();
+    let items = invalidations(&cf, &dist).await;
     assert_eq!(items.len(), 1, "{items:?}");
     let got = cf
         .get_invalidation()
@@ -128,13 +196,11 @@ async fn invalidation_is_created_and_followed_to_completion_on_moto() {
 async fn invalidation_of_an_unknown_distribution_fails_with_the_reason() {
     let (mut env, _) = moto_env("dev").await;
     env.distribution_id = Some("EDOESNOTEXIST".into());
-    let (_, result) = run_to_end(
+    let (_, result) = run(
         env,
         ActionRequest::Invalidate {
             paths: vec!["/*".into()],
         },
-        CancellationToken::new(),
-        None,
     )
     .await;
     match result {
@@ -161,72 +227,37 @@ async fn cancelled_before_creation_creates_nothing() {
     .await;
     assert!(matches!(result, ActionResult::Cancelled(_)), "{result:?}");
     let cf = aws_sdk_cloudfront::Client::new(&sdk);
-    let list = cf
-        .list_invalidations()
-        .distribution_id(&dist)
-        .send()
-        .await
-        .expect("ListInvalidations");
-    assert_eq!(
-        list.invalidation_list()
-            .map(|l| l.items().len())
-            .unwrap_or(0),
-        0
-    );
+    assert_eq!(invalidations(&cf, &dist).await.len(), 0);
 }
 
 #[tokio::test]
 async fn deploy_image_updates_the_function_and_waits_for_successful() {
     let (mut env, sdk) = moto_env("dev").await;
-    let function = unique("tui-fn");
-    let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
-    create_image_function(&sdk, &unique("tui-role"), &function, &format!("{repo}:v1"))
-        .await
-        .expect("role and function on moto");
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
-    env.function_name = Some(function.clone());
-    let new_image = format!("{repo}:v2");
-    let (events, result) = run_to_end(
+    let function = seed_image_function(&mut env, &sdk, "").await;
+    let new_image = format!("{REPO}:v2");
+    let (events, result) = run(
         env,
         ActionRequest::DeployImage {
             image: Some(new_image.clone()),
         },
-        CancellationToken::new(),
-        None,
     )
     .await;
+    assert_ok(&result, &events);
     assert!(
-        matches!(result, ActionResult::Ok(_)),
-        "{result:?}\n{events:?}"
-    );
-    assert!(
-        events.iter().any(
-            |e| matches!(e, ActionEvent::Line(l) if l.contains("LastUpdateStatus Successful"))
-        ),
+        has_line(&events, "LastUpdateStatus Successful"),
         "{events:?}"
     );
-    let got = lambda
-        .get_function()
-        .function_name(&function)
-        .send()
-        .await
-        .expect("GetFunction");
-    assert_eq!(
-        got.code().and_then(|c| c.image_uri()),
-        Some(new_image.as_str())
-    );
+    assert_eq!(image_uri(&sdk, &function).await, Some(new_image));
 }
 
 #[tokio::test]
 async fn deploy_image_without_a_function_in_the_outputs_fails_clearly() {
     let (env, _) = moto_env("dev").await;
-    let (_, result) = run_to_end(
+    let (_, result) = run(
         env,
         ActionRequest::DeployImage {
             image: Some("x:1".into()),
         },
-        CancellationToken::new(),
-        None,
     )
     .await;
     match result {
@@ -261,43 +292,20 @@ async fn terraform_plan_then_apply_streams_and_summarises() {
     else {
         return;
     };
-    let (events, result) = run_to_end(
-        env.clone(),
-        ActionRequest::Plan,
-        CancellationToken::new(),
-        None,
-    )
-    .await;
-    assert!(
-        matches!(result, ActionResult::Ok(_)),
-        "{result:?}\n{events:?}"
-    );
-    let (summary, plan_file, changes) = events
-        .iter()
-        .find_map(|e| match e {
-            ActionEvent::PlanReady {
-                summary,
-                plan_file,
-                changes,
-            } => Some((summary.clone(), plan_file.clone(), *changes)),
-            _ => None,
-        })
-        .expect("PlanReady");
+    let (events, result) = run(env.clone(), ActionRequest::Plan).await;
+    assert_ok(&result, &events);
+    let (summary, plan_file, changes) = plan_ready(&events);
     assert!(changes);
     assert_eq!(summary, "Plan: 1 to add, 0 to change, 0 to destroy.");
     assert!(
-        events.iter().any(
-            |e| matches!(e, ActionEvent::Line(l) if l.contains("terraform_data.x will be created"))
-        ),
+        has_line(&events, "terraform_data.x will be created"),
         "plan output is streamed line by line"
     );
-    let (events, result) = run_to_end(
+    let (events, result) = run(
         env,
         ActionRequest::Apply {
             plan_file: plan_file.clone(),
         },
-        CancellationToken::new(),
-        None,
     )
     .await;
     match &result {
@@ -316,20 +324,8 @@ async fn terraform_apply_can_be_cancelled() {
     ) else {
         return;
     };
-    let (events, _) = run_to_end(
-        env.clone(),
-        ActionRequest::Plan,
-        CancellationToken::new(),
-        None,
-    )
-    .await;
-    let plan_file = events
-        .iter()
-        .find_map(|e| match e {
-            ActionEvent::PlanReady { plan_file, .. } => Some(plan_file.clone()),
-            _ => None,
-        })
-        .expect("PlanReady");
+    let (events, _) = run(env.clone(), ActionRequest::Plan).await;
+    let (_, plan_file, _) = plan_ready(&events);
     let (events, result) = run_to_end(
         env,
         ActionRequest::Apply { plan_file },
@@ -341,12 +337,7 @@ async fn terraform_apply_can_be_cancelled() {
         matches!(result, ActionResult::Cancelled(_)),
         "{result:?}\n{events:?}"
     );
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, ActionEvent::Line(l) if l.contains("SIGINT"))),
-        "{events:?}"
-    );
+    assert!(has_line(&events, "SIGINT"), "{events:?}");
 }
 
 #[test]
@@ -401,33 +392,13 @@ async fn deploy_image_builds_pushes_then_updates_with_the_new_tag() {
     .expect("write docker stand-in");
     std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let function = unique("tui-fn-build");
-    let repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/librechat";
-    create_image_function(
-        &sdk,
-        &unique("tui-role-build"),
-        &function,
-        &format!("{repo}:v1"),
-    )
-    .await
-    .expect("role and function on moto");
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
-    env.function_name = Some(function.clone());
-    env.ecr_repository_url = Some(repo.to_string());
+    let function = seed_image_function(&mut env, &sdk, "-build").await;
+    env.ecr_repository_url = Some(REPO.to_string());
     env.docker_bin = docker;
     env.dockerfile = Some("infra/Dockerfile".into());
     env.image_context = dir.path().to_path_buf();
-    let (events, result) = run_to_end(
-        env,
-        ActionRequest::DeployImage { image: None },
-        CancellationToken::new(),
-        None,
-    )
-    .await;
-    assert!(
-        matches!(result, ActionResult::Ok(_)),
-        "{result:?}\n{events:?}"
-    );
+    let (events, result) = run(env, ActionRequest::DeployImage { image: None }).await;
+    assert_ok(&result, &events);
     assert!(
         events
             .iter()
@@ -440,15 +411,9 @@ async fn deploy_image_builds_pushes_then_updates_with_the_new_tag() {
     assert!(calls[0].starts_with("build --platform linux/amd64 --provenance=false -t "));
     assert!(calls[0].contains(" -f infra/Dockerfile "), "{}", calls[0]);
     let tag = calls[0].split_whitespace().nth(5).expect("tag").to_string();
-    assert!(tag.starts_with(&format!("{repo}:opsconsole-")), "{tag}");
+    assert!(tag.starts_with(&format!("{REPO}:opsconsole-")), "{tag}");
     assert_eq!(calls[1], format!("push {tag}"));
-    let got = lambda
-        .get_function()
-        .function_name(&function)
-        .send()
-        .await
-        .expect("GetFunction");
-    assert_eq!(got.code().and_then(|c| c.image_uri()), Some(tag.as_str()));
+    assert_eq!(image_uri(&sdk, &function).await, Some(tag));
 }
 
 #[tokio::test]
@@ -457,13 +422,7 @@ async fn deploy_image_stops_when_the_build_fails() {
     env.function_name = Some("unused".into());
     env.ecr_repository_url = Some("1.dkr.ecr.us-east-1.amazonaws.com/x".into());
     env.docker_bin = "/bin/false".into();
-    let (_, result) = run_to_end(
-        env,
-        ActionRequest::DeployImage { image: None },
-        CancellationToken::new(),
-        None,
-    )
-    .await;
+    let (_, result) = run(env, ActionRequest::DeployImage { image: None }).await;
     match result {
         ActionResult::Failed(m) => assert!(m.contains("docker build exited"), "{m}"),
         other => panic!("{other:?}"),
