@@ -6,20 +6,61 @@ use std::time::Duration;
 
 use common::{TOKEN, moto, seeded_ctx};
 use opsconsole::collectors::{self, aws as c, http};
+use opsconsole::context::Context;
 use opsconsole::domain::findings::{ProbeResults, Thresholds, findings};
 use opsconsole::model::{AlarmState, DataEvent, ErrorKind, Source};
 use opsconsole::testsupport::seed::SeedSpec;
 use opsconsole::testsupport::sse::{ShimStandIn, SseMode};
 
 const REGION: &str = "eu-west-1";
+/// A site URL nothing listens on (health and SSE are not under test there).
+const NO_SITE: &str = "http://127.0.0.1:9";
+
+/// A healthy deployment named `prefix` in `REGION`, its site at `NO_SITE`.
+fn spec(prefix: &str) -> SeedSpec {
+    SeedSpec::healthy(prefix, REGION, NO_SITE)
+}
+
+/// A context on a freshly seeded healthy deployment `prefix`, default settings.
+async fn healthy_ctx(prefix: &str) -> Context {
+    seeded_ctx(&spec(prefix), |_| {}).await
+}
+
+fn thresholds() -> Thresholds {
+    Thresholds {
+        cold_start_p95_ms: 5000.0,
+    }
+}
+
+/// Puts one datapoint per `(metric, value, minutes ago)` into `namespace`, each with the one
+/// dimension `dimension` = `value`.
+async fn put_metrics(
+    ctx: &Context,
+    namespace: &str,
+    (dimension, value): (&str, &str),
+    data: &[(&str, f64, u64)],
+) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let now = std::time::SystemTime::now();
+    let mut req = ctx.aws.cloudwatch.put_metric_data().namespace(namespace);
+    for (name, v, mins_ago) in data {
+        req = req.metric_data(
+            MetricDatum::builder()
+                .metric_name(*name)
+                .dimensions(Dimension::builder().name(dimension).value(value).build())
+                .value(*v)
+                .timestamp(aws_smithy_types::DateTime::from(
+                    now - Duration::from_secs(mins_ago * 60),
+                ))
+                .build(),
+        );
+    }
+    req.send().await.expect("put metric data");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_comes_from_sts() {
-    let ctx = seeded_ctx(
-        &SeedSpec::healthy("ident", REGION, "http://127.0.0.1:9"),
-        |_| {},
-    )
-    .await;
+    let ctx = healthy_ctx("ident").await;
     let id = c::identity(&ctx).await.expect("identity");
     assert_eq!(id.account, opsconsole::testsupport::moto::MOTO_ACCOUNT);
     assert_eq!(id.region, REGION);
@@ -27,7 +68,7 @@ async fn identity_comes_from_sts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alarms_report_state_missing_and_live_in_their_region() {
-    let mut spec = SeedSpec::healthy("alrm", REGION, "http://127.0.0.1:9");
+    let mut spec = spec("alrm");
     spec.firing = vec!["lambda-errors".into()];
     spec.missing = vec!["redis-cpu".into()];
     let ctx = seeded_ctx(&spec, |_| {}).await;
@@ -55,9 +96,7 @@ async fn alarms_report_state_missing_and_live_in_their_region() {
             alarms: Some(Ok(a)),
             ..Default::default()
         },
-        &Thresholds {
-            cold_start_p95_ms: 5000.0,
-        },
+        &thresholds(),
     )
     .into_iter()
     .map(|f| f.code)
@@ -67,7 +106,7 @@ async fn alarms_report_state_missing_and_live_in_their_region() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_alarms_than_one_describe_call_takes() {
-    let mut spec = SeedSpec::healthy("many", REGION, "http://127.0.0.1:9");
+    let mut spec = spec("many");
     spec.extra_alarms = 140; // 150 names: two DescribeAlarms name chunks in eu-west-1
     let ctx = seeded_ctx(&spec, |_| {}).await;
     let a = c::alarms(&ctx).await.expect("alarms");
@@ -83,7 +122,7 @@ async fn more_alarms_than_one_describe_call_takes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_cold_starts_over_many_log_pages() {
-    let mut spec = SeedSpec::healthy("lamb", REGION, "http://127.0.0.1:9");
+    let mut spec = spec("lamb");
     spec.cold_inits_ms = (1..=40).map(|i| f64::from(i) * 100.0).collect(); // 100..4000
     spec.warm = 1200;
     spec.noise = 300;
@@ -114,7 +153,7 @@ async fn lambda_cold_starts_over_many_log_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_scan_limit_is_reported_not_silent() {
-    let mut spec = SeedSpec::healthy("lcap", REGION, "http://127.0.0.1:9");
+    let mut spec = spec("lcap");
     spec.warm = 600;
     let ctx = seeded_ctx(&spec, |s| {
         s.log_page_size = 100;
@@ -150,20 +189,14 @@ async fn redis_group_and_shim_ping() {
             redis: Some(Ok(r)),
             ..Default::default()
         },
-        &Thresholds {
-            cold_start_p95_ms: 5000.0,
-        },
+        &thresholds(),
     );
     assert_eq!(f[0].code, "redis_unreachable");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudfront_distribution_and_invalidations() {
-    let ctx = seeded_ctx(
-        &SeedSpec::healthy("clfr", REGION, "http://127.0.0.1:9"),
-        |_| {},
-    )
-    .await;
+    let ctx = healthy_ctx("clfr").await;
     let d = c::cloudfront(&ctx).await.expect("cloudfront");
     assert_eq!(d.status.as_deref(), Some("Deployed"));
     assert_eq!(d.enabled, Some(true));
@@ -180,11 +213,7 @@ async fn cloudfront_distribution_and_invalidations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_resources_and_dead_endpoints_are_classified() {
-    let mut ctx = seeded_ctx(
-        &SeedSpec::healthy("gone", REGION, "http://127.0.0.1:9"),
-        |_| {},
-    )
-    .await;
+    let mut ctx = healthy_ctx("gone").await;
     ctx.outputs.lambda_function_name = "no-such-function".into();
     ctx.outputs.redis_replication_group_id = "no-such-group".into();
     let e = c::lambda(&ctx).await.expect_err("no function");
@@ -263,40 +292,20 @@ async fn spawned_collectors_report_every_source_and_refresh_on_demand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
-    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-    let ctx = seeded_ctx(
-        &SeedSpec::healthy("metr", REGION, "http://127.0.0.1:9"),
-        |_| {},
+    let ctx = healthy_ctx("metr").await;
+    put_metrics(
+        &ctx,
+        "AWS/Lambda",
+        ("FunctionName", "metr-api"),
+        &[
+            ("Errors", 1.0, 50),
+            ("Errors", 2.0, 30),
+            ("Errors", 3.0, 10),
+            ("Invocations", 10.0, 40),
+            ("Invocations", 20.0, 20),
+        ],
     )
     .await;
-    let now = std::time::SystemTime::now();
-    let datum = |name: &str, v: f64, mins_ago: u64| {
-        MetricDatum::builder()
-            .metric_name(name)
-            .dimensions(
-                Dimension::builder()
-                    .name("FunctionName")
-                    .value("metr-api")
-                    .build(),
-            )
-            .value(v)
-            .timestamp(aws_smithy_types::DateTime::from(
-                now - Duration::from_secs(mins_ago * 60),
-            ))
-            .build()
-    };
-    ctx.aws
-        .cloudwatch
-        .put_metric_data()
-        .namespace("AWS/Lambda")
-        .metric_data(datum("Errors", 1.0, 50))
-        .metric_data(datum("Errors", 2.0, 30))
-        .metric_data(datum("Errors", 3.0, 10))
-        .metric_data(datum("Invocations", 10.0, 40))
-        .metric_data(datum("Invocations", 20.0, 20))
-        .send()
-        .await
-        .expect("put metric data");
     let a = c::alarms(&ctx).await.expect("alarms");
     let errors = a
         .alarms
@@ -324,12 +333,7 @@ async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_metrics_come_from_the_primary_node() {
-    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-    let ctx = seeded_ctx(
-        &SeedSpec::healthy("redm", REGION, "http://127.0.0.1:9"),
-        |_| {},
-    )
-    .await;
+    let ctx = healthy_ctx("redm").await;
     let before = c::redis(&ctx).await.expect("redis");
     let primary = before
         .nodes
@@ -340,34 +344,19 @@ async fn redis_metrics_come_from_the_primary_node() {
         .clone();
     assert!(before.endpoint.is_some());
     assert_eq!(before.cpu_percent, None, "no data yet");
-    let now = std::time::SystemTime::now();
-    let datum = |name: &str, v: f64, mins_ago: u64| {
-        MetricDatum::builder()
-            .metric_name(name)
-            .dimensions(
-                Dimension::builder()
-                    .name("CacheClusterId")
-                    .value(&primary)
-                    .build(),
-            )
-            .value(v)
-            .timestamp(aws_smithy_types::DateTime::from(
-                now - Duration::from_secs(mins_ago * 60),
-            ))
-            .build()
-    };
-    ctx.aws
-        .cloudwatch
-        .put_metric_data()
-        .namespace("AWS/ElastiCache")
-        .metric_data(datum("EngineCPUUtilization", 20.0, 40))
-        .metric_data(datum("EngineCPUUtilization", 40.0, 20))
-        .metric_data(datum("CacheHits", 90.0, 30))
-        .metric_data(datum("CacheMisses", 10.0, 30))
-        .metric_data(datum("CurrConnections", 7.0, 10))
-        .send()
-        .await
-        .expect("put metric data");
+    put_metrics(
+        &ctx,
+        "AWS/ElastiCache",
+        ("CacheClusterId", &primary),
+        &[
+            ("EngineCPUUtilization", 20.0, 40),
+            ("EngineCPUUtilization", 40.0, 20),
+            ("CacheHits", 90.0, 30),
+            ("CacheMisses", 10.0, 30),
+            ("CurrConnections", 7.0, 10),
+        ],
+    )
+    .await;
     let r = c::redis(&ctx).await.expect("redis");
     assert_eq!(r.cpu_percent, Some(30.0));
     assert_eq!(r.hit_rate, Some(0.9));
@@ -377,11 +366,7 @@ async fn redis_metrics_come_from_the_primary_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_without_a_log_group_has_no_cold_starts_and_says_why() {
-    let ctx = seeded_ctx(
-        &SeedSpec::healthy("nolog", REGION, "http://127.0.0.1:9"),
-        |_| {},
-    )
-    .await;
+    let ctx = healthy_ctx("nolog").await;
     ctx.aws
         .logs
         .delete_log_group()
