@@ -468,3 +468,30 @@ mod tests {
         assert!(p.error().is_some());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Alarm history (the detail view of one alarm)
+
+/// Most alarm history items fetched for the detail view (newest first); more is reported as
+/// truncated.
+pub const MAX_ALARM_HISTORY: usize = 20;
+
+/// One entry of CloudWatch `DescribeAlarmHistory`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmHistoryItem {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub timestamp: Option<OffsetDateTime>,
+    /// `StateUpdate`, `ConfigurationUpdate`, `Action`, ...
+    pub item_type: String,
+    pub summary: String,
+}
+
+/// The history of one alarm, newest first, at most [`MAX_ALARM_HISTORY`] items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmHistory {
+    pub alarm: String,
+    pub region: String,
+    pub items: Vec<AlarmHistoryItem>,
+    /// The API had more items than were fetched.
+    pub truncated: bool,
+}

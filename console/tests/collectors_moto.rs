@@ -379,3 +379,28 @@ async fn a_function_without_a_log_group_has_no_cold_starts_and_says_why() {
     assert!(l.reports.is_empty());
     assert!(l.truncated.unwrap_or_default().contains("does not exist"));
 }
+
+/// moto does not implement DescribeAlarmHistory: the adapter must come back (bounded by the
+/// context's timeout) with a classified error naming the call, never panic, hang or pretend
+/// the history is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alarm_history_on_moto_is_a_classified_error() {
+    let ctx = healthy_ctx("ahist").await;
+    let alarm = ctx.outputs.alarms[0].clone();
+    let r = tokio::time::timeout(
+        Duration::from_secs(60),
+        c::alarm_history(&ctx, &alarm.name, &alarm.region),
+    )
+    .await
+    .expect("alarm_history returns within its own timeout");
+    let e = r.expect_err("moto has no DescribeAlarmHistory");
+    assert!(e.message.contains("cloudwatch:DescribeAlarmHistory"), "{e}");
+    assert_eq!(e.kind, ErrorKind::ServiceUnavailable, "{e}");
+    assert!(
+        e.message.contains("not implemented") || e.message.contains("not a CloudWatch answer"),
+        "the message says why: {e}"
+    );
+    assert!(!e.message.contains("parsing XML"), "{e}");
+    assert!(e.fix.is_some(), "{e}");
+    eprintln!("moto DescribeAlarmHistory -> {e}");
+}

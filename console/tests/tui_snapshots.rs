@@ -245,3 +245,44 @@ fn panel_activity_while_an_action_runs() {
     assert!(text.contains("poll 3"), "progress shown:\n{text}");
     assert_snapshot!(text);
 }
+
+/// The alarm detail view once its history arrived (newest first, cut at the bound).
+#[test]
+fn overlay_detail_alarm_with_history() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Ok(alarm_history()),
+        },
+    );
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("Alarm updated from OK to ALARM"), "{s}");
+    assert_snapshot!(s);
+}
+
+/// The alarm detail view when the API has no history (moto): says so, never blank.
+#[test]
+fn overlay_detail_alarm_history_unavailable() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Err(alarm_history_error()),
+        },
+    );
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("history unavailable: cloudwatch:DescribeAlarmHistory"),
+        "{s}"
+    );
+    assert_snapshot!(s);
+}

@@ -496,3 +496,127 @@ fn declining_an_apply_discards_its_plan() {
     assert!(fx.contains(&Effect::Discard(plan_file)), "{fx:?}");
     assert_eq!(audits(&fx), vec![("apply".into(), "declined".into())]);
 }
+
+fn history_of(alarm: &str) -> Effect {
+    Effect::FetchAlarmHistory {
+        alarm: alarm.into(),
+        region: "eu-west-1".into(),
+    }
+}
+
+fn history_state(app: &App) -> Option<(String, app::HistoryState)> {
+    app.alarm_history
+        .as_ref()
+        .map(|v| (v.alarm.clone(), v.state.clone()))
+}
+
+#[test]
+fn opening_an_alarm_fetches_its_history_and_shows_the_answer() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay, Some(Overlay::Detail));
+    assert_eq!(effects, vec![history_of("librechat-dev-lambda-errors")]);
+    assert_eq!(
+        history_state(&app),
+        Some((
+            "librechat-dev-lambda-errors".into(),
+            app::HistoryState::Loading
+        ))
+    );
+    // A tick or a key that does not move asks nothing again.
+    assert!(app::update(&mut app, Action::Tick).is_empty());
+    // The answer comes back as an action and fills the view.
+    let effects = app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Ok(alarm_history()),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(
+        history_state(&app),
+        Some((
+            "librechat-dev-lambda-errors".into(),
+            app::HistoryState::Ready(alarm_history())
+        ))
+    );
+}
+
+#[test]
+fn alarm_history_errors_are_kept_for_the_view() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Err(alarm_history_error()),
+        },
+    );
+    assert_eq!(
+        history_state(&app).map(|(_, s)| s),
+        Some(app::HistoryState::Error(alarm_history_error()))
+    );
+}
+
+#[test]
+fn moving_in_the_alarm_detail_fetches_the_next_history_and_drops_late_answers() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Enter);
+    let next = app::visible_alarms(&app)[1].clone();
+    assert_eq!(
+        next.region, "us-east-1",
+        "fixture: the next alarm lives elsewhere"
+    );
+    let effects = key(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        effects,
+        vec![Effect::FetchAlarmHistory {
+            alarm: next.name.clone(),
+            region: "us-east-1".into(),
+        }],
+        "asked in the alarm's own region"
+    );
+    let next = next.name;
+    // The first alarm's answer arrives late: ignored, the view waits for the shown alarm.
+    app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Ok(alarm_history()),
+        },
+    );
+    assert_eq!(
+        history_state(&app),
+        Some((next, app::HistoryState::Loading))
+    );
+    // Closing forgets it; an answer after that changes nothing.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.alarm_history, None);
+    app::update(
+        &mut app,
+        Action::AlarmHistory {
+            alarm: "librechat-dev-lambda-errors".into(),
+            region: "eu-west-1".into(),
+            result: Ok(alarm_history()),
+        },
+    );
+    assert_eq!(app.alarm_history, None);
+}
+
+#[test]
+fn other_detail_views_fetch_no_alarm_history() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('3'));
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay, Some(Overlay::Detail));
+    assert!(effects.is_empty());
+    assert_eq!(app.alarm_history, None);
+}

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_smithy_types::DateTime;
 use time::OffsetDateTime;
 
 use crate::aws::classify;
 use crate::context::Context;
 use crate::domain::{alarms::parse_state, logs, stats};
+use crate::model::{AlarmHistory, AlarmHistoryItem, MAX_ALARM_HISTORY};
 use crate::model::{
     AlarmInfo, AlarmState, AlarmsData, CloudFrontData, CollectorError, ErrorKind, Identity,
     Invalidation, LambdaData, RedisData, RedisNode,
@@ -607,4 +608,146 @@ pub async fn cloudfront(ctx: &Context) -> Result<CloudFrontData, CollectorError>
         invalidations,
         truncated,
     })
+}
+
+/// The history of one alarm (CloudWatch `DescribeAlarmHistory` in the alarm's region), newest
+/// first, at most [`MAX_ALARM_HISTORY`] items; `truncated` when the API has more. Bounded by
+/// the context's timeout. Errors are classified like the other collectors' (moto, for one,
+/// does not implement the call: that comes back as an error, not as an empty history).
+pub async fn alarm_history(
+    ctx: &Context,
+    alarm: &str,
+    region: &str,
+) -> Result<AlarmHistory, CollectorError> {
+    let what = format!("cloudwatch:DescribeAlarmHistory ({region})");
+    let cw = ctx.aws.cloudwatch_in(region);
+    let call = cw
+        .describe_alarm_history()
+        .alarm_name(alarm)
+        .scan_by(ScanBy::TimestampDescending)
+        .max_records(MAX_ALARM_HISTORY as i32)
+        .send();
+    let budget = ctx.settings.timeout;
+    let out = match tokio::time::timeout(budget, call).await {
+        Ok(r) => r.map_err(|e| history_err(ctx, &what, &e))?,
+        Err(_) => {
+            return Err(CollectorError {
+                kind: ErrorKind::Timeout,
+                message: format!("{what} did not finish within {} s", budget.as_secs()),
+                fix: Some("raise --timeout, or check the network / endpoint".into()),
+            });
+        }
+    };
+    Ok(history_from_items(
+        alarm,
+        region,
+        out.alarm_history_items(),
+        out.next_token().is_some_and(|t| !t.is_empty()),
+    ))
+}
+
+/// Like [`err`], but an endpoint that does not implement the call (HTTP 501, a body saying
+/// "not implemented", or an HTML error page as moto's server gives) is named as such: the view then says why there is no
+/// history instead of echoing a parse error.
+fn history_err<E, R>(
+    ctx: &Context,
+    what: &str,
+    e: &aws_sdk_sts::error::SdkError<E, R>,
+) -> CollectorError
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + crate::aws::HasStatus + 'static,
+{
+    let mut ce = err(ctx, what, e);
+    let Some(raw) = e.raw_response() else {
+        return ce;
+    };
+    let status = raw.status_code();
+    let body = raw.body_text().unwrap_or_default();
+    let lower = body.trim_start().to_lowercase();
+    let message = if status == 501
+        || lower.contains("not been implemented")
+        || lower.contains("notimplemented")
+        || lower.contains("not implemented")
+    {
+        format!("{what}: not implemented by this endpoint (HTTP {status})")
+    } else if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        // moto raises NotImplementedError for this call, which its server turns into a bare
+        // HTML 500 page; real CloudWatch always answers in its own XML.
+        format!(
+            "{what}: HTTP {status} with an HTML error page, not a CloudWatch answer \
+             (an endpoint without this call, such as moto)"
+        )
+    } else {
+        return ce;
+    };
+    ce.kind = ErrorKind::ServiceUnavailable;
+    ce.message = message;
+    ce.fix = Some(
+        "none here: alarm history needs real CloudWatch (local stand-ins such as moto lack it)"
+            .into(),
+    );
+    ce
+}
+
+/// The model of one `DescribeAlarmHistory` page: newest first whatever order the API used,
+/// cut to [`MAX_ALARM_HISTORY`] (then truncated).
+pub fn history_from_items(
+    alarm: &str,
+    region: &str,
+    items: &[aws_sdk_cloudwatch::types::AlarmHistoryItem],
+    more: bool,
+) -> AlarmHistory {
+    let mut items: Vec<AlarmHistoryItem> = items
+        .iter()
+        .map(|i| AlarmHistoryItem {
+            timestamp: i.timestamp().and_then(to_odt),
+            item_type: i
+                .history_item_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_else(|| "-".into()),
+            summary: i.history_summary().unwrap_or_default().to_string(),
+        })
+        .collect();
+    // Newest first; items without a time last.
+    items.sort_by_key(|i| std::cmp::Reverse(i.timestamp));
+    let truncated = more || items.len() > MAX_ALARM_HISTORY;
+    items.truncate(MAX_ALARM_HISTORY);
+    AlarmHistory {
+        alarm: alarm.to_string(),
+        region: region.to_string(),
+        items,
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+    use aws_sdk_cloudwatch::types::{AlarmHistoryItem as SdkItem, HistoryItemType};
+
+    fn item(secs: i64, summary: &str) -> SdkItem {
+        SdkItem::builder()
+            .timestamp(DateTime::from_secs(secs))
+            .history_item_type(HistoryItemType::StateUpdate)
+            .history_summary(summary)
+            .build()
+    }
+
+    #[test]
+    fn history_is_newest_first_and_bounded() {
+        let items: Vec<SdkItem> = (0..25)
+            .map(|i| item(1_700_000_000 + i * 60, &format!("s{i}")))
+            .collect();
+        let h = history_from_items("a", "eu-west-1", &items, false);
+        assert_eq!(h.items.len(), MAX_ALARM_HISTORY);
+        assert!(h.truncated);
+        assert_eq!(h.items[0].summary, "s24");
+        assert_eq!(h.items[0].item_type, "StateUpdate");
+        assert!(h.items.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
+        let short = history_from_items("a", "eu-west-1", &items[..3], false);
+        assert!(!short.truncated);
+        assert_eq!(short.items.len(), 3);
+        assert!(history_from_items("a", "r", &items[..3], true).truncated);
+    }
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::actions::audit::AuditRecord;
 use crate::actions::{ActionEvent, ActionRequest, ActionResult};
+use crate::model::{AlarmHistory, CollectorError};
 use crate::model::{
     AlarmInfo, AlarmState, AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData,
     PanelState, RedisData, RedisNode, ReportLine, Source, SseEventObs, SseProbeData,
@@ -103,6 +104,23 @@ pub enum Overlay {
     Detail,
 }
 
+/// The history of the alarm whose detail view is open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryState {
+    /// Asked for ([`Effect::FetchAlarmHistory`]); no answer yet.
+    Loading,
+    Ready(AlarmHistory),
+    Error(CollectorError),
+}
+
+/// Which alarm's history the detail view shows, and how far its fetch got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmHistoryView {
+    pub alarm: String,
+    pub region: String,
+    pub state: HistoryState,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Running {
     pub request: ActionRequest,
@@ -143,6 +161,8 @@ pub struct App {
     pub activity: VecDeque<String>,
     pub running: Option<Running>,
     pub verify: Option<Verify>,
+    /// The alarm history shown in the open alarm detail view (None when it is closed).
+    pub alarm_history: Option<AlarmHistoryView>,
     pub last_refresh: Option<OffsetDateTime>,
     pub now: OffsetDateTime,
     /// A one-line message for the footer (refusals, results), cleared after
@@ -179,6 +199,7 @@ impl App {
             activity: VecDeque::new(),
             running: None,
             verify: None,
+            alarm_history: None,
             last_refresh: None,
             now,
             status: None,
@@ -334,6 +355,12 @@ pub enum Action {
     /// The clock moved (ages in the panels change).
     Tick,
     Resize(u16, u16),
+    /// The answer to [`Effect::FetchAlarmHistory`].
+    AlarmHistory {
+        alarm: String,
+        region: String,
+        result: Result<AlarmHistory, CollectorError>,
+    },
 }
 
 /// What the event loop must do after an update.
@@ -348,9 +375,23 @@ pub enum Effect {
     SwitchEnv(String),
     /// Delete a file nobody needs any more (the plan of a declined `:apply`).
     Discard(std::path::PathBuf),
+    /// Fetch one alarm's history in the background; the answer comes back as
+    /// [`Action::AlarmHistory`].
+    FetchAlarmHistory {
+        alarm: String,
+        region: String,
+    },
 }
 
+/// Carries out `action` on `app`. Whenever the alarm detail view ends up showing an alarm
+/// (Enter, j/k inside it, a refresh that reorders the list), its history is asked for once.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let mut effects = update_inner(app, action);
+    effects.extend(follow_alarm_history(app));
+    effects
+}
+
+fn update_inner(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(k) => on_key(app, k),
         Action::Data(d) => on_data(app, d),
@@ -366,7 +407,55 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Resize(..) => Vec::new(),
+        Action::AlarmHistory {
+            alarm,
+            region,
+            result,
+        } => {
+            // A late answer for an alarm no longer shown is dropped.
+            if let Some(view) = app
+                .alarm_history
+                .as_mut()
+                .filter(|v| v.alarm == alarm && v.region == region)
+            {
+                view.state = match result {
+                    Ok(h) => HistoryState::Ready(h),
+                    Err(e) => HistoryState::Error(e),
+                };
+            }
+            Vec::new()
+        }
     }
+}
+
+/// When the alarm detail view shows an alarm whose history is not loaded (or loading) yet:
+/// marks it loading and asks for it. Anything else: forgets the history.
+fn follow_alarm_history(app: &mut App) -> Vec<Effect> {
+    let shown = if app.overlay == Some(Overlay::Detail) && app.focus == Panel::Alarms {
+        let sel = selected(app, Panel::Alarms);
+        visible_alarms(app)
+            .get(sel)
+            .map(|a| (a.name.clone(), a.region.clone()))
+    } else {
+        None
+    };
+    let Some((alarm, region)) = shown else {
+        app.alarm_history = None;
+        return Vec::new();
+    };
+    if app
+        .alarm_history
+        .as_ref()
+        .is_some_and(|v| v.alarm == alarm && v.region == region)
+    {
+        return Vec::new();
+    }
+    app.alarm_history = Some(AlarmHistoryView {
+        alarm: alarm.clone(),
+        region: region.clone(),
+        state: HistoryState::Loading,
+    });
+    vec![Effect::FetchAlarmHistory { alarm, region }]
 }
 
 fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {

@@ -256,6 +256,33 @@ pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
     event_loop(&mut terminal, &mut app, ctx, root).await
 }
 
+/// Fetches one alarm's history off the event loop (the fetch is bounded by the context's
+/// timeout) and sends the answer back as an [`Action::AlarmHistory`]; a panic in the fetch
+/// comes back as an error too, so the view never stays on "loading".
+fn spawn_alarm_history(
+    ctx: Arc<Context>,
+    alarm: String,
+    region: String,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    tokio::spawn(async move {
+        let (a, r) = (alarm.clone(), region.clone());
+        let fetch = tokio::spawn(async move { collectors::aws::alarm_history(&ctx, &a, &r).await });
+        let result = fetch.await.unwrap_or_else(|e| {
+            Err(crate::model::CollectorError {
+                kind: crate::model::ErrorKind::Other,
+                message: format!("the alarm history fetch crashed: {e}"),
+                fix: None,
+            })
+        });
+        let _ = tx.send(Action::AlarmHistory {
+            alarm,
+            region,
+            result,
+        });
+    });
+}
+
 /// The collectors of one environment and the channel they send on.
 fn start_collectors(ctx: &Arc<Context>) -> (CollectorHandle, mpsc::Receiver<DataEvent>) {
     let (tx, rx) = mpsc::channel::<DataEvent>(256);
@@ -276,6 +303,7 @@ where
     let (env_tx, mut env_rx) = mpsc::unbounded_channel::<Result<Context, String>>();
     let mut events = EventStream::new();
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<ActionEvent>();
+    let (hist_tx, mut hist_rx) = mpsc::unbounded_channel::<Action>();
     let mut running: Option<(CancellationToken, tokio::task::JoinHandle<()>)> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -295,6 +323,7 @@ where
             },
             Some(d) = data_rx.recv() => Action::Data(d),
             Some(j) = job_rx.recv() => Action::Job(j),
+            Some(h) = hist_rx.recv() => h,
             Some(new_ctx) = env_rx.recv() => {
                 match new_ctx {
                     Ok(new_ctx) => {
@@ -344,6 +373,9 @@ where
                 }
                 Effect::Discard(path) => {
                     let _ = std::fs::remove_file(path);
+                }
+                Effect::FetchAlarmHistory { alarm, region } => {
+                    spawn_alarm_history(ctx.clone(), alarm, region, hist_tx.clone());
                 }
                 Effect::SwitchEnv(name) => {
                     // Built off the loop (it may run terraform or read S3); the screen stays live.

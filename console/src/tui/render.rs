@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use crate::model::{AlarmState, CollectorError, PanelState, Verdict};
 
 use super::app::{
-    self, App, Overlay, Panel, selected, sse_events, visible_activity, visible_alarms,
-    visible_nodes, visible_outputs, visible_reports,
+    self, App, HistoryState, Overlay, Panel, selected, sse_events, visible_activity,
+    visible_alarms, visible_nodes, visible_outputs, visible_reports,
 };
 use super::keys::Command;
 
@@ -1133,6 +1133,63 @@ pub fn render_command_line(
     );
 }
 
+/// The "alarm history" section of an alarm's detail view: loading, the items (newest first),
+/// or why there are none. Never blank.
+fn alarm_history_lines(
+    lines: &mut Vec<Line<'static>>,
+    app: &App,
+    alarm: &str,
+    region: &str,
+    theme: Theme,
+) {
+    let label = |v: String| {
+        Line::from(vec![
+            Span::styled(format!("{:<16}", "alarm history"), theme.dim()),
+            Span::raw(v),
+        ])
+    };
+    let state = app
+        .alarm_history
+        .as_ref()
+        .filter(|v| v.alarm == alarm && v.region == region)
+        .map(|v| &v.state);
+    match state {
+        None | Some(HistoryState::Loading) => lines.push(label("loading…".into())),
+        Some(HistoryState::Error(e)) => {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<16}", "alarm history"), theme.dim()),
+                Span::styled(format!("history unavailable: {}", e.message), theme.bad()),
+            ]));
+            if let Some(fix) = &e.fix {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<16}", ""), theme.dim()),
+                    Span::raw(format!("fix: {fix}")),
+                ]));
+            }
+        }
+        Some(HistoryState::Ready(h)) if h.items.is_empty() => {
+            lines.push(label("no history items".into()))
+        }
+        Some(HistoryState::Ready(h)) => {
+            lines.push(label(if h.truncated {
+                format!("newest {} items (more in CloudWatch)", h.items.len())
+            } else {
+                format!("{} items, newest first", h.items.len())
+            }));
+            for i in &h.items {
+                let when = i
+                    .timestamp
+                    .map(|t| format!("{} ago", age(app.now, t)))
+                    .unwrap_or_else(|| "-".into());
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {when:>8}  {:<20} ", i.item_type), theme.dim()),
+                    Span::raw(i.summary.clone()),
+                ]));
+            }
+        }
+    }
+}
+
 /// The detail view of the focused panel's selected item.
 pub fn render_detail(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let panel = app.focus;
@@ -1192,17 +1249,15 @@ pub fn render_detail(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                     .map(|(d, _)| d.window_minutes)
                     .unwrap_or(0);
                 lines.push(kv(
-                    "history",
+                    "metric trend",
                     format!(
                         "{} ({} points, {window} min)",
                         spark(&a.series, 60),
                         a.series.len()
                     ),
                 ));
-                lines.push(Line::styled(
-                    "(alarm state history: DescribeAlarmHistory where the API has it)",
-                    theme.dim(),
-                ));
+                lines.push(Line::raw(""));
+                alarm_history_lines(&mut lines, app, &a.name, &a.region, theme);
             }
         }
         Panel::Lambda => {

@@ -312,3 +312,41 @@ pub fn error_app(with_stale: bool) -> App {
 fn err<T>(kind: ErrorKind, msg: &str, fix: Option<&str>) -> Result<T, CollectorError> {
     Err(error(kind, msg, fix))
 }
+
+/// The history of `librechat-dev-lambda-errors` as DescribeAlarmHistory would give it.
+pub fn alarm_history() -> AlarmHistory {
+    let item = |secs_ago: i64, item_type: &str, summary: &str| AlarmHistoryItem {
+        timestamp: Some(at(secs_ago)),
+        item_type: item_type.into(),
+        summary: summary.into(),
+    };
+    AlarmHistory {
+        alarm: "librechat-dev-lambda-errors".into(),
+        region: "eu-west-1".into(),
+        items: vec![
+            item(600, "StateUpdate", "Alarm updated from OK to ALARM"),
+            item(4000, "StateUpdate", "Alarm updated from ALARM to OK"),
+            item(4300, "StateUpdate", "Alarm updated from OK to ALARM"),
+            item(
+                90000,
+                "ConfigurationUpdate",
+                "Alarm \"librechat-dev-lambda-errors\" updated",
+            ),
+        ],
+        truncated: true,
+    }
+}
+
+/// The error moto gives for DescribeAlarmHistory (classified by the adapter).
+pub fn alarm_history_error() -> CollectorError {
+    CollectorError {
+        kind: ErrorKind::ServiceUnavailable,
+        message: "cloudwatch:DescribeAlarmHistory (eu-west-1): HTTP 500 with an HTML error page, \
+                  not a CloudWatch answer (an endpoint without this call, such as moto)"
+            .into(),
+        fix: Some(
+            "none here: alarm history needs real CloudWatch (local stand-ins such as moto lack it)"
+                .into(),
+        ),
+    }
+}
