@@ -4,6 +4,7 @@
 //! replication group, the CloudFront distribution, the buckets (with the shim's
 //! `librechat.yaml`) and the SSM parameters the shim resolves at cold start.
 
+use crate::testsupport::seed::{ApiOrigin, create_api_distribution};
 use anyhow::Context as _;
 use aws_config::SdkConfig;
 use aws_smithy_types::DateTime;
@@ -693,58 +694,23 @@ async fn seed_redis(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
 }
 
 async fn seed_cloudfront(sdk: &SdkConfig, n: &Names, site_origin: &str) -> anyhow::Result<Seeded> {
-    use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
-        Origins, ViewerProtocolPolicy,
-    };
     let cf = aws_sdk_cloudfront::Client::new(sdk);
-    let origin = Origin::builder()
-        .id("api")
-        .domain_name(site_origin)
-        .origin_path(format!("/{}", n.stage))
-        .custom_origin_config(
-            CustomOriginConfig::builder()
-                .http_port(80)
-                .https_port(443)
-                .origin_protocol_policy(OriginProtocolPolicy::HttpOnly)
-                .build()
-                .context("CustomOriginConfig")?,
-        )
-        .build()
-        .context("Origin")?;
-    let config = DistributionConfig::builder()
-        .caller_reference(format!("opsconsole-sandbox-{}", now_ms()))
-        .comment(format!("LibreChat {} (opsconsole sandbox)", n.env))
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .context("Origins")?,
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("api")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
-                .build()
-                .context("DefaultCacheBehavior")?,
-        )
-        .build()
-        .context("DistributionConfig")?;
-    let out = cf
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .context("CloudFront CreateDistribution")?;
-    let dist = out
-        .distribution()
-        .context("CreateDistribution returned no distribution")?;
+    let stage = format!("/{}", n.stage);
+    let origin = ApiOrigin {
+        domain_name: site_origin,
+        origin_path: Some(&stage),
+        https: false,
+    };
+    let (distribution_id, distribution_domain) = create_api_distribution(
+        &cf,
+        origin,
+        &format!("opsconsole-sandbox-{}", now_ms()),
+        &format!("LibreChat {} (opsconsole sandbox)", n.env),
+    )
+    .await?;
     Ok(Seeded {
-        distribution_id: dist.id().to_string(),
-        distribution_domain: dist.domain_name().to_string(),
+        distribution_id,
+        distribution_domain,
     })
 }
 

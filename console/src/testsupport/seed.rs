@@ -288,43 +288,18 @@ pub async fn seed(moto: &MotoServer, c: &AwsClients, spec: &SeedSpec) -> anyhow:
 }
 
 async fn create_distribution(c: &AwsClients, p: &str) -> anyhow::Result<String> {
-    use aws_sdk_cloudfront::types::*;
-    let origin = Origin::builder()
-        .id("api")
-        .domain_name("abc123.execute-api.eu-west-1.amazonaws.com")
-        .origin_path("/prod")
-        .custom_origin_config(
-            CustomOriginConfig::builder()
-                .http_port(80)
-                .https_port(443)
-                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-                .build()?,
-        )
-        .build()?;
-    let conf = DistributionConfig::builder()
-        .caller_reference(format!("{p}-dist"))
-        .comment(format!("{p} seeded"))
-        .enabled(true)
-        .origins(Origins::builder().quantity(1).items(origin).build()?)
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("api")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
-                .build()?,
-        )
-        .build()?;
-    let out = c
-        .cloudfront
-        .create_distribution()
-        .distribution_config(conf)
-        .send()
-        .await
-        .context("CreateDistribution")?;
-    let id = out
-        .distribution()
-        .map(|d| d.id().to_string())
-        .context("CreateDistribution returned no distribution")?;
+    let origin = ApiOrigin {
+        domain_name: "abc123.execute-api.eu-west-1.amazonaws.com",
+        origin_path: Some("/prod"),
+        https: true,
+    };
+    let (id, _) = create_api_distribution(
+        &c.cloudfront,
+        origin,
+        &format!("{p}-dist"),
+        &format!("{p} seeded"),
+    )
+    .await?;
     // moto moves InProgress -> Deployed as the distribution is read; settle it (bounded).
     for _ in 0..10 {
         let d = c.cloudfront.get_distribution().id(&id).send().await?;
@@ -375,25 +350,42 @@ pub async fn create_image_function(
     Ok(())
 }
 
-/// Creates a CloudFront distribution with one HTTPS-only custom origin (`api.example.org`,
-/// id `api`) behind the managed CachingDisabled policy, and returns its id.
-pub async fn create_example_distribution(
+/// The API origin of a distribution to create: CloudFront -> API Gateway (or its stand-in).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiOrigin<'a> {
+    pub domain_name: &'a str,
+    /// The stage, as CloudFront's `origin_path` (`/prod`); None for none.
+    pub origin_path: Option<&'a str>,
+    /// HTTPS to the origin (API Gateway); false for a plain-HTTP local stand-in.
+    pub https: bool,
+}
+
+/// Creates a CloudFront distribution whose one origin (id `api`) is `origin`, behind the
+/// managed CachingDisabled policy, and returns its id and domain name.
+pub async fn create_api_distribution(
     cf: &aws_sdk_cloudfront::Client,
+    origin: ApiOrigin<'_>,
     caller_reference: &str,
     comment: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     use aws_sdk_cloudfront::types::{
         CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
         Origins, ViewerProtocolPolicy,
     };
+    let protocol = if origin.https {
+        OriginProtocolPolicy::HttpsOnly
+    } else {
+        OriginProtocolPolicy::HttpOnly
+    };
     let origin = Origin::builder()
         .id("api")
-        .domain_name("api.example.org")
+        .domain_name(origin.domain_name)
+        .set_origin_path(origin.origin_path.map(str::to_string))
         .custom_origin_config(
             CustomOriginConfig::builder()
                 .http_port(80)
                 .https_port(443)
-                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .origin_protocol_policy(protocol)
                 .build()
                 .context("CustomOriginConfig")?,
         )
@@ -414,7 +406,7 @@ pub async fn create_example_distribution(
             DefaultCacheBehavior::builder()
                 .target_origin_id("api")
                 .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+                .cache_policy_id(CACHING_DISABLED_POLICY_ID)
                 .build()
                 .context("DefaultCacheBehavior")?,
         )
@@ -425,8 +417,27 @@ pub async fn create_example_distribution(
         .distribution_config(config)
         .send()
         .await
-        .context("CreateDistribution")?;
+        .context("CloudFront CreateDistribution")?;
     out.distribution()
-        .map(|d| d.id().to_string())
+        .map(|d| (d.id().to_string(), d.domain_name().to_string()))
         .context("CreateDistribution returned no distribution")
+}
+
+/// The managed cache policy "CachingDisabled" (what the frontend module uses for `/api/*`).
+pub const CACHING_DISABLED_POLICY_ID: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+
+/// Creates a CloudFront distribution with one HTTPS-only custom origin (`api.example.org`,
+/// id `api`) behind the managed CachingDisabled policy, and returns its id.
+pub async fn create_example_distribution(
+    cf: &aws_sdk_cloudfront::Client,
+    caller_reference: &str,
+    comment: &str,
+) -> anyhow::Result<String> {
+    let origin = ApiOrigin {
+        domain_name: "api.example.org",
+        origin_path: None,
+        https: true,
+    };
+    let (id, _) = create_api_distribution(cf, origin, caller_reference, comment).await?;
+    Ok(id)
 }
