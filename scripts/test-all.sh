@@ -35,4 +35,13 @@ cargo build --workspace --all-targets
 step "cargo test"
 cargo test --workspace --all-targets
 
+# Safety net: the tests stop what they start (and tests assert it for the sandbox), but a
+# process they leaked must not keep this run (or CI) waiting. Name it, then stop it.
+leftovers=$(pgrep -af "$PWD/(target|\.tools)/" || true)
+if [ -n "$leftovers" ]; then
+  echo "warning: processes left behind by the tests (stopping them):"
+  echo "$leftovers"
+  echo "$leftovers" | awk '{print $1}' | xargs -r kill -9 2>/dev/null || true
+fi
+
 step "done in $((SECONDS - started))s"

@@ -19,11 +19,32 @@ fn start_sandbox(extra_env: &[(&str, &str)]) -> (Child, Vec<String>) {
     cmd.args(["sandbox", "--no-tui"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        // Not inherited: a sandbox that outlived this test must not hold the test runner's
+        // output open (CI would wait on it). Its stderr is relayed by a thread instead.
+        .stderr(Stdio::piped());
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
+    // Backstop: if this test dies (or ends) with the sandbox still running, the kernel kills
+    // the sandbox, and its children follow it (they have the same flag).
+    // SAFETY: only prctl between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn().expect("spawn opsconsole sandbox");
+    if let Some(stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("sandbox: {line}");
+            }
+        });
+    }
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
