@@ -279,15 +279,16 @@ fn error_lines(
 }
 
 /// Splits `inner` for a panel's state: Loading / error (+ stale data below) / data.
-/// Returns the area left for the data, or None when there is no data to draw.
-fn state_area<T>(
+/// Returns the area left for the data with the data to draw there (fresh or stale), or None
+/// when there is none.
+fn state_area<'s, T>(
     f: &mut Frame,
     inner: Rect,
-    state: &PanelState<T>,
+    state: &'s PanelState<T>,
     now: OffsetDateTime,
     theme: Theme,
     what: &str,
-) -> Option<Rect> {
+) -> Option<(Rect, &'s T)> {
     match state {
         PanelState::Loading => {
             f.render_widget(
@@ -296,7 +297,7 @@ fn state_area<T>(
             );
             None
         }
-        PanelState::Ready { .. } => Some(inner),
+        PanelState::Ready { data, .. } => Some((inner, data)),
         PanelState::Error {
             error,
             failed_at,
@@ -313,10 +314,9 @@ fn state_area<T>(
             let [top, rest] =
                 Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(inner);
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), top);
-            if stale.is_some() && rest.height > 0 {
-                Some(rest)
-            } else {
-                None
+            match stale {
+                Some((data, _)) if rest.height > 0 => Some((rest, data)),
+                _ => None,
             }
         }
     }
@@ -396,8 +396,7 @@ pub fn render_deployment(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     };
     f.render_widget(Paragraph::new(health), health_r);
     // CloudFront
-    if let Some(cf_area) = state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
-        && let Some((cf, _)) = app.cloudfront.data()
+    if let Some((cf_area, cf)) = state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
     {
         let status = cf.status.clone().unwrap_or_else(|| "?".into());
         let st_style = if status.eq_ignore_ascii_case("deployed") {
@@ -534,7 +533,7 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let block = panel_block(app, Panel::Alarms, right, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(data_area) = state_area(f, inner, &app.alarms, app.now, theme, "alarms") else {
+    let Some((data_area, _)) = state_area(f, inner, &app.alarms, app.now, theme, "alarms") else {
         return;
     };
     let alarms = visible_alarms(app);
@@ -581,10 +580,7 @@ pub fn render_lambda(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(data_area) = state_area(f, inner, &app.lambda, app.now, theme, "Lambda") else {
-        return;
-    };
-    let Some((d, _)) = app.lambda.data() else {
+    let Some((data_area, d)) = state_area(f, inner, &app.lambda, app.now, theme, "Lambda") else {
         return;
     };
     let state = d.state.clone().unwrap_or_else(|| "?".into());
@@ -693,10 +689,7 @@ pub fn render_redis(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(data_area) = state_area(f, inner, &app.redis, app.now, theme, "Redis") else {
-        return;
-    };
-    let Some((d, _)) = app.redis.data() else {
+    let Some((data_area, d)) = state_area(f, inner, &app.redis, app.now, theme, "Redis") else {
         return;
     };
     let status = d.status.clone().unwrap_or_else(|| "?".into());
@@ -817,11 +810,8 @@ pub fn render_sse(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             )),
         ]
     } else {
-        let Some(data_area) = state_area(f, inner, &app.sse, app.now, theme, "the SSE probe")
+        let Some((data_area, d)) = state_area(f, inner, &app.sse, app.now, theme, "the SSE probe")
         else {
-            return;
-        };
-        let Some((d, _)) = app.sse.data() else {
             return;
         };
         let lines = vec![
