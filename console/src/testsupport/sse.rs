@@ -209,16 +209,7 @@ async fn handle(mut sock: TcpStream, sh: Arc<Shared>) -> std::io::Result<()> {
             respond(&mut sock, 200, "application/json", &body).await
         }
         "/api/__shim/sse" if authorised => {
-            let n: u64 = params
-                .get("events")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(10)
-                .min(1000);
-            let interval: u64 = params
-                .get("interval_ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(200)
-                .min(10_000);
+            let (n, interval) = stream_params(&params);
             sse(
                 &mut sock,
                 SseMode::from_u8(sh.mode.load(Ordering::SeqCst)),
@@ -231,16 +222,7 @@ async fn handle(mut sock: TcpStream, sh: Arc<Shared>) -> std::io::Result<()> {
             if headers.get("authorization").map(String::as_str)
                 == Some(format!("Bearer {}", sh.token).as_str()) =>
         {
-            let n: u64 = params
-                .get("events")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(10)
-                .min(1000);
-            let interval: u64 = params
-                .get("interval_ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(200)
-                .min(10_000);
+            let (n, interval) = stream_params(&params);
             chat(
                 &mut sock,
                 SseMode::from_u8(sh.mode.load(Ordering::SeqCst)),
@@ -344,4 +326,17 @@ async fn sse(sock: &mut TcpStream, mode: SseMode, n: u64, interval: u64) -> std:
     sock.write_all(held.as_bytes()).await?;
     sock.flush().await?;
     sock.shutdown().await
+}
+
+/// `events` and `interval_ms` of a stream request, with the shim's defaults and bounds
+/// (docs/contracts.md section 2: 10 and 200; at most 1000 and 10000).
+fn stream_params(params: &HashMap<&str, &str>) -> (u64, u64) {
+    let get = |k: &str, default: u64, max: u64| {
+        params
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .min(max)
+    };
+    (get("events", 10, 1000), get("interval_ms", 200, 10_000))
 }
