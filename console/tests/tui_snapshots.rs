@@ -5,7 +5,7 @@
 
 mod tui_support;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use opsconsole::tui::app::{self, Action, App, Panel};
 use opsconsole::tui::render::{self, Theme};
@@ -24,10 +24,6 @@ fn panel(app: &App, p: Panel) -> String {
     t.draw(|f| render::render_panel(f, f.area(), app, p, Theme { color: false }))
         .expect("draw");
     t.backend().to_string()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app::update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
 fn name(p: Panel) -> &'static str {
@@ -128,9 +124,7 @@ fn overlay_help() {
 fn overlay_confirm_invalidation() {
     let mut app = ready_app();
     key(&mut app, KeyCode::Char(':'));
-    for c in "invalidate /* /index.html".chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    typed(&mut app, "invalidate /* /index.html");
     key(&mut app, KeyCode::Enter);
     assert_snapshot!(screen(&app, 100, 30));
 }
@@ -148,9 +142,7 @@ fn overlay_command_line_with_completion() {
 fn overlay_command_line_error() {
     let mut app = ready_app();
     key(&mut app, KeyCode::Char(':'));
-    for c in "explode".chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    typed(&mut app, "explode");
     key(&mut app, KeyCode::Enter);
     assert_snapshot!(screen(&app, 100, 30));
 }
@@ -177,9 +169,7 @@ fn filter_narrows_alarms() {
     let mut app = ready_app();
     key(&mut app, KeyCode::Char('2'));
     key(&mut app, KeyCode::Char('/'));
-    for c in "redis".chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    typed(&mut app, "redis");
     assert_snapshot!(panel(&app, Panel::Alarms));
 }
 
@@ -222,9 +212,7 @@ fn no_color_draws_without_any_colour() {
 fn panel_activity_while_an_action_runs() {
     let mut app = ready_app();
     key(&mut app, KeyCode::Char(':'));
-    for c in "invalidate /*".chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    typed(&mut app, "invalidate /*");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('y'));
     app::update(

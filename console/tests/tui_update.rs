@@ -3,23 +3,11 @@
 
 mod tui_support;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use opsconsole::actions::{ActionEvent, ActionRequest, ActionResult};
 use opsconsole::model::{DataEvent, ErrorKind, PanelState, Source, SseEventObs, Verdict};
 use opsconsole::tui::app::{self, Action, App, Effect, Overlay, Panel, Pending};
 use tui_support::*;
-
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app::update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn typed(app: &mut App, s: &str) -> Vec<Effect> {
-    let mut out = Vec::new();
-    for c in s.chars() {
-        out.extend(key(app, KeyCode::Char(c)));
-    }
-    out
-}
 
 fn command(app: &mut App, line: &str) -> Vec<Effect> {
     key(app, KeyCode::Char(':'));

@@ -1,12 +1,27 @@
 //! Fixtures shared by the TUI tests: an App at a fixed time, filled with realistic data.
 #![allow(dead_code)]
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsconsole::model::*;
-use opsconsole::tui::app::{App, OutputRow};
+use opsconsole::tui::app::{self, Action, App, Effect, OutputRow};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
 pub const NOW: OffsetDateTime = datetime!(2026-11-21 03:00:00 UTC);
+
+/// Presses one key (no modifiers) and returns the effects update() asked for.
+pub fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app::update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// Types `s` key by key.
+pub fn typed(app: &mut App, s: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in s.chars() {
+        out.extend(key(app, KeyCode::Char(c)));
+    }
+    out
+}
 
 pub fn at(secs_ago: i64) -> OffsetDateTime {
     NOW - time::Duration::seconds(secs_ago)
