@@ -13,7 +13,17 @@ cd "$(dirname "$0")/.."
 started=$SECONDS
 step() { printf '\n== %s (at %ss)\n' "$*" "$((SECONDS - started))"; }
 
+# A full run builds everything once: incremental caches (GBs) only cost disk here.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+disk() { echo "disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free; target/ $(du -sh target 2>/dev/null | cut -f1)"; }
+
 step "bootstrap"
+disk
+# A fresh clone's full run fills target/ to ~3.2 GB (measured); warn early, not at link time.
+avail_kb=$(df -k --output=avail . | tail -1 | tr -d ' ')
+if [ "${avail_kb:-0}" -lt $((4 * 1024 * 1024)) ]; then
+  echo "warning: less than 4 GB free here; the build needs ~3.2 GB in target/ and may fail to link"
+fi
 scripts/bootstrap.sh all
 export PATH="$PWD/.tools/venv/bin:$PATH"
 
@@ -44,4 +54,5 @@ if [ -n "$leftovers" ]; then
   echo "$leftovers" | awk '{print $1}' | xargs -r kill -9 2>/dev/null || true
 fi
 
+disk
 step "done in $((SECONDS - started))s"
