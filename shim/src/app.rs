@@ -569,6 +569,28 @@ impl App {
     }
 
     /// Kill the child (used on shutdown).
+    /// SIGTERM/SIGINT: stop LibreChat gracefully (SIGTERM, `shutdown_grace`, then SIGKILL).
+    pub async fn terminate(&self, signal: &str) {
+        let Some(c) = &self.child else {
+            tracing::info!(signal, "shutting down (no LibreChat process)");
+            return;
+        };
+        let grace = self.settings.shutdown_grace;
+        match c.terminate(grace).await {
+            child::Termination::Exited(status) => {
+                tracing::info!(signal, %status, "shutting down: LibreChat stopped")
+            }
+            child::Termination::AlreadyExited => {
+                tracing::info!(signal, "shutting down: LibreChat had already exited")
+            }
+            child::Termination::Killed => tracing::warn!(
+                signal,
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: LibreChat ignored SIGTERM, killed"
+            ),
+        }
+    }
+
     pub fn shutdown(&self) {
         if let Some(c) = &self.child {
             c.kill();

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
@@ -55,16 +56,42 @@ impl ChildHandle {
 
     /// Kill the child (SIGKILL), used before the environment is recycled.
     pub fn kill(&self) {
-        if let Some(pid) = self.pid
-            && self.exit_reason().is_none()
-        {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+        self.signal(libc::SIGKILL);
+    }
+
+    fn signal(&self, sig: libc::c_int) -> bool {
+        match self.pid.and_then(|p| libc::pid_t::try_from(p).ok()) {
+            // SAFETY: kill(2) with a pid we spawned; no memory is shared with the callee.
+            Some(pid) if self.exit_reason().is_none() => unsafe { libc::kill(pid, sig) == 0 },
+            _ => false,
         }
     }
+
+    /// Graceful stop: SIGTERM, then wait up to `grace` for the child to exit, then SIGKILL.
+    pub async fn terminate(&self, grace: Duration) -> Termination {
+        if self.exit_reason().is_some() || !self.signal(libc::SIGTERM) {
+            return Termination::AlreadyExited;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(reason) = self.exit_reason() {
+                return Termination::Exited(reason);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.kill();
+        Termination::Killed
+    }
+}
+
+/// How [`ChildHandle::terminate`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Termination {
+    AlreadyExited,
+    /// Exited within the grace period, with this status.
+    Exited(String),
+    /// Still running after the grace period: SIGKILLed.
+    Killed,
 }
 
 fn forward<R: AsyncRead + Unpin + Send + 'static>(reader: R, stream: &'static str, tail: LogTail) {
@@ -183,6 +210,73 @@ mod tests {
         assert_eq!(h.tail.snapshot(), vec!["hello"]);
         assert!(
             h.exit_reason().is_some_and(|r| r.contains('3')),
+            "{:?}",
+            h.exit_reason()
+        );
+    }
+
+    async fn wait_spawned(h: &ChildHandle, line: &str) {
+        for _ in 0..500 {
+            if h.tail.snapshot().iter().any(|l| l == line) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("child never printed {line}: {:?}", h.tail.snapshot());
+    }
+
+    #[tokio::test]
+    async fn terminate_lets_a_cooperative_child_exit_on_sigterm() {
+        let h = spawn(
+            "/bin/sh -c 'trap \"echo bye; exit 0\" TERM; echo up; while :; do sleep 0.01; done'",
+            None,
+            &BTreeMap::new(),
+            &[],
+            10,
+        )
+        .expect("spawns");
+        wait_spawned(&h, "up").await;
+        let t = h.terminate(Duration::from_secs(5)).await;
+        assert!(
+            matches!(&t, Termination::Exited(r) if r.contains("exit status: 0")),
+            "{t:?}"
+        );
+        for _ in 0..200 {
+            if h.tail.snapshot().iter().any(|l| l == "bye") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(h.tail.snapshot(), vec!["up", "bye"]);
+        assert_eq!(
+            h.terminate(Duration::from_secs(1)).await,
+            Termination::AlreadyExited
+        );
+    }
+
+    #[tokio::test]
+    async fn terminate_kills_a_child_that_ignores_sigterm() {
+        let h = spawn(
+            "/bin/sh -c 'trap \"\" TERM; echo up; while :; do sleep 0.01; done'",
+            None,
+            &BTreeMap::new(),
+            &[],
+            10,
+        )
+        .expect("spawns");
+        wait_spawned(&h, "up").await;
+        assert_eq!(
+            h.terminate(Duration::from_millis(200)).await,
+            Termination::Killed
+        );
+        for _ in 0..500 {
+            if h.exit_reason().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            h.exit_reason().is_some_and(|r| r.contains("signal: 9")),
             "{:?}",
             h.exit_reason()
         );

@@ -31,6 +31,8 @@ pub struct Settings {
     pub log_tail: usize,
     /// Wait after a fatal response before the process exits (environment recycled).
     pub recycle_delay: Duration,
+    /// On SIGTERM/SIGINT: how long LibreChat gets to exit after its own SIGTERM before SIGKILL.
+    pub shutdown_grace: Duration,
     /// Path-style S3 addressing (for S3 emulators); on when `AWS_ENDPOINT_URL` is set.
     pub s3_force_path_style: bool,
 }
@@ -135,6 +137,11 @@ impl Settings {
                 opt("SHIM_RECYCLE_DELAY_MS"),
                 300,
             )?),
+            shutdown_grace: Duration::from_millis(num(
+                "SHIM_SHUTDOWN_GRACE_MS",
+                opt("SHIM_SHUTDOWN_GRACE_MS"),
+                300,
+            )?),
         })
     }
 
@@ -166,6 +173,7 @@ mod tests {
         assert_eq!(s.init_wait, Duration::from_secs(8));
         assert_eq!(s.config_path, "/tmp/librechat.yaml");
         assert_eq!(s.deadline_margin, Duration::from_secs(2));
+        assert_eq!(s.shutdown_grace, Duration::from_millis(300));
         assert!(s.diagnostics_token.is_none());
     }
 

@@ -274,3 +274,38 @@ async fn readiness_budget_exhausted_gives_503_and_recycles() {
         "{logs}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_librechat_gracefully_and_the_shim_exits_0() {
+    let (mut shim, _) = start(standin_cmd(), &[]);
+    let c = http_client();
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}", shim.boot.output());
+    let pid = child_pid(&shim);
+    let sent = Command::new("kill")
+        .args(["-TERM", &shim.boot.pid().to_string()])
+        .status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    assert_eq!(
+        shim.boot.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        shim.boot.output()
+    );
+    let logs = shim.boot.output();
+    // LibreChat saw SIGTERM itself (its own log line, forwarded) and exited 0: not the kernel's
+    // SIGKILL that PR_SET_PDEATHSIG would give it if the shim just died.
+    assert!(logs.contains("standin stopping on SIGTERM"), "{logs}");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("shutting down: LibreChat stopped")
+                && l.contains("\"signal\":\"SIGTERM\"")
+                && l.contains("exit status: 0")),
+        "{logs}"
+    );
+    let alive = Command::new("kill").args(["-0", &pid.to_string()]).status();
+    assert!(
+        alive.is_ok_and(|s| !s.success()),
+        "LibreChat {pid} still running"
+    );
+}

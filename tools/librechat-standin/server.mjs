@@ -88,7 +88,10 @@ setTimeout(() => {
   const server = http.createServer(handler);
   server.keepAliveTimeout = 5000;
   server.listen(PORT, HOST, () => console.log(JSON.stringify({ ts: new Date().toISOString(), msg: `standin listening on ${HOST}:${PORT}` })));
-  const stop = () => server.close(() => process.exit(0));
+  const stop = (sig) => {
+    console.log(JSON.stringify({ ts: new Date().toISOString(), msg: `standin stopping on ${sig}` }));
+    server.close(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }, BOOT_DELAY_MS);

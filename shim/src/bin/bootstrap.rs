@@ -3,6 +3,7 @@
 use shim::app::App;
 use shim::settings::Settings;
 use std::time::Instant;
+use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -15,21 +16,50 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(e.into());
         }
     };
+    // Lambda sends SIGTERM before it shuts an environment down (when extensions are
+    // registered); SIGINT is Ctrl-C in a local run. Both stop LibreChat gracefully.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let stop = async {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    };
+    tokio::pin!(stop);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "shim starting");
-    let app = App::cold_start(settings, started).await;
+    let app = tokio::select! {
+        app = App::cold_start(settings, started) => app,
+        sig = &mut stop => {
+            // LibreChat (if already spawned) gets SIGKILL from the kernel as the shim exits
+            // (PR_SET_PDEATHSIG): there is no App to stop it more gently yet.
+            tracing::info!(signal = sig, "shutting down during init");
+            return Ok(());
+        }
+    };
     tracing::info!(
         init_ms = started.elapsed().as_secs_f64() * 1000.0,
         "init phase done"
     );
     let handler_app = app.clone();
-    let result = if std::env::var("SHIM_RUNTIME_LOOP").as_deref() == Ok("lambda_runtime") {
-        // lambda_runtime's own loop (its Runtime API connection has Nagle on: ~40 ms per response).
-        lambda_runtime::run(lambda_runtime::service_fn(move |ev| {
-            handler_app.clone().handle(ev)
-        }))
-        .await
-    } else {
-        shim::runtime_loop::run(move |ev| handler_app.clone().handle_stream(ev)).await
+    let serve = async {
+        if std::env::var("SHIM_RUNTIME_LOOP").as_deref() == Ok("lambda_runtime") {
+            // lambda_runtime's own loop (its Runtime API connection has Nagle on: ~40 ms per
+            // response).
+            lambda_runtime::run(lambda_runtime::service_fn(move |ev| {
+                handler_app.clone().handle(ev)
+            }))
+            .await
+        } else {
+            shim::runtime_loop::run(move |ev| handler_app.clone().handle_stream(ev)).await
+        }
+    };
+    let result = tokio::select! {
+        r = serve => r,
+        sig = &mut stop => {
+            app.terminate(sig).await;
+            Ok(())
+        }
     };
     app.shutdown();
     result
