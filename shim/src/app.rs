@@ -292,10 +292,15 @@ impl App {
             until_cut_ms = deadline.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64,
             "invocation"
         );
-        let req = match event::parse_event(&ev.payload, self.settings.limits) {
+        let LambdaEvent { payload, context } = ev;
+        let parsed = event::parse_event(&payload, self.settings.limits);
+        // The event (a large body is in it base64-encoded) is not needed past this point: free
+        // it before the request is sent, not after the response has been streamed.
+        drop(payload);
+        let req = match parsed {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(error = %e, request_id = %ev.context.request_id, "bad event");
+                tracing::warn!(error = %e, request_id = %context.request_id, "bad event");
                 emf::proxy_error(e.code());
                 return Ok(fixed(json_error(
                     StatusCode::BAD_REQUEST,
@@ -345,7 +350,7 @@ impl App {
                 )));
             }
         }
-        Ok(self.proxy(req, deadline, ev.context.request_id).await)
+        Ok(self.proxy(req, deadline, context.request_id).await)
     }
 
     async fn proxy(

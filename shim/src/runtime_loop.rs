@@ -74,6 +74,7 @@ where
                 Value::Null
             }
         };
+        drop(bytes); // the raw payload: parsed above, not needed while the response streams
         let response = handler(LambdaEvent::new(payload, ctx)).await;
         if let Err(e) = post_streaming(&client, &request_id, response).await {
             tracing::error!(request_id, error = %e, "posting the response to the runtime API failed");
