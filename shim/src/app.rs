@@ -48,6 +48,8 @@ pub struct App {
     token: Option<String>,
     timings: Arc<Mutex<InitTimings>>,
     config_sha256: Option<String>,
+    /// What the status endpoint's Redis PING uses (LibreChat's variables, secrets included).
+    redis: diag::RedisTarget,
     recycling: AtomicBool,
 }
 
@@ -140,6 +142,9 @@ impl App {
         let token = secrets
             .remove(DIAG_TOKEN_ENV)
             .or_else(|| settings.diagnostics_token.clone());
+        let redis = diag::RedisTarget::from_lookup(|k| {
+            secrets.get(k).cloned().or_else(|| std::env::var(k).ok())
+        });
 
         let timings = Arc::new(Mutex::new(InitTimings {
             config_ms: Some(config_ms),
@@ -251,6 +256,7 @@ impl App {
             token,
             timings,
             config_sha256,
+            redis,
             recycling: AtomicBool::new(false),
             settings,
         });
@@ -475,9 +481,7 @@ impl App {
                 .await
                 .unwrap_or_else(|_| Err("health check timed out".into()))
                 .map(|s| (s, ms(t.elapsed())));
-                let redis =
-                    diag::redis_ping(self.settings.redis_uri.as_deref(), Duration::from_secs(1))
-                        .await;
+                let redis = diag::redis_ping(&self.redis, Duration::from_secs(1)).await;
                 let timings = self.timings.lock().map(|t| t.clone()).unwrap_or_default();
                 let doc = diag::status_json(&diag::StatusInputs {
                     instance_id: self.instance_id.clone(),

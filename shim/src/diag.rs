@@ -4,7 +4,6 @@ use crate::event::ProxyRequest;
 use http::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const STATUS_PATH: &str = "/api/__shim/status";
 pub const SSE_PATH: &str = "/api/__shim/sse";
@@ -88,44 +87,121 @@ pub fn sse_done_event(total: u32) -> String {
     format!("event: done\ndata: {}\n\n", json!({"total": total}))
 }
 
-/// Redis PING over RESP on a plain TCP connection: round-trip in ms, or the error.
-/// `rediss://` (TLS) is reported as unsupported.
-pub async fn redis_ping(uri: Option<&str>, timeout: Duration) -> Result<f64, String> {
-    let uri = uri.ok_or_else(|| "REDIS_URI is not set".to_string())?;
-    let rest = if let Some(r) = uri.strip_prefix("redis://") {
-        r
-    } else if uri.starts_with("rediss://") {
-        return Err("rediss:// (TLS) is not supported by the shim's PING".into());
+/// rustls needs one process-wide crypto provider; with both of its backends compiled in (as in a
+/// workspace build) it will not choose, so the shim installs aws-lc-rs (the AWS SDK's) itself.
+fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err only if another thread installed one first: either way one is installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+}
+
+/// What the shim's Redis PING connects with: the variables LibreChat itself reads (`REDIS_URI`,
+/// `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_CA` = path of a PEM CA file), so the PING tells
+/// whether LibreChat's own connection can work.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RedisTarget {
+    pub uri: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub ca_file: Option<String>,
+}
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTarget")
+            .field("uri_set", &self.uri.is_some())
+            .field("username", &self.username)
+            .field("password_set", &self.password.is_some())
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+impl RedisTarget {
+    /// From a lookup (the resolved secrets first, then the environment: what LibreChat sees).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> RedisTarget {
+        let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        RedisTarget {
+            uri: opt("REDIS_URI"),
+            username: opt("REDIS_USERNAME"),
+            password: opt("REDIS_PASSWORD"),
+            ca_file: opt("REDIS_CA"),
+        }
+    }
+}
+
+/// Redis PING from inside the VPC, with redis-rs: the round-trip in ms (connect, TLS handshake
+/// and AUTH included), or the error. `redis://` and `rediss://` (TLS, verified against Mozilla's
+/// roots, or only against the PEM CA in `REDIS_CA` when set); a bare `host[:port]` means
+/// `redis://`. Errors name the address, never the password.
+pub async fn redis_ping(target: &RedisTarget, timeout: Duration) -> Result<f64, String> {
+    use redis::IntoConnectionInfo as _;
+    let uri = target
+        .uri
+        .as_deref()
+        .ok_or_else(|| "REDIS_URI is not set".to_string())?;
+    let uri = if uri.contains("://") {
+        uri.to_string()
     } else {
-        uri
+        format!("redis://{uri}")
     };
-    let hostport = rest.split('/').next().unwrap_or(rest);
-    let hostport = hostport.rsplit('@').next().unwrap_or(hostport);
-    let addr = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:6379")
-    };
+    let info = uri
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| format!("REDIS_URI is not a Redis URL ({})", e.category()))?;
+    let addr = info.addr().to_string();
+    let tls = matches!(info.addr(), redis::ConnectionAddr::TcpTls { .. });
+    // Credentials in the URI win; REDIS_USERNAME / REDIS_PASSWORD fill in when it has none.
+    let mut settings = info.redis_settings().clone();
+    if settings.password().is_none()
+        && let Some(p) = &target.password
+    {
+        settings = settings.set_password(p);
+        if settings.username().is_none()
+            && let Some(u) = &target.username
+        {
+            settings = settings.set_username(u);
+        }
+    }
+    let info = info.set_redis_settings(settings);
+    if tls {
+        ensure_crypto_provider();
+    }
+    let client = match target.ca_file.as_deref() {
+        Some(path) if tls => {
+            let pem = std::fs::read(path).map_err(|e| format!("CA file {path}: {e}"))?;
+            let certs = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            };
+            redis::Client::build_with_tls(info, certs)
+        }
+        _ => redis::Client::open(info),
+    }
+    .map_err(|e| format!("{addr}: {e}"))?;
     let work = async {
         let start = Instant::now();
-        let mut s = tokio::net::TcpStream::connect(&addr)
+        let mut con = client
+            .get_multiplexed_async_connection()
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
-        s.write_all(b"*1\r\n$4\r\nPING\r\n")
+        let reply: String = redis::cmd("PING")
+            .query_async(&mut con)
             .await
-            .map_err(|e| format!("write: {e}"))?;
-        let mut buf = [0u8; 64];
-        let n = s.read(&mut buf).await.map_err(|e| format!("read: {e}"))?;
-        let reply = String::from_utf8_lossy(&buf[..n]);
-        if reply.starts_with("+PONG") {
+            .map_err(|e| format!("PING {addr}: {e}"))?;
+        if reply == "PONG" {
             Ok(start.elapsed().as_secs_f64() * 1000.0)
         } else {
-            Err(format!("unexpected reply: {}", reply.trim()))
+            Err(format!("PING {addr}: unexpected reply {reply}"))
         }
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(r) => r,
-        Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
+        Err(_) => Err(format!(
+            "{addr}: no answer within {} ms",
+            timeout.as_millis()
+        )),
     }
 }
 
@@ -295,24 +371,49 @@ mod tests {
 
     #[tokio::test]
     async fn redis_ping_reports_errors() {
+        let t = |uri: &str| RedisTarget {
+            uri: Some(uri.to_string()),
+            ..Default::default()
+        };
         assert_eq!(
-            redis_ping(None, Duration::from_secs(1)).await,
+            redis_ping(&RedisTarget::default(), Duration::from_secs(1)).await,
             Err("REDIS_URI is not set".into())
         );
+        let r = redis_ping(&t("http://x:6379"), Duration::from_secs(1)).await;
         assert!(
-            redis_ping(Some("rediss://x:6379"), Duration::from_secs(1))
-                .await
-                .is_err()
+            r.as_ref().is_err_and(|e| e.contains("not a Redis URL")),
+            "{r:?}"
         );
-        // A closed port on loopback: connection refused, reported not panicked.
+        // A closed port on loopback: connection refused, reported not panicked, and a password
+        // in the URI stays out of the message.
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = l.local_addr().expect("addr").port();
         drop(l);
         let r = redis_ping(
-            Some(&format!("redis://127.0.0.1:{port}")),
+            &t(&format!("redis://:s3cret@127.0.0.1:{port}")),
             Duration::from_secs(2),
         )
         .await;
-        assert!(r.is_err_and(|e| e.contains("connect")));
+        assert!(
+            r.as_ref()
+                .is_err_and(|e| e.contains(&format!("127.0.0.1:{port}")) && !e.contains("s3cret")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn redis_target_reads_librechats_variables_and_hides_the_password() {
+        let t = RedisTarget::from_lookup(|k| match k {
+            "REDIS_URI" => Some("rediss://r:6379".into()),
+            "REDIS_PASSWORD" => Some("pw".into()),
+            "REDIS_CA" => Some("/etc/ca.pem".into()),
+            "REDIS_USERNAME" => Some(" ".into()),
+            _ => None,
+        });
+        assert_eq!(t.uri.as_deref(), Some("rediss://r:6379"));
+        assert_eq!(t.password.as_deref(), Some("pw"));
+        assert_eq!(t.ca_file.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(t.username, None);
+        assert!(!format!("{t:?}").contains("pw"));
     }
 }

@@ -26,7 +26,6 @@ pub struct Settings {
     pub domain_to: Option<String>,
     pub diagnostics_token: Option<String>,
     pub diagnostics_token_ssm: Option<String>,
-    pub redis_uri: Option<String>,
     /// Child log lines kept for error reports.
     pub log_tail: usize,
     /// Wait after a fatal response before the process exits (environment recycled).
@@ -126,7 +125,6 @@ impl Settings {
             domain_to: opt("CONFIG_DOMAIN_TO"),
             diagnostics_token: opt("SHIM_DIAGNOSTICS_TOKEN"),
             diagnostics_token_ssm: opt("SHIM_DIAGNOSTICS_TOKEN_SSM"),
-            redis_uri: opt("REDIS_URI"),
             log_tail: num("SHIM_LOG_TAIL_LINES", opt("SHIM_LOG_TAIL_LINES"), 40)?,
             s3_force_path_style: match opt("SHIM_S3_FORCE_PATH_STYLE") {
                 Some(v) => v == "true" || v == "1",

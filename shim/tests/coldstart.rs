@@ -14,6 +14,31 @@ const BUCKET: &str = "genai-shared-config";
 const KEY: &str = "lambda-test/librechat/librechat.yaml";
 const YAML: &str = "version: 1.2.1\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://genai.sandbox.data.apro.is/privacy'\nregistration:\n  allowedDomains:\n    - genai.sandbox.data.apro.is\n";
 const TOKEN: &str = "diag-token-7f3a9c";
+const REDIS_PASSWORD: &str = "redis-pw-4b1d";
+
+/// A redis-server on loopback with extra arguments; its port is the one returned (plain TCP, or
+/// TLS when the arguments say `--port 0 --tls-port` themselves).
+fn redis_server(dir: &Path, extra: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut cmd = Command::new("redis-server");
+    let tls = extra.contains(&"--tls-port");
+    let mut args = vec!["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if tls {
+        args.extend(["--port", "0", "--tls-port", &port_s]);
+    } else {
+        args.extend(["--port", &port_s]);
+    }
+    args.extend(extra.iter().filter(|a| **a != "--tls-port"));
+    cmd.args(&args);
+    let p = Proc::spawn(&format!("redis-{port}"), cmd, dir);
+    assert!(
+        wait_port(port, Duration::from_secs(10)),
+        "redis did not start: {}",
+        p.output()
+    );
+    (p, port)
+}
 
 /// 12 secrets (more than one GetParameters batch of 10), some given by ARN, some by name.
 fn secrets() -> Vec<(String, String, String)> {
@@ -138,25 +163,16 @@ fn diag_event(path: &str, token: Option<&str>) -> serde_json::Value {
 async fn config_secrets_and_diagnostics_from_real_peers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let moto = moto(dir.path());
-    let secrets = secrets();
+    let mut secrets = secrets();
+    // Redis requires a password, which reaches the shim only as a secret (as LibreChat's
+    // REDIS_PASSWORD): the status PING succeeds only if the shim uses it.
+    secrets.push((
+        "REDIS_PASSWORD".into(),
+        "/ecs/genai/librechat/REDIS_PASSWORD".into(),
+        REDIS_PASSWORD.into(),
+    ));
     seed(&moto, dir.path(), &secrets);
-    let redis_port = free_port();
-    let mut redis_cmd = Command::new("redis-server");
-    redis_cmd.args([
-        "--port",
-        &redis_port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]);
-    let _redis = Proc::spawn("redis", redis_cmd, dir.path());
-    assert!(
-        wait_port(redis_port, Duration::from_secs(10)),
-        "redis did not start"
-    );
+    let (_redis, redis_port) = redis_server(dir.path(), &["--requirepass", REDIS_PASSWORD]);
 
     let spec = secrets
         .iter()
@@ -306,4 +322,137 @@ async fn missing_secret_fails_init_with_503_naming_it() {
     // LibreChat was never started, and the environment is recycled.
     assert!(!dir.path().join("child.env").exists());
     assert_eq!(env.boot.wait_exit(Duration::from_secs(10)), Some(70));
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+fn tls_certs(dir: &Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("ext");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=opsconsole-test-ca",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    let p = |f: &str| dir.join(f).display().to_string();
+    (p("ca.crt"), p("server.crt"), p("server.key"))
+}
+
+fn target(uri: String, password: Option<&str>, ca: Option<&str>) -> shim::diag::RedisTarget {
+    shim::diag::RedisTarget {
+        uri: Some(uri),
+        username: None,
+        password: password.map(str::to_string),
+        ca_file: ca.map(str::to_string),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_ping_speaks_tls_and_auth_like_librechat() {
+    use shim::diag::redis_ping;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, cert, key) = tls_certs(dir.path());
+    let (_tls, tls_port) = redis_server(
+        dir.path(),
+        &[
+            "--tls-port",
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            REDIS_PASSWORD,
+        ],
+    );
+    let t = Duration::from_secs(3);
+    let tls_uri = format!("rediss://127.0.0.1:{tls_port}");
+
+    // TLS verified against REDIS_CA, password from REDIS_PASSWORD: PONG.
+    let ok = redis_ping(&target(tls_uri.clone(), Some(REDIS_PASSWORD), Some(&ca)), t).await;
+    assert!(ok.as_ref().is_ok_and(|ms| *ms >= 0.0), "{ok:?}");
+    // The password in the URI works as well (and wins over REDIS_PASSWORD).
+    let in_uri = format!("rediss://:{REDIS_PASSWORD}@127.0.0.1:{tls_port}");
+    let ok = redis_ping(&target(in_uri, Some("not-this-one"), Some(&ca)), t).await;
+    assert!(ok.is_ok(), "{ok:?}");
+
+    // Without the CA the server's certificate is not trusted (Mozilla's roots only).
+    let e = redis_ping(&target(tls_uri.clone(), Some(REDIS_PASSWORD), None), t).await;
+    assert!(
+        e.as_ref()
+            .is_err_and(|e| e.contains("certificate") || e.contains("UnknownIssuer")),
+        "{e:?}"
+    );
+    // A wrong password, or none: the error says so, and never shows the password.
+    let e = redis_ping(&target(tls_uri.clone(), Some("wrong-pw"), Some(&ca)), t).await;
+    assert!(
+        e.as_ref()
+            .is_err_and(|e| e.contains("AuthenticationFailed") && !e.contains("wrong-pw")),
+        "{e:?}"
+    );
+    let e = redis_ping(&target(tls_uri, None, Some(&ca)), t).await;
+    assert!(e.as_ref().is_err_and(|e| e.contains("NOAUTH")), "{e:?}");
+    // Plain redis:// to the TLS port: an error within the timeout, not a hang or a panic.
+    let e = redis_ping(
+        &target(
+            format!("redis://127.0.0.1:{tls_port}"),
+            Some(REDIS_PASSWORD),
+            None,
+        ),
+        t,
+    )
+    .await;
+    assert!(e.is_err(), "{e:?}");
 }
