@@ -215,7 +215,7 @@ mod tests {
         );
     }
 
-    async fn wait_spawned(h: &ChildHandle, line: &str) {
+    async fn wait_line(h: &ChildHandle, line: &str) {
         for _ in 0..500 {
             if h.tail.snapshot().iter().any(|l| l == line) {
                 return;
@@ -225,28 +225,23 @@ mod tests {
         panic!("child never printed {line}: {:?}", h.tail.snapshot());
     }
 
+    /// A shell child with this SIGTERM trap, once it is up.
+    async fn child_with_trap(trap: &str) -> ChildHandle {
+        let cmd = format!("/bin/sh -c 'trap {trap} TERM; echo up; while :; do sleep 0.01; done'");
+        let h = spawn(&cmd, None, &BTreeMap::new(), &[], 10).expect("spawns");
+        wait_line(&h, "up").await;
+        h
+    }
+
     #[tokio::test]
     async fn terminate_lets_a_cooperative_child_exit_on_sigterm() {
-        let h = spawn(
-            "/bin/sh -c 'trap \"echo bye; exit 0\" TERM; echo up; while :; do sleep 0.01; done'",
-            None,
-            &BTreeMap::new(),
-            &[],
-            10,
-        )
-        .expect("spawns");
-        wait_spawned(&h, "up").await;
+        let h = child_with_trap("\"echo bye; exit 0\"").await;
         let t = h.terminate(Duration::from_secs(5)).await;
         assert!(
             matches!(&t, Termination::Exited(r) if r.contains("exit status: 0")),
             "{t:?}"
         );
-        for _ in 0..200 {
-            if h.tail.snapshot().iter().any(|l| l == "bye") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wait_line(&h, "bye").await;
         assert_eq!(h.tail.snapshot(), vec!["up", "bye"]);
         assert_eq!(
             h.terminate(Duration::from_secs(1)).await,
@@ -256,15 +251,7 @@ mod tests {
 
     #[tokio::test]
     async fn terminate_kills_a_child_that_ignores_sigterm() {
-        let h = spawn(
-            "/bin/sh -c 'trap \"\" TERM; echo up; while :; do sleep 0.01; done'",
-            None,
-            &BTreeMap::new(),
-            &[],
-            10,
-        )
-        .expect("spawns");
-        wait_spawned(&h, "up").await;
+        let h = child_with_trap("\"\"").await;
         assert_eq!(
             h.terminate(Duration::from_millis(200)).await,
             Termination::Killed

@@ -56,17 +56,25 @@ fn child_pid(shim: &Shim) -> u32 {
     panic!("no spawn line: {}", shim.boot.output());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crashed_librechat_gives_502_and_recycles() {
-    let (mut shim, _) = start(standin_cmd(), &[]);
-    let c = http_client();
-    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+/// The shim with the Node stand-in, answering: the shim and LibreChat's pid.
+async fn serving_shim(c: &reqwest::Client) -> (Shim, u32) {
+    let (shim, _) = start(standin_cmd(), &[]);
+    let r = invoke(c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
     assert_eq!(r.status, 200, "{}", shim.boot.output());
     let pid = child_pid(&shim);
-    let killed = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status();
-    assert!(killed.is_ok_and(|s| s.success()));
+    (shim, pid)
+}
+
+fn send_signal(sig: &str, pid: u32) {
+    let sent = Command::new("kill").args([sig, &pid.to_string()]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill {sig} {pid}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crashed_librechat_gives_502_and_recycles() {
+    let c = http_client();
+    let (mut shim, pid) = serving_shim(&c).await;
+    send_signal("-KILL", pid);
     // Let the shim notice the exit (bounded).
     for _ in 0..200 {
         if shim.boot.output().contains("LibreChat process exited") {
@@ -277,15 +285,9 @@ async fn readiness_budget_exhausted_gives_503_and_recycles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_librechat_gracefully_and_the_shim_exits_0() {
-    let (mut shim, _) = start(standin_cmd(), &[]);
     let c = http_client();
-    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
-    assert_eq!(r.status, 200, "{}", shim.boot.output());
-    let pid = child_pid(&shim);
-    let sent = Command::new("kill")
-        .args(["-TERM", &shim.boot.pid().to_string()])
-        .status();
-    assert!(sent.is_ok_and(|s| s.success()));
+    let (mut shim, pid) = serving_shim(&c).await;
+    send_signal("-TERM", shim.boot.pid());
     assert_eq!(
         shim.boot.wait_exit(Duration::from_secs(10)),
         Some(0),
