@@ -42,6 +42,13 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
         text.lines()
             .any(|l| l == "ENTRYPOINT [\"/usr/local/bin/bootstrap\"]")
     );
+    // Everything LibreChat writes goes under /tmp, the only writable path on Lambda.
+    for var in ["CONFIG_PATH=/tmp/", "LIBRECHAT_LOG_DIR=/tmp/"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(var)),
+            "{var} not set in the image"
+        );
+    }
 }
 
 #[test]
