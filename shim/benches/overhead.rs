@@ -124,6 +124,24 @@ async fn run() {
     let first = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
     assert_eq!(first.status, 200, "{}", boot.output());
     let first_invoke_ms = spawn_at.elapsed().as_secs_f64() * 1000.0;
+    // A second shim with glibc's dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0), for the
+    // large-body memory comparison; its own emulator, idle until then.
+    let dir_dyn = dir.path().join("dynamic-threshold");
+    std::fs::create_dir_all(&dir_dyn).expect("dir");
+    let (_cl_dyn, inv_dyn) = cargo_lambda(&dir_dyn);
+    let boot_dyn = bootstrap(
+        inv_dyn,
+        &[
+            ("SHIM_CHILD_CMD".to_string(), "none".to_string()),
+            ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
+            ("RUST_LOG".to_string(), "warn".to_string()),
+            ("SHIM_MMAP_THRESHOLD_KB".to_string(), "0".to_string()),
+        ],
+        &dir_dyn,
+        "bootstrap",
+    );
+    let r = invoke(&c, inv_dyn, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}", boot_dyn.output());
     for _ in 0..20 {
         let _ = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
         let _ = c
@@ -187,7 +205,8 @@ async fn run() {
 
     let rss_small = rss_kb(boot.pid(), "VmRSS:");
 
-    // 3. Large body: 3 MiB request echoed back (~4 MiB JSON response), 5 times each way.
+    // 3. Large body: 3 MiB request echoed back (~4 MiB JSON response), 5 times each way, and
+    //    through the second shim (dynamic mmap threshold), interleaved.
     let big = vec![b'x'; 3 * 1024 * 1024];
     let b64 = {
         use base64::Engine as _;
@@ -203,11 +222,16 @@ async fn run() {
         json!("POST"),
     );
     let (mut bytes_v, mut secs_v, mut bytes_d, mut secs_d) = (0usize, 0f64, 0usize, 0f64);
+    let (mut bytes_dyn, mut secs_dyn) = (0usize, 0f64);
     for _ in 0..5 {
         let t = Instant::now();
         let r = invoke(&c, inv, &ev).await;
         secs_v += t.elapsed().as_secs_f64();
         bytes_v += r.body().len();
+        let t = Instant::now();
+        let r = invoke(&c, inv_dyn, &ev).await;
+        secs_dyn += t.elapsed().as_secs_f64();
+        bytes_dyn += r.body().len();
         let t = Instant::now();
         let r = c
             .post(format!("http://127.0.0.1:{up}/api/echo"))
@@ -223,6 +247,10 @@ async fn run() {
     // 4. RSS of the shim and its init time (from its own log line).
     let rss = rss_kb(boot.pid(), "VmRSS:");
     let hwm = rss_kb(boot.pid(), "VmHWM:");
+    let (rss_dyn, hwm_dyn) = (
+        rss_kb(boot_dyn.pid(), "VmRSS:"),
+        rss_kb(boot_dyn.pid(), "VmHWM:"),
+    );
     let init_ms = boot
         .output()
         .lines()
@@ -244,10 +272,11 @@ async fn run() {
         ev_via.len()
     );
     println!(
-        "large body      via-shim {:.1} MiB/s | direct {:.1} MiB/s ({} bytes per response)",
+        "large body      via-shim {:.1} MiB/s | direct {:.1} MiB/s ({} bytes per response) | via-shim with glibc's dynamic mmap threshold {:.1} MiB/s",
         mbps(bytes_v, secs_v),
         mbps(bytes_d, secs_d),
-        bytes_v / 5
+        bytes_v / 5,
+        mbps(bytes_dyn, secs_dyn)
     );
     let kib = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     println!(
@@ -255,6 +284,11 @@ async fn run() {
         kib(rss_small),
         kib(rss),
         kib(hwm)
+    );
+    println!(
+        "  dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0), same bodies: after them VmRSS {} KiB, peak VmHWM {} KiB",
+        kib(rss_dyn),
+        kib(hwm_dyn)
     );
     println!(
         "shim init       {} ms (own init, upstream already up); spawn to first response {first_invoke_ms:.1} ms",

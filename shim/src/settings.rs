@@ -32,6 +32,8 @@ pub struct Settings {
     pub recycle_delay: Duration,
     /// On SIGTERM/SIGINT: how long LibreChat gets to exit after its own SIGTERM before SIGKILL.
     pub shutdown_grace: Duration,
+    /// glibc's `M_MMAP_THRESHOLD` in KiB, fixed at start (0 = leave glibc's dynamic threshold).
+    pub mmap_threshold_kb: u32,
     /// Path-style S3 addressing (for S3 emulators); on when `AWS_ENDPOINT_URL` is set.
     pub s3_force_path_style: bool,
 }
@@ -135,6 +137,7 @@ impl Settings {
                 opt("SHIM_RECYCLE_DELAY_MS"),
                 300,
             )?),
+            mmap_threshold_kb: num("SHIM_MMAP_THRESHOLD_KB", opt("SHIM_MMAP_THRESHOLD_KB"), 128)?,
             shutdown_grace: Duration::from_millis(num(
                 "SHIM_SHUTDOWN_GRACE_MS",
                 opt("SHIM_SHUTDOWN_GRACE_MS"),
@@ -172,6 +175,7 @@ mod tests {
         assert_eq!(s.config_path, "/tmp/librechat.yaml");
         assert_eq!(s.deadline_margin, Duration::from_secs(2));
         assert_eq!(s.shutdown_grace, Duration::from_millis(300));
+        assert_eq!(s.mmap_threshold_kb, 128);
         assert!(s.diagnostics_token.is_none());
     }
 

@@ -8,16 +8,6 @@ use tokio::signal::unix::{SignalKind, signal};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
-    // Large bodies (a base64 event of a few MiB, its decoded copy) are mmapped and handed back
-    // to the kernel when freed. A fixed threshold turns off glibc's dynamic one, which after the
-    // first large free serves such buffers from the heap and keeps them: measured with the
-    // overhead bench, RSS after 4 MiB bodies 22-24 MB -> 14 MB, peak 30-32 MB -> 23 MB, for
-    // ~8 % less large-body throughput (shim/README.md).
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter (under glibc's own lock).
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
     shim::init_logging();
     let settings = match Settings::from_env() {
         Ok(s) => s,
@@ -26,6 +16,23 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             return Err(e.into());
         }
     };
+    // Large bodies (a base64 event of a few MiB, its decoded copy) are mmapped and handed back
+    // to the kernel when freed. A fixed threshold turns off glibc's dynamic one, which after the
+    // first large free serves such buffers from the heap and keeps them. Measured side by side
+    // by the overhead bench (shim/README.md).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if let Ok(kb) = i32::try_from(settings.mmap_threshold_kb)
+        && kb > 0
+    {
+        // SAFETY: mallopt only sets an allocator parameter (under glibc's own lock).
+        let set = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, kb.saturating_mul(1024)) };
+        if set != 1 {
+            tracing::warn!(
+                kb,
+                "SHIM_MMAP_THRESHOLD_KB not accepted by glibc (at most 32768)"
+            );
+        }
+    }
     // Lambda sends SIGTERM before it shuts an environment down (when extensions are
     // registered); SIGINT is Ctrl-C in a local run. Both stop LibreChat gracefully.
     let mut term = signal(SignalKind::terminate())?;
