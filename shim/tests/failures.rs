@@ -58,7 +58,12 @@ fn child_pid(shim: &Shim) -> u32 {
 
 /// The shim with the Node stand-in, answering: the shim and LibreChat's pid.
 async fn serving_shim(c: &reqwest::Client) -> (Shim, u32) {
-    let (shim, _) = start(standin_cmd(), &[]);
+    // A generous shutdown grace: on a loaded machine Node may need more than the default 300 ms
+    // to stop, and this test is about the graceful path (the SIGKILL path is a unit test).
+    let (shim, _) = start(
+        standin_cmd(),
+        &[("SHIM_SHUTDOWN_GRACE_MS", "5000".to_string())],
+    );
     let r = invoke(c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
     assert_eq!(r.status, 200, "{}", shim.boot.output());
     let pid = child_pid(&shim);
