@@ -577,7 +577,6 @@ impl App {
         });
     }
 
-    /// Kill the child (used on shutdown).
     /// SIGTERM/SIGINT: stop LibreChat gracefully (SIGTERM, `shutdown_grace`, then SIGKILL).
     pub async fn terminate(&self, signal: &str) {
         let Some(c) = &self.child else {
@@ -600,6 +599,7 @@ impl App {
         }
     }
 
+    /// Kill the child (used on shutdown).
     pub fn shutdown(&self) {
         if let Some(c) = &self.child {
             c.kill();

@@ -134,13 +134,16 @@ impl RedisTarget {
 /// Redis PING from inside the VPC, with redis-rs: the round-trip in ms (connect, TLS handshake
 /// and AUTH included), or the error. `redis://` and `rediss://` (TLS, verified against Mozilla's
 /// roots, or only against the PEM CA in `REDIS_CA` when set); a bare `host[:port]` means
-/// `redis://`. Errors name the address, never the password.
+/// `redis://`; of a cluster's comma-separated list, the first node. Errors name the address,
+/// never the password.
 pub async fn redis_ping(target: &RedisTarget, timeout: Duration) -> Result<f64, String> {
     use redis::IntoConnectionInfo as _;
     let uri = target
         .uri
         .as_deref()
         .ok_or_else(|| "REDIS_URI is not set".to_string())?;
+    // LibreChat takes a comma-separated list as a cluster's nodes: PING the first.
+    let uri = uri.split(',').next().unwrap_or(uri).trim();
     let uri = if uri.contains("://") {
         uri.to_string()
     } else {

@@ -427,6 +427,10 @@ async fn redis_ping_speaks_tls_and_auth_like_librechat() {
     let in_uri = format!("rediss://:{REDIS_PASSWORD}@127.0.0.1:{tls_port}");
     let ok = redis_ping(&target(in_uri, Some("not-this-one"), Some(&ca)), t).await;
     assert!(ok.is_ok(), "{ok:?}");
+    // A cluster list (LibreChat's comma-separated REDIS_URI): the first node is PINGed.
+    let list = format!("{tls_uri},rediss://127.0.0.1:1");
+    let ok = redis_ping(&target(list, Some(REDIS_PASSWORD), Some(&ca)), t).await;
+    assert!(ok.is_ok(), "{ok:?}");
 
     // Without the CA the server's certificate is not trusted (Mozilla's roots only).
     let e = redis_ping(&target(tls_uri.clone(), Some(REDIS_PASSWORD), None), t).await;
