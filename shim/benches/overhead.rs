@@ -136,6 +136,10 @@ async fn run() {
             ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
             ("RUST_LOG".to_string(), "warn".to_string()),
             ("SHIM_MMAP_THRESHOLD_KB".to_string(), "0".to_string()),
+            (
+                "SHIM_RUNTIME_LOOP".to_string(),
+                std::env::var("BENCH_RUNTIME_LOOP").unwrap_or_default(),
+            ),
         ],
         &dir_dyn,
         "bootstrap",
