@@ -240,6 +240,13 @@ fn panel_block<'a>(app: &App, panel: Panel, right: Option<Line<'a>>, theme: Them
 }
 
 /// The right-hand title of a panel: the data's age, or `stale 3m` on error.
+/// Draws a panel's block over `area` and hands back the area inside it.
+fn framed(f: &mut Frame, area: Rect, block: Block<'_>) -> Rect {
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    inner
+}
+
 fn age_title<T>(state: &PanelState<T>, now: OffsetDateTime, theme: Theme) -> Option<Line<'static>> {
     match state {
         PanelState::Loading => Some(Line::styled(" loading ", theme.dim())),
@@ -353,14 +360,16 @@ pub fn render_panel(f: &mut Frame, area: Rect, app: &App, panel: Panel, theme: T
 }
 
 pub fn render_deployment(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let block = panel_block(
-        app,
-        Panel::Deployment,
-        age_title(&app.cloudfront, app.now, theme),
-        theme,
+    let inner = framed(
+        f,
+        area,
+        panel_block(
+            app,
+            Panel::Deployment,
+            age_title(&app.cloudfront, app.now, theme),
+            theme,
+        ),
     );
-    let inner = block.inner(area);
-    f.render_widget(block, area);
     let [health_r, cf_r, outputs_r] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(2),
@@ -530,9 +539,7 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Span::styled(format!(" ·{age}"), theme.dim()),
         ]));
     }
-    let block = panel_block(app, Panel::Alarms, right, theme);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = framed(f, area, panel_block(app, Panel::Alarms, right, theme));
     let Some((data_area, _)) = state_area(f, inner, &app.alarms, app.now, theme, "alarms") else {
         return;
     };
@@ -572,14 +579,16 @@ pub fn render_alarms(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 }
 
 pub fn render_lambda(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let block = panel_block(
-        app,
-        Panel::Lambda,
-        age_title(&app.lambda, app.now, theme),
-        theme,
+    let inner = framed(
+        f,
+        area,
+        panel_block(
+            app,
+            Panel::Lambda,
+            age_title(&app.lambda, app.now, theme),
+            theme,
+        ),
     );
-    let inner = block.inner(area);
-    f.render_widget(block, area);
     let Some((data_area, d)) = state_area(f, inner, &app.lambda, app.now, theme, "Lambda") else {
         return;
     };
@@ -681,14 +690,16 @@ pub fn render_lambda(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 }
 
 pub fn render_redis(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let block = panel_block(
-        app,
-        Panel::Redis,
-        age_title(&app.redis, app.now, theme),
-        theme,
+    let inner = framed(
+        f,
+        area,
+        panel_block(
+            app,
+            Panel::Redis,
+            age_title(&app.redis, app.now, theme),
+            theme,
+        ),
     );
-    let inner = block.inner(area);
-    f.render_widget(block, area);
     let Some((data_area, d)) = state_area(f, inner, &app.redis, app.now, theme, "Redis") else {
         return;
     };
@@ -797,9 +808,7 @@ pub fn render_sse(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     } else {
         age_title(&app.sse, app.now, theme)
     };
-    let block = panel_block(app, Panel::Sse, right, theme);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = framed(f, area, panel_block(app, Panel::Sse, right, theme));
     let head: Vec<Line> = if let Some(live) = &app.sse_live {
         vec![
             Line::styled(format!("probing {}", live.url), theme.accent()),
@@ -897,9 +906,7 @@ pub fn render_activity(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.accent(),
         )
     });
-    let block = panel_block(app, Panel::Activity, right, theme);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = framed(f, area, panel_block(app, Panel::Activity, right, theme));
     let mut top_h = 0;
     if let Some(run) = &app.running {
         // Line 1: what runs, for how long, how to cancel; line 2: its progress.
