@@ -210,6 +210,25 @@ pub struct AlarmInfo {
     pub series: Vec<f64>,
 }
 
+impl AlarmInfo {
+    /// An alarm known by name, region and state only (no definition, reason or series).
+    pub fn bare(name: &str, region: &str, state: AlarmState) -> AlarmInfo {
+        AlarmInfo {
+            name: name.to_string(),
+            region: region.to_string(),
+            state,
+            reason: None,
+            namespace: None,
+            metric_name: None,
+            statistic: None,
+            comparison: None,
+            threshold: None,
+            state_updated: None,
+            series: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlarmsData {
     /// In the order of the outputs.

@@ -103,17 +103,8 @@ pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
         async move {
             let Some(m) = m else {
                 return AlarmInfo {
-                    name: a.name.clone(),
-                    region: a.region.clone(),
-                    state: AlarmState::Missing,
                     reason: Some("not found in CloudWatch".into()),
-                    namespace: None,
-                    metric_name: None,
-                    statistic: None,
-                    comparison: None,
-                    threshold: None,
-                    state_updated: None,
-                    series: vec![],
+                    ..AlarmInfo::bare(&a.name, &a.region, AlarmState::Missing)
                 };
             };
             let series = alarm_series(ctx, &a.region, &m, start, end).await;

@@ -274,19 +274,7 @@ mod tests {
     };
 
     fn alarm(state: AlarmState) -> AlarmInfo {
-        AlarmInfo {
-            name: "a".into(),
-            region: "us-east-1".into(),
-            state,
-            reason: None,
-            namespace: None,
-            metric_name: None,
-            statistic: None,
-            comparison: None,
-            threshold: None,
-            state_updated: None,
-            series: vec![],
-        }
+        AlarmInfo::bare("a", "us-east-1", state)
     }
 
     fn lambda(p95: Option<f64>, state: &str, upd: &str) -> LambdaData {
