@@ -107,19 +107,33 @@ fn assert_all_gone(before: &BTreeMap<i32, String>) {
     }
 }
 
-fn expect_children(tree: &BTreeMap<i32, String>) {
-    let all: Vec<&String> = tree.values().collect();
-    for needle in [
+/// The sandbox's process tree once every part is in it. Polled (bounded): the sandbox restarts
+/// a shim that exits, as Lambda starts a new environment, so one snapshot can fall between two
+/// generations of `bootstrap`.
+fn full_tree(root: i32) -> BTreeMap<i32, String> {
+    const NEEDLES: [&str; 5] = [
         "moto",
         "cargo-lambda",
         "redis-server",
         "bootstrap",
         "librechat-standin/server.mjs",
-    ] {
+    ];
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let tree = descendants(root);
+        let missing: Vec<&str> = NEEDLES
+            .into_iter()
+            .filter(|n| !tree.values().any(|c| c.contains(n)))
+            .collect();
+        if missing.is_empty() {
+            return tree;
+        }
         assert!(
-            all.iter().any(|c| c.contains(needle)),
-            "expected a `{needle}` process under the sandbox, found {all:?}"
+            Instant::now() < until,
+            "expected {missing:?} under the sandbox, found {:?}",
+            tree.values().collect::<Vec<_>>()
         );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -131,8 +145,7 @@ fn sandbox_ctrl_c_leaves_no_process_behind() {
         lines.iter().any(|l| l.trim_start().starts_with("outputs:")),
         "{lines:?}"
     );
-    let tree = descendants(child.id() as i32);
-    expect_children(&tree);
+    let tree = full_tree(child.id() as i32);
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let st = wait_exit(&mut child, Duration::from_secs(30));
@@ -144,8 +157,7 @@ fn sandbox_ctrl_c_leaves_no_process_behind() {
 fn sandbox_sigterm_leaves_no_process_behind() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (mut child, _) = start_sandbox(&[]);
-    let tree = descendants(child.id() as i32);
-    expect_children(&tree);
+    let tree = full_tree(child.id() as i32);
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     wait_exit(&mut child, Duration::from_secs(30));
     assert_all_gone(&tree);
@@ -159,8 +171,7 @@ fn sandbox_panic_leaves_no_process_behind() {
     let trigger_s = trigger.display().to_string();
     let (mut child, _) =
         start_sandbox(&[(opsconsole::sandbox::PANIC_HOOK_ENV, trigger_s.as_str())]);
-    let tree = descendants(child.id() as i32);
-    expect_children(&tree);
+    let tree = full_tree(child.id() as i32);
     std::fs::write(&trigger, b"").expect("create trigger");
     let st = wait_exit(&mut child, Duration::from_secs(30));
     assert!(!st.success(), "a panicking sandbox must not exit 0: {st}");
@@ -174,8 +185,7 @@ fn sandbox_panic_leaves_no_process_behind() {
 fn sandbox_sigkill_takes_its_direct_children_down() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (mut child, lines) = start_sandbox(&[]);
-    let tree = descendants(child.id() as i32);
-    expect_children(&tree);
+    let tree = full_tree(child.id() as i32);
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     // A killed sandbox cannot remove its directory either.
     let dir = lines

@@ -161,6 +161,16 @@ impl SandboxInfo {
     }
 }
 
+/// The last `n` lines of a log file (for saying why a process exited).
+fn last_lines(path: &std::path::Path, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
 /// Restarts the shim when it exits, like Lambda starting a new execution environment.
 struct ShimSupervisor {
     current: Arc<Mutex<Option<Proc>>>,
@@ -176,6 +186,7 @@ impl ShimSupervisor {
         log_dir: PathBuf,
         log_tx: logs::LogTx,
     ) -> anyhow::Result<ShimSupervisor> {
+        let logs_at = log_dir.clone();
         let spawn = move |generation: u32| -> anyhow::Result<Proc> {
             let mut cmd = Command::new(&bootstrap);
             cmd.current_dir(&cwd).env_clear();
@@ -227,8 +238,9 @@ impl ShimSupervisor {
                     Err(_) => return,
                 };
                 if let Some(status) = exited {
+                    let last = last_lines(&logs_at.join(format!("shim-{generation}.log")), 3);
                     generation += 1;
-                    tracing::info!(%status, generation, "shim exited; starting a new execution environment");
+                    tracing::info!(%status, generation, last_lines = ?last, "shim exited; starting a new execution environment");
                     let next = spawn(generation);
                     if let Ok(mut g) = cur.lock() {
                         match next {

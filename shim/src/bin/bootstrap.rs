@@ -78,6 +78,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             Ok(())
         }
     };
+    if let Err(e) = &result {
+        // The process exits 1 and Lambda starts a new environment: say why in the JSON log.
+        tracing::error!(error = %e, "Runtime API loop failed; exiting");
+    }
     app.shutdown();
     result
 }
