@@ -34,13 +34,7 @@ where
     connector.set_nodelay(true);
     let client = PooledClient::builder().with_connector(connector).build();
     loop {
-        let req = build_request()
-            .method(Method::GET)
-            .uri(Uri::from_static("/2018-06-01/runtime/invocation/next"))
-            .body(Body::empty())?;
-        let resp = client.call(req).await?;
-        let (parts, body) = resp.into_parts();
-        let bytes = body.collect().await?.to_bytes();
+        let (parts, bytes) = next_invocation(&client).await?;
         if !parts.status.is_success() {
             return Err(format!("runtime API /next answered {}", parts.status).into());
         }
@@ -78,6 +72,37 @@ where
         let response = handler(LambdaEvent::new(payload, ctx)).await;
         if let Err(e) = post_streaming(&client, &request_id, response).await {
             tracing::error!(request_id, error = %e, "posting the response to the runtime API failed");
+        }
+    }
+}
+
+/// Connection-level failures of `/next` retried before the loop gives up (and the process exits,
+/// so that Lambda starts a new environment).
+const NEXT_ATTEMPTS: u32 = 3;
+
+/// `GET /next`: the invocation's head and payload. A failure to get any answer (the connection
+/// refused, or closed before the response, e.g. a kept-alive connection the peer had just closed)
+/// is retried a few times; an answer, even an error status, is returned as is.
+async fn next_invocation(
+    client: &PooledClient,
+) -> Result<(http::response::Parts, Bytes), BoxError> {
+    let mut attempt = 1;
+    loop {
+        let req = build_request()
+            .method(Method::GET)
+            .uri(Uri::from_static("/2018-06-01/runtime/invocation/next"))
+            .body(Body::empty())?;
+        match client.call(req).await {
+            Ok(resp) => {
+                let (parts, body) = resp.into_parts();
+                return Ok((parts, body.collect().await?.to_bytes()));
+            }
+            Err(e) if attempt < NEXT_ATTEMPTS => {
+                tracing::warn!(attempt, error = %e, "runtime API /next failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
         }
     }
 }

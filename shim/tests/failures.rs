@@ -316,3 +316,121 @@ async fn sigterm_stops_librechat_gracefully_and_the_shim_exits_0() {
         "LibreChat {pid} still running"
     );
 }
+
+/// Reads one HTTP/1.1 request (head, and a chunked or sized body) from a connection.
+async fn read_request(s: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+    let chunked = head.contains("transfer-encoding: chunked");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    loop {
+        let body = &buf[head_end..];
+        let done = if chunked {
+            // The last chunk, with or without trailers after it.
+            body.ends_with(b"0\r\n\r\n")
+                || (body.ends_with(b"\r\n\r\n") && body.windows(5).any(|w| w == b"\r\n0\r\n"))
+        } else {
+            body.len() >= length
+        };
+        if done {
+            return Some((
+                String::from_utf8_lossy(&buf[..head_end]).into_owned(),
+                body.to_vec(),
+            ));
+        }
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// A Runtime API that drops the first `/next` connection without answering (what a peer that
+/// closes a kept-alive connection does to the next request on it), then serves one invocation:
+/// the shim retries `/next` instead of exiting, and answers the invocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_api_dropping_a_next_connection_is_retried() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let boot = bootstrap(
+        port,
+        &[
+            ("SHIM_CHILD_CMD".into(), "none".into()),
+            // Nothing listens upstream: do not wait for it in init.
+            ("SHIM_INIT_WAIT_MS".into(), "0".into()),
+        ],
+        dir.path(),
+        "bootstrap",
+    );
+    let accept = || async {
+        tokio::time::timeout(Duration::from_secs(15), listener.accept())
+            .await
+            .unwrap_or_else(|_| panic!("no connection from the shim: {}", boot.output()))
+            .expect("accept")
+            .0
+    };
+    // First /next: read it, then close the connection without a response.
+    let mut first = accept().await;
+    let (head, _) = read_request(&mut first).await.expect("a request");
+    assert!(
+        head.starts_with("GET /.rt/2018-06-01/runtime/invocation/next"),
+        "{head}"
+    );
+    drop(first);
+    // The retried /next gets an invocation (a payload that is no API Gateway event: a 400).
+    let mut conn = accept().await;
+    let (head, _) = read_request(&mut conn).await.expect("the retried /next");
+    assert!(
+        head.starts_with("GET /.rt/2018-06-01/runtime/invocation/next"),
+        "{head}"
+    );
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() + 60_000)
+        .unwrap_or(0);
+    let payload = "{\"not\":\"an event\"}";
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: req-1\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:eu-west-1:123456789012:function:_\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    conn.write_all(answer.as_bytes()).await.expect("write");
+    // The response comes back on this connection or a new one.
+    let (head, body) = match read_request(&mut conn).await {
+        Some(r) => r,
+        None => read_request(&mut accept().await)
+            .await
+            .expect("the response"),
+    };
+    assert!(
+        head.starts_with("POST /.rt/2018-06-01/runtime/invocation/req-1/response"),
+        "{head}"
+    );
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("\"statusCode\":400"), "{body}");
+    assert!(
+        boot.output().contains("runtime API /next failed; retrying"),
+        "{}",
+        boot.output()
+    );
+}
