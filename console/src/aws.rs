@@ -140,7 +140,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + HasStatus + 'static,
 {
-    let detail = error_chain(err);
+    let detail = opsconsole_proc::error_chain(err);
     let (kind, fix) = match err {
         SdkError::TimeoutError(_) => (ErrorKind::Timeout, None),
         SdkError::DispatchFailure(d) => {
@@ -181,21 +181,6 @@ where
     };
     let message = format!("{what}: {}", one_line(&detail));
     CollectorError { kind, message, fix }
-}
-
-/// An error and its sources, `Display` only (no debug dumps), joined with `: `; repeated
-/// fragments are skipped.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The `<Code>...</Code>` of an XML error body.

@@ -155,7 +155,7 @@ impl Outputs {
             alarms,
             dashboard_name: opt("dashboard_name"),
             shim_metrics_namespace: opt("shim_metrics_namespace")
-                .unwrap_or_else(|| "LibreChat/Shim".into()),
+                .unwrap_or_else(|| opsconsole_wire::emf::NAMESPACE.into()),
             raw,
             origin: None,
         })

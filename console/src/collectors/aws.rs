@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_smithy_types::DateTime;
+use opsconsole_wire::emf::COLD_START_TOTAL_MS;
 use time::OffsetDateTime;
 
 use crate::aws::classify;
@@ -384,7 +385,7 @@ async fn scan_logs(
             .log_group_name(group)
             .start_time(ms(start))
             .end_time(ms(end))
-            .filter_pattern("?\"REPORT RequestId\" ?ColdStartTotalMs")
+            .filter_pattern(format!("?\"REPORT RequestId\" ?{COLD_START_TOTAL_MS}"))
             .limit(i32::try_from(ctx.settings.log_page_size.clamp(1, 10_000)).unwrap_or(10_000))
             .set_next_token(token.clone())
             .send()

@@ -1,6 +1,7 @@
 //! Lambda log lines: `REPORT RequestId: ...` lines (text or JSON `platform.report`) and the
 //! shim's EMF cold-start lines (docs/contracts.md section 3).
 
+use opsconsole_wire::emf;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -106,10 +107,10 @@ pub fn parse_emf_cold_start(line: &str) -> Option<ShimColdStart> {
         })
     };
     let c = ShimColdStart {
-        config_ms: f("ColdStartConfigMs"),
-        secrets_ms: f("ColdStartSecretsMs"),
-        ready_ms: f("ColdStartReadyMs"),
-        total_ms: f("ColdStartTotalMs"),
+        config_ms: f(emf::COLD_START_CONFIG_MS),
+        secrets_ms: f(emf::COLD_START_SECRETS_MS),
+        ready_ms: f(emf::COLD_START_READY_MS),
+        total_ms: f(emf::COLD_START_TOTAL_MS),
     };
     c.total_ms.map(|_| c)
 }
