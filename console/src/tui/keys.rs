@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::panels::Panel;
+
 /// What a key does in the normal view (overlays read keys themselves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -22,7 +24,7 @@ pub enum Command {
     Help,
     NextPanel,
     PrevPanel,
-    /// Focus panel 1..=6.
+    /// Focus panel N (1 ..= the number of panels, at most 9).
     Focus(u8),
     Down,
     Up,
@@ -162,11 +164,16 @@ impl Key {
     }
 }
 
+/// How many panels have a number key (`1`..`9`).
+fn panel_keys() -> u8 {
+    u8::try_from(Panel::ALL.len()).unwrap_or(9).min(9)
+}
+
 /// The command a config-file name stands for (`quit`, `focus_3`, ...).
 pub fn command_by_name(name: &str) -> Option<Command> {
     if let Some(n) = name.strip_prefix("focus_") {
         return match n.parse::<u8>() {
-            Ok(n) if (1..=6).contains(&n) => Some(Command::Focus(n)),
+            Ok(n) if (1..=panel_keys()).contains(&n) => Some(Command::Focus(n)),
             _ => None,
         };
     }
@@ -192,7 +199,7 @@ impl Default for KeyMap {
         bind(Char('?'), Command::Help);
         bind(Tab, Command::NextPanel);
         bind(BackTab, Command::PrevPanel);
-        for n in 1..=6u8 {
+        for n in 1..=panel_keys() {
             bind(Char(char::from(b'0' + n)), Command::Focus(n));
         }
         bind(Char('j'), Command::Down);

@@ -1,15 +1,21 @@
 //! The terminal UI. Entry point: [`run`].
 //!
 //! Structure (after gitui and the ratatui component template): one [`app::App`] state, an
-//! [`app::Action`] enum, the pure [`app::update`] returning [`app::Effect`]s, and pure render
-//! functions per panel in [`render`]. This module owns the terminal (raw mode, alternate
-//! screen, a panic hook that restores it) and the event loop: it redraws on events and on a
-//! 1 s tick (ages), never awaits the network while drawing, and carries out the effects.
+//! [`app::Action`] enum, the pure [`app::update`] returning [`app::Effect`]s, and pure
+//! rendering: [`render`] draws the header, the grid of panels built from
+//! [`app::Panel::ALL`] (one file per panel under `panels/`: its render, rows and detail view),
+//! the footer and the overlays (one file each under `overlays/`); `theme` holds the colours.
+//! This module owns the terminal (raw mode, alternate screen, a panic hook that restores it)
+//! and the event loop: it redraws on events and on a 1 s tick (ages), never awaits the network
+//! while drawing, and carries out the effects.
 
 pub mod app;
 pub mod command;
 pub mod keys;
+mod overlays;
+mod panels;
 pub mod render;
+mod theme;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
