@@ -122,7 +122,7 @@ impl AwsClients {
 }
 
 /// The fix for a credentials problem in environment `env`.
-pub fn login_fix(env: &str, profile: Option<&str>) -> String {
+pub(crate) fn login_fix(env: &str, profile: Option<&str>) -> String {
     match profile {
         Some(p) => format!("run `task login:{env}` (or `aws sso login --profile {p}`)"),
         None => format!("run `task login:{env}` or set AWS_PROFILE"),
@@ -130,7 +130,7 @@ pub fn login_fix(env: &str, profile: Option<&str>) -> String {
 }
 
 /// Classifies an SDK error: what kind, a one-line message, and the fix.
-pub fn classify<E, R>(
+pub(crate) fn classify<E, R>(
     err: &SdkError<E, R>,
     what: &str,
     env: &str,

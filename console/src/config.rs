@@ -128,8 +128,8 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
 }
 
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub(crate) const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -140,7 +140,7 @@ pub enum ConfigError {
 }
 
 /// The default config path: `$XDG_CONFIG_HOME/opsconsole/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "opsconsole").map(|d| d.config_dir().join("config.toml"))
 }
 

@@ -130,11 +130,6 @@ impl Context {
             repo,
         }
     }
-
-    /// The fix to show for credential problems.
-    pub fn login_fix(&self) -> String {
-        crate::aws::login_fix(&self.env, self.aws.profile.as_deref())
-    }
 }
 
 async fn resolve_token(

@@ -4,7 +4,7 @@
 
 /// Which dimension set of the monitoring module an alarm uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dims {
+pub(crate) enum Dims {
     Function,
     Api,
     Distribution,
@@ -12,7 +12,7 @@ pub enum Dims {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AlarmDef {
+pub(crate) struct AlarmDef {
     /// Name suffix after `${name_prefix}-`.
     pub suffix: &'static str,
     /// `None` = the shim's metrics namespace (`var.shim_metrics_namespace`).
@@ -48,7 +48,7 @@ const fn def(
     }
 }
 
-pub const ALARMS: [AlarmDef; 10] = [
+pub(crate) const ALARMS: [AlarmDef; 10] = [
     def(
         "lambda-errors",
         Some("AWS/Lambda"),
@@ -144,9 +144,11 @@ pub const ALARMS: [AlarmDef; 10] = [
     ),
 ];
 
-/// One row of `local.alarms` as written in the monitoring module.
+/// One row of `local.alarms` as written in the monitoring module (the unit test compares the
+/// list above with it).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
-pub struct TfAlarm {
+pub(crate) struct TfAlarm {
     pub suffix: String,
     /// Raw HCL expression (`"AWS/Lambda"` unquoted, or `var.shim_metrics_namespace`).
     pub namespace: String,
@@ -159,7 +161,8 @@ pub struct TfAlarm {
 
 /// Extracts the rows of `alarms = { "suffix" = { ns = ..., metric = ..., ... } }` from the
 /// monitoring module's HCL. Returns an error naming the line it could not read.
-pub fn parse_tf_alarms(hcl: &str) -> Result<Vec<TfAlarm>, String> {
+#[cfg(test)]
+pub(crate) fn parse_tf_alarms(hcl: &str) -> Result<Vec<TfAlarm>, String> {
     let mut out = Vec::new();
     let mut inside = false;
     for (n, line) in hcl.lines().enumerate() {
@@ -218,7 +221,8 @@ pub fn parse_tf_alarms(hcl: &str) -> Result<Vec<TfAlarm>, String> {
 }
 
 /// The `in_us_east_1 = [...]` list of the monitoring module.
-pub fn parse_tf_us_east_1(hcl: &str) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn parse_tf_us_east_1(hcl: &str) -> Vec<String> {
     hcl.lines()
         .map(str::trim)
         .find(|l| l.starts_with("in_us_east_1"))

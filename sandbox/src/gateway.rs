@@ -33,7 +33,7 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// What the event needs to know about the API.
 #[derive(Debug, Clone)]
-pub struct ApiInfo {
+pub(crate) struct ApiInfo {
     pub api_id: String,
     pub stage: String,
     pub account_id: String,
@@ -43,7 +43,7 @@ pub struct ApiInfo {
 /// Builds an API Gateway REST (v1) proxy event (`resource: /{proxy+}`) for one request.
 /// `path_and_query` is the request target; a leading `/{stage}` (invoke-URL form) is removed.
 #[allow(clippy::too_many_arguments)] // one plain value per event field; a struct adds nothing
-pub fn build_event(
+pub(crate) fn build_event(
     api: &ApiInfo,
     method: &Method,
     path_and_query: &str,
@@ -153,13 +153,13 @@ fn decode(s: &str) -> String {
 }
 
 /// Whether a response header from cargo-lambda is relayed to the client.
-pub fn relay_header(name: &str) -> bool {
+pub(crate) fn relay_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     !HOP_BY_HOP.contains(&n.as_str()) && !n.starts_with("lambda-runtime-")
 }
 
 /// cargo-lambda's own CORS layer adds these to every invocation response; API Gateway does not.
-pub fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
+pub(crate) fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
     let n = name.to_ascii_lowercase();
     (n == "vary"
         && value == "origin, access-control-request-method, access-control-request-headers")
@@ -167,7 +167,7 @@ pub fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
 }
 
 #[derive(Debug, Clone)]
-pub struct GatewayConfig {
+pub(crate) struct GatewayConfig {
     /// `http://127.0.0.1:PORT/2015-03-31/functions/NAME/invocations`
     pub invoke_url: String,
     pub api: ApiInfo,
@@ -205,7 +205,7 @@ struct State {
 
 /// The running stand-in; dropping it stops the server.
 #[derive(Debug)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -217,14 +217,14 @@ impl Drop for Gateway {
 }
 
 impl Gateway {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
-pub async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gateway> {
+pub(crate) async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gateway> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding the gateway stand-in to 127.0.0.1:{port}"))?;

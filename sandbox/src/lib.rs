@@ -15,11 +15,11 @@
 //!
 //! See docs/sandbox.md.
 
-pub mod alarms;
-pub mod gateway;
-pub mod logs;
-pub mod outputs;
-pub mod seed;
+mod alarms;
+mod gateway;
+mod logs;
+mod outputs;
+mod seed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -55,9 +55,9 @@ pub struct SandboxArgs {
 }
 
 /// The environment name the sandbox deploys as.
-pub const ENV: &str = "sandbox";
+pub(crate) const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
-pub const REGION: &str = "eu-west-1";
+pub(crate) const REGION: &str = "eu-west-1";
 /// Environment variable naming a file: with `--no-tui`, once the sandbox is up and that file
 /// appears, the sandbox panics. Used by the test that proves a panic leaves no process behind.
 pub const PANIC_HOOK_ENV: &str = "OPSCONSOLE_SANDBOX_TEST_PANIC";
@@ -106,7 +106,7 @@ impl Fault {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Fault::Buffering => {
                 "the CloudFront/API Gateway stand-in collects each whole response before answering"
@@ -125,7 +125,7 @@ impl Fault {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Fault> {
+    pub(crate) fn parse(s: &str) -> Option<Fault> {
         Fault::ALL.into_iter().find(|f| f.name() == s)
     }
 }
@@ -170,7 +170,7 @@ impl SandboxInfo {
         ]
     }
 
-    pub fn probe_command(&self) -> String {
+    pub(crate) fn probe_command(&self) -> String {
         let env: Vec<String> = self
             .console_env()
             .iter()
@@ -461,7 +461,7 @@ async fn wait_for_port(proc: &mut Proc, port: u16, timeout: Duration) -> anyhow:
 /// Starts every part of the sandbox from the checkout `root` and seeds it; returns once
 /// `/api/health` answers through the whole path (or, for `librechat-down`, once the shim has
 /// been started).
-pub async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Result<Sandbox> {
+pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Result<Sandbox> {
     let root = root.to_path_buf();
     let tools = ensure_tools(&root)?;
     static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -832,7 +832,7 @@ impl StopSignals {
 
 /// The console's context on the sandbox: its outputs, moto as the endpoint (moto's dummy
 /// credentials), the diagnostics token, and the config file's settings (if any) otherwise.
-pub async fn console_context(
+pub(crate) async fn console_context(
     global: &GlobalOpts,
     info: &SandboxInfo,
 ) -> anyhow::Result<opsconsole::context::Context> {

@@ -14,7 +14,7 @@ use super::seed::report_line;
 
 /// What the forwarder is told.
 #[derive(Debug)]
-pub enum LogMsg {
+pub(crate) enum LogMsg {
     /// A line the shim process of `generation` printed on stdout.
     Line {
         generation: u32,
@@ -29,19 +29,19 @@ pub enum LogMsg {
     },
 }
 
-pub type LogTx = mpsc::UnboundedSender<LogMsg>;
+pub(crate) type LogTx = mpsc::UnboundedSender<LogMsg>;
 
 /// Cold-start bookkeeping: the `ColdStartTotalMs` of a shim that has not served an invocation
 /// yet becomes the `Init Duration` of the next REPORT line.
 #[derive(Debug, Default)]
-pub struct ReportState {
+pub(crate) struct ReportState {
     pending_init_ms: Option<f64>,
     pub generation: u32,
 }
 
 impl ReportState {
     /// Notes a shim stdout line; returns true when it was an EMF cold-start line.
-    pub fn observe(&mut self, generation: u32, line: &str) -> bool {
+    pub(crate) fn observe(&mut self, generation: u32, line: &str) -> bool {
         self.generation = self.generation.max(generation);
         if !line.contains(COLD_START_TOTAL_MS) {
             return false;
@@ -57,7 +57,7 @@ impl ReportState {
     }
 
     /// The `START`, `END` and `REPORT` lines of one invocation.
-    pub fn invocation_lines(&mut self, request_id: &str, duration_ms: f64) -> [String; 3] {
+    pub(crate) fn invocation_lines(&mut self, request_id: &str, duration_ms: f64) -> [String; 3] {
         let init = self.pending_init_ms.take();
         [
             format!("START RequestId: {request_id} Version: $LATEST"),
@@ -78,7 +78,7 @@ fn stream_name(generation: u32) -> String {
 }
 
 /// Runs until every sender is dropped: batches what arrives every 300 ms into PutLogEvents.
-pub async fn forward(
+pub(crate) async fn forward(
     client: aws_sdk_cloudwatchlogs::Client,
     group: String,
     mut rx: mpsc::UnboundedReceiver<LogMsg>,
@@ -146,7 +146,7 @@ pub async fn forward(
     }
 }
 
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

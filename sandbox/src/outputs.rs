@@ -8,7 +8,7 @@ use super::seed::Names;
 
 /// Where the stand-ins listen.
 #[derive(Debug, Clone)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     /// The CloudFront/API Gateway stand-in, `http://127.0.0.1:PORT` (no trailing slash).
     pub site_url: String,
     pub distribution_id: String,
@@ -22,7 +22,7 @@ fn out(value: Value, ty: Value) -> Value {
 }
 
 /// The outputs document (contracts section 1).
-pub fn outputs_json(n: &Names, e: &Endpoints) -> Value {
+pub(crate) fn outputs_json(n: &Names, e: &Endpoints) -> Value {
     let s = |v: &str| out(json!(v), json!("string"));
     let alarms: Vec<Value> = ALARMS
         .iter()

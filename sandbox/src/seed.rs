@@ -16,7 +16,7 @@ use super::alarms::{ALARMS, Dims};
 
 /// The names of one sandbox deployment, derived like the Terraform's (`librechat-${env}`).
 #[derive(Debug, Clone)]
-pub struct Names {
+pub(crate) struct Names {
     pub env: String,
     pub prefix: String,
     pub region: String,
@@ -39,7 +39,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn new(env: &str, region: &str) -> Names {
+    pub(crate) fn new(env: &str, region: &str) -> Names {
         let prefix = format!("librechat-{env}");
         let account = opsconsole_testsupport::moto::MOTO_ACCOUNT.to_string();
         let function = format!("{prefix}-api");
@@ -65,11 +65,11 @@ impl Names {
         }
     }
 
-    pub fn alarm_name(&self, suffix: &str) -> String {
+    pub(crate) fn alarm_name(&self, suffix: &str) -> String {
         format!("{}-{suffix}", self.prefix)
     }
 
-    pub fn function_arn(&self) -> String {
+    pub(crate) fn function_arn(&self) -> String {
         format!(
             "arn:aws:lambda:{}:{}:function:{}",
             self.region, self.account, self.function
@@ -77,12 +77,12 @@ impl Names {
     }
 
     /// The SSM parameter holding the shim's diagnostics token.
-    pub fn token_parameter(&self) -> String {
+    pub(crate) fn token_parameter(&self) -> String {
         format!("{}/shim-diagnostics-token", self.ssm_prefix)
     }
 
     /// `NAME=parameter` pairs for `SHIM_SSM_SECRETS`.
-    pub fn secret_parameters(&self) -> Vec<(String, String)> {
+    pub(crate) fn secret_parameters(&self) -> Vec<(String, String)> {
         [
             "CREDS_KEY",
             "CREDS_IV",
@@ -103,7 +103,7 @@ impl Names {
 
 /// What seeding created that the outputs file needs.
 #[derive(Debug, Clone)]
-pub struct Seeded {
+pub(crate) struct Seeded {
     pub distribution_id: String,
     pub distribution_domain: String,
 }
@@ -131,7 +131,7 @@ fn now_ms() -> i64 {
 }
 
 /// A Lambda `REPORT` line as CloudWatch Logs shows it.
-pub fn report_line(
+pub(crate) fn report_line(
     request_id: &str,
     duration_ms: f64,
     memory_mb: u32,
@@ -149,7 +149,7 @@ pub fn report_line(
 }
 
 /// The shim's EMF cold-start line (docs/contracts.md section 3), as the shim prints it.
-pub fn emf_cold_start_line(
+pub(crate) fn emf_cold_start_line(
     function: &str,
     ts_ms: i64,
     config: f64,
@@ -163,7 +163,7 @@ pub fn emf_cold_start_line(
 
 /// One seeded invocation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SeedInvocation {
+pub(crate) struct SeedInvocation {
     pub ts_ms: i64,
     pub duration_ms: f64,
     pub init_ms: Option<f64>,
@@ -171,7 +171,7 @@ pub struct SeedInvocation {
 
 /// The invocation history of the last ~30 minutes: a few cold starts with a normal Init
 /// Duration (baseline), or mostly cold starts with a long one (`cold-start-storm`).
-pub fn invocation_history(storm: bool, now_ms: i64) -> Vec<SeedInvocation> {
+pub(crate) fn invocation_history(storm: bool, now_ms: i64) -> Vec<SeedInvocation> {
     let mut rng = Lcg(if storm { 7 } else { 42 });
     let count = 40;
     (0..count)
@@ -195,7 +195,7 @@ pub fn invocation_history(storm: bool, now_ms: i64) -> Vec<SeedInvocation> {
 }
 
 /// Seeds everything. `east` is the us-east-1 configuration (CloudFront's alarm).
-pub async fn seed(
+pub(crate) async fn seed(
     sdk: &SdkConfig,
     east: &SdkConfig,
     n: &Names,

@@ -4,9 +4,9 @@
 //! the read-only refusal and the audit records (see `crate::tui::app`); this module only runs.
 
 pub mod audit;
-pub mod deploy;
+pub(crate) mod deploy;
 pub mod invalidate;
-pub mod terraform;
+pub(crate) mod terraform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ impl ActionRequest {
 
     /// Whether it reads files of the checkout: the Terraform environment, or the Dockerfile to
     /// build the image from.
-    pub fn needs_repo(&self) -> bool {
+    pub(crate) fn needs_repo(&self) -> bool {
         match self {
             ActionRequest::Plan | ActionRequest::Apply { .. } => true,
             ActionRequest::DeployImage { image } => image.is_none(),
@@ -87,7 +87,7 @@ pub enum ActionResult {
 
 impl ActionResult {
     /// The `result` field of the audit record.
-    pub fn audit_text(&self) -> String {
+    pub(crate) fn audit_text(&self) -> String {
         match self {
             ActionResult::Ok(s) => format!("ok: {s}"),
             ActionResult::Failed(s) => format!("failed: {s}"),

@@ -18,14 +18,14 @@ use crate::model::{
 };
 
 /// Sparkline window and period of the alarms' series.
-pub const ALARM_WINDOW_MINUTES: u32 = 180;
-pub const ALARM_PERIOD_SECONDS: u32 = 300;
+pub(crate) const ALARM_WINDOW_MINUTES: u32 = 180;
+pub(crate) const ALARM_PERIOD_SECONDS: u32 = 300;
 /// Most invalidations listed (newest first); more is reported as truncated.
-pub const MAX_INVALIDATIONS: i32 = 10;
+pub(crate) const MAX_INVALIDATIONS: i32 = 10;
 /// Most log pages read per scan.
-pub const MAX_LOG_PAGES: u32 = 200;
+pub(crate) const MAX_LOG_PAGES: u32 = 200;
 
-pub fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
+pub(crate) fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(dt.as_nanos()).ok()
 }
 
@@ -183,7 +183,7 @@ async fn alarm_series(
     }
 }
 
-pub fn metric_query(
+pub(crate) fn metric_query(
     id: &str,
     namespace: &str,
     name: &str,
@@ -210,12 +210,12 @@ pub fn metric_query(
         .build()
 }
 
-pub fn dim(name: &str, value: &str) -> Dimension {
+pub(crate) fn dim(name: &str, value: &str) -> Dimension {
     Dimension::builder().name(name).value(value).build()
 }
 
 /// GetMetricData, all pages; (id, values oldest first) per query.
-pub async fn get_metric_data(
+pub(crate) async fn get_metric_data(
     cw: &aws_sdk_cloudwatch::Client,
     queries: Vec<MetricDataQuery>,
     start: SystemTime,
@@ -684,7 +684,7 @@ where
 
 /// The model of one `DescribeAlarmHistory` page: newest first whatever order the API used,
 /// cut to [`MAX_ALARM_HISTORY`] (then truncated).
-pub fn history_from_items(
+pub(crate) fn history_from_items(
     alarm: &str,
     region: &str,
     items: &[aws_sdk_cloudwatch::types::AlarmHistoryItem],

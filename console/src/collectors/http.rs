@@ -46,7 +46,7 @@ pub async fn health(ctx: &Context) -> Result<HealthData, CollectorError> {
 
 /// The in-VPC PING the shim reports; `None` without a token. Errors reaching the shim are a
 /// failed ping with the reason.
-pub async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
+pub(crate) async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
     let token = match (&ctx.token, &ctx.token_error) {
         (Some(t), _) => t.0.clone(),
         (None, Some(e)) => {

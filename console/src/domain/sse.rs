@@ -57,7 +57,7 @@ pub enum StreamEnd {
 }
 
 /// Fills `gap_ms` and `sent_gap_ms` of each event from its predecessor.
-pub fn fill_gaps(events: &mut [SseEventObs]) {
+pub(crate) fn fill_gaps(events: &mut [SseEventObs]) {
     for i in 1..events.len() {
         let (prev_arr, prev_sent) = (events[i - 1].arrived_ms, events[i - 1].sent_at_ms);
         let e = &mut events[i];
@@ -71,12 +71,12 @@ pub fn fill_gaps(events: &mut [SseEventObs]) {
 
 /// The counts behind the rule, for the reason text and for tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GapCounts {
+pub(crate) struct GapCounts {
     pub spaced: usize,
     pub collapsed: usize,
 }
 
-pub fn gap_counts(events: &[SseEventObs], rule: &SseRule) -> GapCounts {
+pub(crate) fn gap_counts(events: &[SseEventObs], rule: &SseRule) -> GapCounts {
     let mut c = GapCounts::default();
     for e in events {
         if let (Some(gap), Some(sent_gap)) = (e.gap_ms, e.sent_gap_ms)

@@ -203,7 +203,7 @@ impl App {
         }
     }
 
-    pub fn set_status(&mut self, msg: impl Into<String>) {
+    pub(crate) fn set_status(&mut self, msg: impl Into<String>) {
         self.status = Some(msg.into());
         self.status_at = Some(self.now);
     }
@@ -212,7 +212,7 @@ impl App {
         self.identity.data().map(|(i, _)| i.account.as_str())
     }
 
-    pub fn identity_arn(&self) -> Option<&str> {
+    pub(crate) fn identity_arn(&self) -> Option<&str> {
         self.identity.data().map(|(i, _)| i.arn.as_str())
     }
 
@@ -221,7 +221,7 @@ impl App {
     }
 
     /// The selection and filter of `panel`.
-    pub fn view_state(&self, panel: Panel) -> &ViewState {
+    pub(crate) fn view_state(&self, panel: Panel) -> &ViewState {
         &self.views[panel.index()]
     }
 
@@ -257,7 +257,7 @@ impl App {
 }
 
 /// How many rows `panel` lists now (after its filter).
-pub fn item_count(app: &App, panel: Panel) -> usize {
+pub(crate) fn item_count(app: &App, panel: Panel) -> usize {
     panel.view().item_count(app)
 }
 
@@ -656,7 +656,7 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
 }
 
 /// A selection that follows the last item as the list grows (SSE timeline, activity).
-pub const FOLLOW: usize = usize::MAX;
+pub(crate) const FOLLOW: usize = usize::MAX;
 
 fn move_selection(app: &mut App, delta: isize) {
     let focus = app.focus;

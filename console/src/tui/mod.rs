@@ -10,7 +10,7 @@
 //! while drawing, and carries out the effects.
 
 pub mod app;
-pub mod command;
+mod command;
 pub mod keys;
 mod overlays;
 mod panels;
@@ -39,14 +39,14 @@ use app::{Action, App, Effect, OutputRow};
 
 /// Env var: when set, the time (Unix nanoseconds) right after the first frame is drawn is
 /// written to this file (used by the start-up benchmark).
-pub const FIRST_FRAME_ENV: &str = "OPSCONSOLE_FIRST_FRAME_FILE";
+pub(crate) const FIRST_FRAME_ENV: &str = "OPSCONSOLE_FIRST_FRAME_FILE";
 
 /// The original stderr while the TUI runs (-1 when not redirected).
 static SAVED_STDERR: AtomicI32 = AtomicI32::new(-1);
 
 /// Env var for the end-to-end test of panic handling: `main` panics on the UI thread after
 /// the first frame, `task` in a background task.
-pub const TEST_PANIC_ENV: &str = "OPSCONSOLE_TEST_PANIC";
+pub(crate) const TEST_PANIC_ENV: &str = "OPSCONSOLE_TEST_PANIC";
 
 /// Puts stderr back where it was (idempotent).
 fn restore_stderr() {
@@ -119,7 +119,7 @@ impl Drop for TerminalGuard {
 }
 
 /// The environments under `infrastructure/terraform/environments` (for `:env` completion).
-pub fn list_envs(root: &Path) -> Vec<String> {
+pub(crate) fn list_envs(root: &Path) -> Vec<String> {
     let mut envs: Vec<String> =
         std::fs::read_dir(root.join("infrastructure/terraform/environments"))
             .map(|rd| {
@@ -168,7 +168,7 @@ fn load_keymap(ctx: &Context) -> Result<keys::KeyMap, String> {
 }
 
 /// The app's initial state from the context (no network).
-pub fn initial_app(ctx: &Context) -> App {
+pub(crate) fn initial_app(ctx: &Context) -> App {
     let mut app = App::new(&ctx.env, ctx.read_only, OffsetDateTime::now_utc());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.outputs = Ok(ctx
@@ -194,7 +194,7 @@ pub fn initial_app(ctx: &Context) -> App {
 
 /// The actions' view of the context: clients, names from the outputs, paths in the repo (the
 /// actions that need the checkout fail with the reason when there is none).
-pub fn action_env(ctx: &Context) -> ActionEnv {
+pub(crate) fn action_env(ctx: &Context) -> ActionEnv {
     let mut env = match &ctx.repo {
         Ok(root) => ActionEnv::new(&ctx.env, root),
         Err(e) => {

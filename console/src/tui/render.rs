@@ -17,11 +17,11 @@ use super::app::{App, Overlay, Panel};
 use super::keys::Command;
 pub use super::theme::Theme;
 
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub(crate) const MIN_WIDTH: u16 = 80;
+pub(crate) const MIN_HEIGHT: u16 = 24;
 
 /// `5s`, `3m`, `2h`, `4d`.
-pub fn age(now: OffsetDateTime, then: OffsetDateTime) -> String {
+pub(crate) fn age(now: OffsetDateTime, then: OffsetDateTime) -> String {
     let s = (now - then).whole_seconds().max(0);
     match s {
         0..=59 => format!("{s}s"),
@@ -32,7 +32,7 @@ pub fn age(now: OffsetDateTime, then: OffsetDateTime) -> String {
 }
 
 /// A text sparkline of the last `width` points (`▁▂▃▄▅▆▇█`), scaled to the max.
-pub fn spark(series: &[f64], width: usize) -> String {
+pub(crate) fn spark(series: &[f64], width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let tail = &series[series.len().saturating_sub(width)..];
     let max = tail.iter().cloned().fold(0.0_f64, f64::max);
@@ -107,7 +107,7 @@ fn grid(body: Rect, n: usize) -> Vec<Rect> {
     cells
 }
 
-pub fn render_too_small(f: &mut Frame, area: Rect) {
+pub(crate) fn render_too_small(f: &mut Frame, area: Rect) {
     let text = vec![
         Line::from(format!("Terminal is {}x{}.", area.width, area.height)),
         Line::from(format!(
@@ -120,7 +120,7 @@ pub fn render_too_small(f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(text).centered().wrap(Wrap { trim: true }), r);
 }
 
-pub fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut spans = vec![
         Span::styled(" opsconsole ", theme.accent().add_modifier(Modifier::BOLD)),
         Span::raw(" env "),
@@ -173,7 +173,7 @@ pub fn render_panel(f: &mut Frame, area: Rect, app: &App, panel: Panel, theme: T
     panel.view().render(f, area, app, theme);
 }
 
-pub fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+pub(crate) fn render_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let km = &app.keymap;
     let line = if app.overlay == Some(Overlay::Filter) {
         Line::from(vec![

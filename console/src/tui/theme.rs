@@ -24,21 +24,21 @@ impl Theme {
     pub fn bad(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         if self.color {
             Style::default().fg(Color::DarkGray)
         } else {
             Style::default()
         }
     }
-    pub fn accent(&self) -> Style {
+    pub(crate) fn accent(&self) -> Style {
         self.fg(Color::Cyan)
     }
     pub fn selected(&self) -> Style {
         Style::default().add_modifier(Modifier::REVERSED)
     }
     /// The header's READ-ONLY badge.
-    pub fn badge(&self) -> Style {
+    pub(crate) fn badge(&self) -> Style {
         if self.color {
             Style::default()
                 .fg(Color::Black)
