@@ -5,8 +5,11 @@
 #   2. formatting and lints: cargo fmt --check, cargo clippy -D warnings
 #   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline), checkov, SC-006
 #   4. hadolint on the Lambda container's Dockerfile
-#   5. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
-#      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, redis-server, tmux)
+#   5. the real LibreChat v0.8.6 (scripts/librechat-tier.sh: LIBRECHAT_DIR, else
+#      ../shared/librechat set up into .tools/librechat; skipped with the reason without either)
+#   6. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
+#      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, the real LibreChat,
+#      redis-server, tmux)
 # Exits non-zero on the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,9 @@ infrastructure/scripts/check.sh
 
 step "hadolint"
 hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
+
+step "real LibreChat (for the real-LibreChat tier of cargo test)"
+eval "$(scripts/librechat-tier.sh)"
 
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets
