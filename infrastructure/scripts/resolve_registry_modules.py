@@ -179,12 +179,18 @@ def resolve(src, dest, modules_dir):
                     f"module.{c['module']} in {c['file'].relative_to(dest)} wants terraform-aws-modules/{name}/aws "
                     f"{c['version']}, but {copy} is {version}")
         shutil.copytree(copy, registry_root / name, ignore=shutil.ignore_patterns("examples", "wrappers", ".terraform"))
+        make_writable(registry_root / name)  # CI's ../shared has no write bits
         dropped = drop_random(registry_root / name, name, calls)
         print(f"resolve: terraform-aws-modules/{name}/aws {version} for "
               f"{', '.join(sorted({str(c['file'].parent.relative_to(dest)) + ':' + c['module'] for c in calls}))}"
               f"{' (hashicorp/random dropped: random_id count 0)' if dropped else ''}")
     for tf_dir in tf_dirs:
         rewrite_calls(tf_dir, registry_root)
+
+
+def make_writable(root):
+    for p in [root, *root.rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
 
 
 def module_block_text(path, module):

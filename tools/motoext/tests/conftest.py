@@ -46,6 +46,26 @@ def stop_server(proc):
         proc.wait()
 
 
+@pytest.fixture
+def pkg_root():
+    return PKG_ROOT
+
+
+@pytest.fixture
+def launch(tmp_path):
+    """launch(*extra_args) -> endpoint of another server, stopped after the test."""
+    procs = []
+
+    def start(*extra):
+        proc, endpoint = start_server(tmp_path, *extra)
+        procs.append(proc)
+        return endpoint
+
+    yield start
+    for proc in procs:
+        stop_server(proc)
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory):
     proc, endpoint = start_server(tmp_path_factory.mktemp("moto"))

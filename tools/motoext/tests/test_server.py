@@ -9,8 +9,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import PKG_ROOT, start_server, stop_server
-
 VPC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
@@ -27,19 +25,16 @@ def test_managed_policies_are_loaded_by_default(moto_endpoint):
     assert [p["PolicyArn"] for p in c.list_attached_role_policies(RoleName="fn")["AttachedPolicies"]] == [VPC_POLICY]
 
 
-def test_without_managed_policies_the_attachment_fails(tmp_path):
-    proc, endpoint = start_server(tmp_path, "--no-managed-policies")
-    try:
-        with pytest.raises(ClientError) as e:
-            iam(endpoint).get_policy(PolicyArn=VPC_POLICY)
-        assert e.value.response["Error"]["Code"] == "NoSuchEntity"
-    finally:
-        stop_server(proc)
+def test_without_managed_policies_the_attachment_fails(launch):
+    endpoint = launch("--no-managed-policies")
+    with pytest.raises(ClientError) as e:
+        iam(endpoint).get_policy(PolicyArn=VPC_POLICY)
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
 
 
-def test_unknown_extension_name_is_refused(tmp_path):
+def test_unknown_extension_name_is_refused(pkg_root):
     r = subprocess.run([sys.executable, "-m", "motoext.server", "--disable", "nope"], capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=str(PKG_ROOT)), timeout=60)
+                       env=dict(os.environ, PYTHONPATH=str(pkg_root)), timeout=60)
     assert r.returncode == 2
     assert "unknown extension(s) ['nope']" in r.stderr
 
@@ -53,7 +48,7 @@ def alive(pid):
         return False
 
 
-def test_server_stops_when_its_parent_dies(tmp_path):
+def test_server_stops_when_its_parent_dies(tmp_path, pkg_root):
     """A parent that starts the server and dies at once: the server must not stay behind."""
     port_file = tmp_path / "port"
     pid_file = tmp_path / "pid"
@@ -63,7 +58,7 @@ def test_server_stops_when_its_parent_dies(tmp_path):
         f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid))\n"
         f"while not pathlib.Path({str(port_file)!r}).exists(): time.sleep(0.05)\n"
     )
-    subprocess.run([sys.executable, "-c", parent], env=dict(os.environ, PYTHONPATH=str(PKG_ROOT)), timeout=60, check=True)
+    subprocess.run([sys.executable, "-c", parent], env=dict(os.environ, PYTHONPATH=str(pkg_root)), timeout=60, check=True)
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
