@@ -57,7 +57,7 @@ step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets
 
 step "apply-local: terraform apply + destroy into moto (SC-001, SC-005)"
-OPSCONSOLE="$PWD/target/debug/opsconsole" infrastructure/scripts/apply-local.sh
+OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh
 
 step "cargo test"
 cargo test --workspace --all-targets

@@ -112,16 +112,28 @@ def probe_verdict(probe: dict, outputs: dict) -> list[str]:
 
 ERROR_RE = re.compile(r"^[│|]?\s*Error:\s*(.+)$")
 WITH_RE = re.compile(r"^[│|]?\s*with\s+([^,]+),")
+STARTED_RE = re.compile(r"^(\S+): (?:Creating|Destroying|Modifying)\.\.\.(?: \[id=([^\]]*)\])?")
+DONE_RE = re.compile(r"^(\S+): (?:Creation|Destruction|Modifications) complete")
 
 
 def tf_errors(log: str) -> list[str]:
-    """'resource: cause' for each `Error:` block of a terraform log (resource '-' when none)."""
+    """'resource: cause' for each `Error:` block of a terraform log. The resource is the `with`
+    line's address; without one (destroy errors have none) the resources that were started, not
+    completed, and whose id the message names; '-' when there is none."""
     out, lines = [], log.splitlines()
+    pending = {}
+    for line in lines:
+        m = STARTED_RE.match(line)
+        if m:
+            pending[m.group(1)] = m.group(2) or ""
+        m = DONE_RE.match(line)
+        if m:
+            pending.pop(m.group(1), None)
     for i, line in enumerate(lines):
         m = ERROR_RE.match(line)
         if not m:
             continue
-        resource = "-"
+        resource = None
         detail = []
         for follow in lines[i + 1 : i + 12]:
             w = WITH_RE.match(follow)
@@ -131,9 +143,12 @@ def tf_errors(log: str) -> list[str]:
             if ERROR_RE.match(follow) or follow.startswith("╵"):
                 break
             text = follow.lstrip("│| ").strip()
-            if text and not text.startswith("on ") and not re.match(r"^\d+:", text) and text != "":
+            if text and not text.startswith("on ") and not re.match(r"^\d+:", text):
                 detail.append(text)
         cause = m.group(1).strip()
+        if resource is None:
+            named = [a for a, rid in pending.items() if rid and rid in cause]
+            resource = ", ".join(named) or "-"
         extra = " ".join(d for d in detail if d not in cause)[:400]
         out.append(f"{resource}: {cause}{' - ' + extra if extra else ''}")
     return out

@@ -97,6 +97,25 @@ def test_tf_errors_names_resource_and_cause():
     ]
 
 
+DESTROY_LOG = """module.files_bucket.aws_s3_bucket.this[0]: Destroying... [id=librechat-lambda-files-dev]
+module.frontend.module.s3_frontend.aws_s3_bucket.this[0]: Destroying... [id=librechat-frontend-dev]
+module.frontend.module.s3_frontend.aws_s3_bucket.this[0]: Destruction complete after 1s
+module.backend.aws_ecr_repository.api: Destroying... [id=librechat-dev-api]
+
+Error: deleting S3 Bucket (librechat-lambda-files-dev): operation error S3: DeleteBucket, api error BucketNotEmpty: The bucket you tried to delete is not empty
+
+Error: something without an id
+"""
+
+
+def test_tf_errors_without_with_line_names_the_pending_resource():
+    assert tf_errors(DESTROY_LOG) == [
+        "module.files_bucket.aws_s3_bucket.this[0]: deleting S3 Bucket (librechat-lambda-files-dev): operation error S3: "
+        "DeleteBucket, api error BucketNotEmpty: The bucket you tried to delete is not empty",
+        "-: something without an id",
+    ]
+
+
 def test_tfvars_for_moto_and_helpers():
     base = {"region": "eu-west-1", "vpc_id": "vpc-real", "custom_domain": "a.b.example", "lambda_environment": {"X": "1"},
             "ssm_secrets": {"K": "arn:aws:ssm:eu-west-1:515966504419:parameter/ecs/k"}}
