@@ -64,7 +64,7 @@ cargo test --workspace --all-targets
 
 # Safety net: the tests stop what they start (and tests assert it for the sandbox), but a
 # process they leaked must not keep this run (or CI) waiting. Name it, then stop it.
-leftovers=$(pgrep -af "$PWD/(target|\.tools)/" || true)
+leftovers=$(pgrep -af "$PWD/(target|\.tools|tools)/" || true)
 if [ -n "$leftovers" ]; then
   echo "warning: processes left behind by the tests (stopping them):"
   echo "$leftovers"
