@@ -112,7 +112,7 @@ impl Fault {
                 "the CloudFront/API Gateway stand-in collects each whole response before answering"
             }
             Fault::LibrechatDown => {
-                "the LibreChat stand-in answers /api/health with 503, so the shim never gets ready"
+                "the LibreChat stand-in answers /health and /readyz with 503, so the shim never gets ready"
             }
             Fault::Alarm => "the alarm `lambda-errors` is in ALARM",
             Fault::ColdStartStorm => {

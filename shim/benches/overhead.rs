@@ -41,7 +41,7 @@ fn rss_kb(pid: u32, field: &str) -> Option<u64> {
 async fn sse_direct(c: &reqwest::Client, port: u16, events: u32, interval: u32) -> Vec<f64> {
     use futures::StreamExt;
     let url =
-        format!("http://127.0.0.1:{port}/api/chat/bench?events={events}&interval_ms={interval}");
+        format!("http://127.0.0.1:{port}/api/__standin/sse?events={events}&interval_ms={interval}");
     let resp = c.post(url).send().await.expect("direct sse");
     let mut s = resp.bytes_stream();
     let mut chunks = Vec::new();
@@ -182,7 +182,7 @@ async fn run() {
     let (mut ev_via, mut ev_direct) = (Vec::new(), Vec::new());
     for _ in 0..4 {
         let ev = with(
-            v1_event("POST", "/api/chat/bench"),
+            v1_event("POST", "/api/__standin/sse"),
             "multiValueQueryStringParameters",
             json!({"events": ["50"], "interval_ms": ["20"]}),
         );
@@ -218,7 +218,7 @@ async fn run() {
     };
     let ev = with(
         with(
-            with(v1_event("POST", "/api/echo"), "body", json!(b64)),
+            with(v1_event("POST", "/api/__standin/echo"), "body", json!(b64)),
             "isBase64Encoded",
             json!(true),
         ),
@@ -238,7 +238,7 @@ async fn run() {
         bytes_dyn += r.body().len();
         let t = Instant::now();
         let r = c
-            .post(format!("http://127.0.0.1:{up}/api/echo"))
+            .post(format!("http://127.0.0.1:{up}/api/__standin/echo"))
             .body(big.clone())
             .send()
             .await

@@ -6,7 +6,7 @@ use crate::diag::{self, DiagRoute};
 use crate::emf;
 use crate::event::{self, ProxyRequest};
 use crate::readiness::{self, Readiness};
-use crate::response::{self, is_event_stream, json_error, sse_error_event};
+use crate::response::{self, is_event_stream, json_error, json_response, sse_error_event};
 use crate::settings::Settings;
 use bytes::Bytes;
 use http::StatusCode;
@@ -196,7 +196,7 @@ impl App {
                 let policy = settings.readiness;
                 let host = settings.upstream_host.clone();
                 let port = settings.upstream_port;
-                let health_url = format!("{}{}", settings.upstream_base(), settings.health_path);
+                let ready_url = format!("{}{}", settings.upstream_base(), settings.ready_path);
                 let child_for_ready = child_handle.clone();
                 let timings2 = timings.clone();
                 let client = http_client();
@@ -208,7 +208,7 @@ impl App {
                             let addr = format!("{host}:{port}");
                             async move { tokio::net::TcpStream::connect(addr).await.is_ok() }
                         },
-                        || health_check(&client, &health_url),
+                        || health_check(&client, &ready_url),
                     )
                     .await;
                     let ready_ms = ms(spawn_at.elapsed());
@@ -356,7 +356,70 @@ impl App {
                 )));
             }
         }
+        if diag::is_api_health(&req) {
+            return Ok(self
+                .api_health(req.method == http::Method::HEAD, &context.request_id)
+                .await);
+        }
         Ok(self.proxy(req, deadline, context.request_id).await)
+    }
+
+    /// One check of LibreChat's liveness route, bounded at 2 s: `(status, latency_ms)`.
+    async fn check_librechat(&self) -> Result<(u16, f64), String> {
+        let url = format!(
+            "{}{}",
+            self.settings.upstream_base(),
+            self.settings.health_path
+        );
+        let t = Instant::now();
+        tokio::time::timeout(Duration::from_secs(2), health_check(&self.client, &url))
+            .await
+            .unwrap_or_else(|_| Err(format!("{url}: no answer within 2000 ms")))
+            .map(|s| (s, ms(t.elapsed())))
+    }
+
+    /// LibreChat could not be reached: 502 naming the cause; when its process has exited, the
+    /// environment is recycled so that the next invocation starts a fresh one.
+    fn upstream_unavailable(&self, reason: String, request_id: &str, path: &str) -> Resp {
+        let exited = self.child.as_ref().and_then(|c| c.exit_reason());
+        let reason = match &exited {
+            Some(x) => format!("LibreChat exited ({x}); {reason}"),
+            None => reason,
+        };
+        tracing::error!(request_id, reason = %reason, path, "proxy error");
+        self.log_child_tail(&reason);
+        emf::proxy_error(if exited.is_some() {
+            "upstream_exited"
+        } else {
+            "upstream_unavailable"
+        });
+        if exited.is_some() {
+            self.recycle("LibreChat exited");
+        }
+        fixed(json_error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unavailable",
+            &reason,
+        ))
+    }
+
+    /// `/api/health` (SC-003), answered from LibreChat's own `/health`; a LibreChat that cannot
+    /// be reached is the same 502 as for any proxied request.
+    async fn api_health(&self, head: bool, request_id: &str) -> Resp {
+        let health = self.check_librechat().await;
+        if let Err(e) = &health
+            && self.child.as_ref().and_then(|c| c.exit_reason()).is_some()
+        {
+            return self.upstream_unavailable(
+                format!("health check: {e}"),
+                request_id,
+                diag::API_HEALTH_PATH,
+            );
+        }
+        let (code, doc) = diag::api_health_json(&health);
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let (prelude, body) = json_response(status, &doc);
+        fixed((prelude, if head { Bytes::new() } else { body }))
     }
 
     async fn proxy(
@@ -386,26 +449,8 @@ impl App {
         {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                let mut reason = format!("request to LibreChat failed: {}", error_chain(&e));
-                let exited = self.child.as_ref().and_then(|c| c.exit_reason());
-                if let Some(x) = &exited {
-                    reason = format!("LibreChat exited ({x}); {reason}");
-                }
-                tracing::error!(request_id, reason = %reason, path = %req.path, "proxy error");
-                self.log_child_tail(&reason);
-                emf::proxy_error(if exited.is_some() {
-                    "upstream_exited"
-                } else {
-                    "upstream_unavailable"
-                });
-                if exited.is_some() {
-                    self.recycle("LibreChat exited");
-                }
-                return fixed(json_error(
-                    StatusCode::BAD_GATEWAY,
-                    "upstream_unavailable",
-                    &reason,
-                ));
+                let reason = format!("request to LibreChat failed: {}", error_chain(&e));
+                return self.upstream_unavailable(reason, &request_id, &req.path);
             }
             Err(_) => {
                 tracing::error!(request_id, path = %req.path, "deadline before LibreChat answered");
@@ -468,19 +513,7 @@ impl App {
     async fn diagnostics(self: &Arc<Self>, route: DiagRoute, cold: bool) -> Resp {
         match route {
             DiagRoute::Status => {
-                let health_url = format!(
-                    "{}{}",
-                    self.settings.upstream_base(),
-                    self.settings.health_path
-                );
-                let t = Instant::now();
-                let health = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    health_check(&self.client, &health_url),
-                )
-                .await
-                .unwrap_or_else(|_| Err("health check timed out".into()))
-                .map(|s| (s, ms(t.elapsed())));
+                let health = self.check_librechat().await;
                 let redis = diag::redis_ping(&self.redis, Duration::from_secs(1)).await;
                 let timings = self.timings.lock().map(|t| t.clone()).unwrap_or_default();
                 let doc = diag::status_json(&diag::StatusInputs {
@@ -495,19 +528,7 @@ impl App {
                     redis,
                     config_sha256: self.config_sha256.clone(),
                 });
-                let mut p = MetadataPrelude {
-                    status_code: StatusCode::OK,
-                    ..Default::default()
-                };
-                p.headers.insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                );
-                p.headers.insert(
-                    http::header::CACHE_CONTROL,
-                    http::HeaderValue::from_static("no-store"),
-                );
-                fixed((p, Bytes::from(doc.to_string())))
+                fixed(json_response(StatusCode::OK, &doc))
             }
             DiagRoute::Sse {
                 events,

@@ -8,6 +8,36 @@ use std::time::{Duration, Instant};
 pub const STATUS_PATH: &str = "/api/__shim/status";
 pub const SSE_PATH: &str = "/api/__shim/sse";
 pub const TOKEN_HEADER: &str = "x-opsconsole-token";
+/// The deployment's public health route (SC-003), answered by the shim itself: LibreChat v0.8.3+
+/// answers unknown `/api/*` paths with 404 and has its health route at `/health`.
+pub const API_HEALTH_PATH: &str = "/api/health";
+
+/// True for `GET`/`HEAD /api/health` (no token needed: the answer reveals no more than LibreChat's
+/// own public `/health`).
+pub fn is_api_health(req: &ProxyRequest) -> bool {
+    (req.method == Method::GET || req.method == Method::HEAD) && req.path == API_HEALTH_PATH
+}
+
+/// The answer to `/api/health` from one check of LibreChat's liveness route: 200 when it answered
+/// 2xx, else 503; the body says what was seen.
+pub fn api_health_json(health: &Result<(u16, f64), String>) -> (u16, Value) {
+    match health {
+        Ok((status, latency)) if (200..300).contains(status) => (
+            200,
+            json!({"status": "ok", "librechat": {"status": status, "latency_ms": latency}, "source": "shim"}),
+        ),
+        Ok((status, latency)) => (
+            503,
+            json!({"status": "unhealthy", "librechat": {"status": status, "latency_ms": latency},
+                   "error": format!("LibreChat's health route answered HTTP {status}"), "source": "shim"}),
+        ),
+        Err(e) => (
+            503,
+            json!({"status": "unhealthy", "librechat": {"status": Value::Null, "latency_ms": Value::Null},
+                   "error": e, "source": "shim"}),
+        ),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiagRoute {
@@ -329,6 +359,36 @@ mod tests {
                 interval_ms: 50
             })
         );
+    }
+
+    #[test]
+    fn api_health_is_get_or_head_of_the_exact_path() {
+        assert!(is_api_health(&req(Method::GET, API_HEALTH_PATH, "", None)));
+        assert!(is_api_health(&req(Method::HEAD, API_HEALTH_PATH, "", None)));
+        assert!(!is_api_health(&req(
+            Method::POST,
+            API_HEALTH_PATH,
+            "",
+            None
+        )));
+        assert!(!is_api_health(&req(Method::GET, "/api/healthz", "", None)));
+        assert!(!is_api_health(&req(Method::GET, "/health", "", None)));
+    }
+
+    #[test]
+    fn api_health_answer_follows_librechat() {
+        let (code, v) = api_health_json(&Ok((200, 1.5)));
+        assert_eq!(code, 200);
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["librechat"]["status"], 200);
+        let (code, v) = api_health_json(&Ok((404, 0.7)));
+        assert_eq!(code, 503);
+        assert_eq!(v["status"], "unhealthy");
+        assert!(v["error"].as_str().is_some_and(|e| e.contains("404")));
+        let (code, v) = api_health_json(&Err("connection refused".into()));
+        assert_eq!(code, 503);
+        assert_eq!(v["error"], "connection refused");
+        assert_eq!(v["librechat"]["status"], Value::Null);
     }
 
     #[test]

@@ -124,6 +124,12 @@ pub const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// Request headers the shim does not pass on to LibreChat. `Accept-Encoding`: LibreChat's
+/// `compression` middleware compresses `text/event-stream` too and never flushes per event, so
+/// with a browser's `gzip, deflate, br` a whole chat stream arrives in one piece at the end.
+/// Without it LibreChat answers uncompressed and every event is written when it is produced.
+pub const NOT_FORWARDED: &[&str] = &["accept-encoding"];
+
 /// Characters escaped in a query component: everything but RFC 3986 unreserved.
 const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -370,6 +376,7 @@ fn build_headers(
             .map_err(|_| EventError::BadHeaderName(name.clone()))?;
         let lname = hn.as_str();
         if HOP_BY_HOP.contains(&lname)
+            || NOT_FORWARDED.contains(&lname)
             || lname == "content-length"
             || connection_listed.iter().any(|c| c == lname)
         {
@@ -460,6 +467,16 @@ mod tests {
         assert_eq!(hv(&r, "x-forwarded-for"), vec!["203.0.113.9"]);
         assert_eq!(hv(&r, "x-forwarded-proto"), vec!["https"]);
         assert_eq!(hv(&r, "x-forwarded-host"), vec!["api.example.com"]);
+    }
+
+    #[test]
+    fn accept_encoding_is_not_forwarded() {
+        let ev = v1(json!({
+            "multiValueHeaders": {"Accept-Encoding": ["gzip, deflate, br"], "Accept": ["text/event-stream"]}
+        }));
+        let r = parse_event(&ev, Limits::default()).expect("parses");
+        assert!(hv(&r, "accept-encoding").is_empty());
+        assert_eq!(hv(&r, "accept"), vec!["text/event-stream"]);
     }
 
     #[test]

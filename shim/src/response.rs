@@ -69,17 +69,24 @@ pub fn is_event_stream(headers: &HeaderMap) -> bool {
 
 /// A JSON error response: prelude and body.
 pub fn json_error(status: StatusCode, error: &str, detail: &str) -> (MetadataPrelude, Bytes) {
+    json_response(
+        status,
+        &json!({"error": error, "detail": detail, "source": "shim"}),
+    )
+}
+
+/// A JSON response of the shim's own (never cached): prelude and body.
+pub fn json_response(status: StatusCode, doc: &serde_json::Value) -> (MetadataPrelude, Bytes) {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert("cache-control", HeaderValue::from_static("no-store"));
-    let body = json!({"error": error, "detail": detail, "source": "shim"}).to_string();
     (
         MetadataPrelude {
             status_code: status,
             headers,
             cookies: Vec::new(),
         },
-        Bytes::from(body),
+        Bytes::from(doc.to_string()),
     )
 }
 

@@ -11,7 +11,11 @@ pub struct Settings {
     pub child_cwd: Option<String>,
     pub upstream_host: String,
     pub upstream_port: u16,
+    /// LibreChat's liveness route (`/health`): what `/api/health` and the status endpoint report.
     pub health_path: String,
+    /// LibreChat's readiness route (`/readyz`: 200 once its post-listen init is done): what the
+    /// cold start waits for before the first request is let through.
+    pub ready_path: String,
     pub readiness: ReadinessPolicy,
     /// How long the init phase waits for readiness before handing over to the first invocation.
     pub init_wait: Duration,
@@ -46,6 +50,12 @@ pub struct SettingsError {
 }
 
 pub const DEFAULT_CHILD_CMD: &str = "node api/server/index.js";
+/// LibreChat's own liveness route (v0.8.3+ answers every unknown `/api/*` path with 404, so
+/// `/api/health` is not LibreChat's: the shim answers it, see [`crate::diag::API_HEALTH_PATH`]).
+pub const DEFAULT_HEALTH_PATH: &str = "/health";
+/// LibreChat's readiness route: 503 `NOT_READY` until MCP servers, migrations and the stream
+/// services are initialised after `listen`, then 200.
+pub const DEFAULT_READY_PATH: &str = "/readyz";
 
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
@@ -79,19 +89,26 @@ impl Settings {
         let attempts: u32 = num("SHIM_READY_ATTEMPTS", opt("SHIM_READY_ATTEMPTS"), 60)?;
         let interval: u64 = num("SHIM_READY_INTERVAL_MS", opt("SHIM_READY_INTERVAL_MS"), 500)?;
         let port_poll: u64 = num("SHIM_PORT_POLL_MS", opt("SHIM_PORT_POLL_MS"), 10)?;
-        let health_path = opt("SHIM_HEALTH_PATH").unwrap_or_else(|| "/api/health".into());
-        if !health_path.starts_with('/') {
-            return Err(SettingsError {
-                name: "SHIM_HEALTH_PATH",
-                reason: "must start with /".into(),
-            });
-        }
+        let path = |name: &'static str, default: &str| {
+            let p = opt(name).unwrap_or_else(|| default.to_string());
+            if p.starts_with('/') {
+                Ok(p)
+            } else {
+                Err(SettingsError {
+                    name,
+                    reason: format!("`{p}` must start with /"),
+                })
+            }
+        };
+        let health_path = path("SHIM_HEALTH_PATH", DEFAULT_HEALTH_PATH)?;
+        let ready_path = path("SHIM_READY_PATH", DEFAULT_READY_PATH)?;
         Ok(Settings {
             child_cmd,
             child_cwd: opt("SHIM_CHILD_CWD"),
             upstream_host: opt("SHIM_UPSTREAM_HOST").unwrap_or_else(|| "127.0.0.1".into()),
             upstream_port: num("SHIM_UPSTREAM_PORT", opt("SHIM_UPSTREAM_PORT"), 3080)?,
             health_path,
+            ready_path,
             readiness: ReadinessPolicy {
                 max_attempts: attempts.max(1),
                 interval: Duration::from_millis(interval.max(1)),
@@ -169,7 +186,8 @@ mod tests {
         let s = from(&[]).expect("defaults");
         assert_eq!(s.child_cmd.as_deref(), Some(DEFAULT_CHILD_CMD));
         assert_eq!(s.upstream_port, 3080);
-        assert_eq!(s.health_path, "/api/health");
+        assert_eq!(s.health_path, "/health");
+        assert_eq!(s.ready_path, "/readyz");
         assert_eq!(s.readiness.budget(), Duration::from_secs(30));
         assert_eq!(s.init_wait, Duration::from_secs(8));
         assert_eq!(s.config_path, "/tmp/librechat.yaml");
@@ -198,5 +216,12 @@ mod tests {
             })
         );
         assert!(from(&[("SHIM_HEALTH_PATH", "health")]).is_err());
+        assert_eq!(
+            from(&[("SHIM_READY_PATH", "readyz")]).map(|_| ()),
+            Err(SettingsError {
+                name: "SHIM_READY_PATH",
+                reason: "`readyz` must start with /".into()
+            })
+        );
     }
 }

@@ -252,7 +252,7 @@ async fn config_secrets_and_diagnostics_from_real_peers() {
     for t in [None, Some("wrong")] {
         let r = invoke(&c, env.invoke_port, &diag_event("/api/__shim/status", t)).await;
         assert_eq!(r.status, 404, "{}", r.text());
-        assert_eq!(r.json()["error"], "not_found");
+        assert_eq!(r.json()["message"], "Endpoint not found", "LibreChat's 404");
     }
 
     // Shim-generated SSE probe: sequence, send times, progressive arrival, done.

@@ -31,9 +31,12 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     assert_eq!(froms.len(), 2, "{froms:?}");
     assert!(froms[0].contains(" AS build"));
     assert_eq!(
-        froms[1], "FROM ghcr.io/danny-avila/librechat-api:v0.8.2-rc1",
+        froms[1], "FROM ghcr.io/danny-avila/librechat-api:${LIBRECHAT_VERSION}",
         "FR-006 base image"
     );
+    // Pinned in one place: the ARG's default, which the real-LibreChat tier compares with the
+    // version it ran.
+    assert_eq!(support::dockerfile_librechat_version(), "v0.8.6");
     assert!(text.contains("-p shim --bin bootstrap"));
     assert!(
         text.contains("COPY --from=build /src/target/release/bootstrap /usr/local/bin/bootstrap")
@@ -43,12 +46,28 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
             .any(|l| l == "ENTRYPOINT [\"/usr/local/bin/bootstrap\"]")
     );
     // Everything LibreChat writes goes under /tmp, the only writable path on Lambda.
-    for var in ["CONFIG_PATH=/tmp/", "LIBRECHAT_LOG_DIR=/tmp/"] {
+    for var in [
+        "CONFIG_PATH=/tmp/",
+        "LIBRECHAT_LOG_DIR=/tmp/",
+        "HOME=/tmp",
+        "LOG_TO_FILE=false",
+    ] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(var)),
             "{var} not set in the image"
         );
     }
+}
+
+#[test]
+fn dockerfile_env_is_read_as_the_image_sets_it() {
+    // The real-LibreChat tier runs LibreChat with this environment (Lambda's filesystem test).
+    let env = support::dockerfile_env();
+    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("SHIM_CHILD_CMD"), Some("node api/server/index.js"));
+    assert_eq!(get("LOG_TO_FILE"), Some("false"));
+    assert_eq!(get("HOME"), Some("/tmp"));
+    assert_eq!(get("CONFIG_PATH"), Some("/tmp/librechat.yaml"));
 }
 
 #[test]

@@ -59,7 +59,7 @@ async fn sse_reaches_the_client_progressively() {
     let shim = shim_with_standin(&[]);
     let c = http_client();
     let ev = with(
-        v1_event("POST", "/api/ask/openAI"),
+        v1_event("POST", "/api/__standin/sse"),
         "multiValueQueryStringParameters",
         json!({"events": ["6"], "interval_ms": ["300"]}),
     );
@@ -96,6 +96,69 @@ async fn sse_reaches_the_client_progressively() {
     drop(shim.cl);
 }
 
+/// The number in `"key":<number>` of the first log line holding it.
+fn logged_number(logs: &str, key: &str) -> Option<f64> {
+    let at = logs.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &logs[at..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_request_waits_for_readyz_not_just_health() {
+    // LibreChat answers /health as soon as it listens, but /readyz only after its post-listen
+    // init (MCP servers, migrations, stream services). The stand-in imitates that with a 1.5 s
+    // window of /readyz 503 while /health is already 200: the first request must not be let
+    // through during that window.
+    let shim = shim_with_standin(&[("STANDIN_READY_DELAY_MS", "1500".into())]);
+    let c = http_client();
+    let r = invoke(
+        &c,
+        shim.invoke_port,
+        &v1_event("GET", "/api/__standin/echo"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), shim.logs());
+    let logs = shim.logs();
+    let ready_ms = logged_number(&logs, "spawn_to_ready_ms").expect("ready log line");
+    assert!(
+        ready_ms >= 1500.0,
+        "ready {ready_ms} ms after spawn: before /readyz could answer 200\n{logs}"
+    );
+    // And /api/health, answered by the shim, reports LibreChat's /health.
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(r.json()["librechat"]["status"], 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_health_is_503_when_librechats_health_fails() {
+    // Ready (readiness polls /status/200) but LibreChat's liveness route answers 500: the shim's
+    // /api/health says so instead of passing LibreChat's answer through.
+    let upstream_port = free_port();
+    let shim = start_shim(
+        &[
+            ("SHIM_CHILD_CMD", httpbin_cmd(&upstream_port.to_string())),
+            ("SHIM_UPSTREAM_PORT", upstream_port.to_string()),
+            ("SHIM_READY_PATH", "/status/200".into()),
+            ("SHIM_HEALTH_PATH", "/status/500".into()),
+        ],
+        upstream_port,
+    );
+    let c = http_client();
+    let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 503, "{}\n{}", r.text(), shim.logs());
+    let v = r.json();
+    assert_eq!(v["status"], "unhealthy");
+    assert_eq!(v["librechat"]["status"], 500);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cold_start_waits_for_readiness_beyond_init() {
     // LibreChat (stand-in) takes 2 s to listen; init waits only 200 ms, so the first invocation
@@ -116,7 +179,11 @@ async fn cold_start_waits_for_readiness_beyond_init() {
     let c = http_client();
     let r = invoke(&c, shim.invoke_port, &v1_event("GET", "/api/health")).await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), shim.logs());
-    assert_eq!(r.text(), "OK");
+    assert_eq!(
+        r.json()["status"],
+        "ok",
+        "answered by the shim from LibreChat's /health"
+    );
     let logs = shim.logs();
     assert!(logs.contains("first invocation waits"), "{logs}");
     // Readiness came after the init phase ended, and produced the cold-start EMF line.
@@ -134,18 +201,18 @@ async fn request_translation_is_faithful() {
     let shim = shim_with_standin(&[]);
     let c = http_client();
     let ev = json!({
-        "resource": "/{proxy+}", "path": "/api/echo", "httpMethod": "PUT",
+        "resource": "/{proxy+}", "path": "/api/__standin/echo", "httpMethod": "PUT",
         "multiValueHeaders": {"Host": ["lambda-test.example"], "X-Multi": ["one", "two"],
                               "Connection": ["close"], "Content-Type": ["application/octet-stream"]},
         "multiValueQueryStringParameters": {"q": ["a b&c", "é"], "x": ["1"]},
-        "requestContext": {"stage": "prod", "path": "/prod/api/echo", "identity": {"sourceIp": "203.0.113.7"}},
+        "requestContext": {"stage": "prod", "path": "/prod/api/__standin/echo", "identity": {"sourceIp": "203.0.113.7"}},
         "body": "AAEC/w==", "isBase64Encoded": true
     });
     let r = invoke(&c, shim.invoke_port, &ev).await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), shim.logs());
     let v = r.json();
     assert_eq!(v["method"], "PUT");
-    assert_eq!(v["path"], "/api/echo");
+    assert_eq!(v["path"], "/api/__standin/echo");
     assert_eq!(v["query"], "q=a%20b%26c&q=%C3%A9&x=1");
     assert_eq!(v["body_base64"], "AAEC/w==");
     let headers: Vec<(String, String)> = v["headers"]
@@ -176,7 +243,7 @@ async fn request_translation_is_faithful() {
 
     // HTTP API v2 event with a named stage in rawPath.
     let ev2 = json!({
-        "version": "2.0", "rawPath": "/dev/api/echo", "rawQueryString": "a=1&a=2",
+        "version": "2.0", "rawPath": "/dev/api/__standin/echo", "rawQueryString": "a=1&a=2",
         "cookies": ["s=1", "t=2"], "headers": {"host": "h.example"},
         "requestContext": {"stage": "dev", "http": {"method": "POST", "sourceIp": "198.51.100.1"}},
         "body": "hello", "isBase64Encoded": false
@@ -184,7 +251,7 @@ async fn request_translation_is_faithful() {
     let r = invoke(&c, shim.invoke_port, &ev2).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
-    assert_eq!(v["path"], "/api/echo");
+    assert_eq!(v["path"], "/api/__standin/echo");
     assert_eq!(v["query"], "a=1&a=2");
     assert_eq!(v["body_base64"], "aGVsbG8=");
     assert!(
@@ -201,7 +268,7 @@ async fn function_url_v2_events_from_cargo_lambda_stream_too() {
     let c = http_client();
     let r = c
         .post(format!(
-            "http://127.0.0.1:{}/lambda-url/_/api/echo?a=1&b=x%20y",
+            "http://127.0.0.1:{}/lambda-url/_/api/__standin/echo?a=1&b=x%20y",
             shim.invoke_port
         ))
         .header("x-test", "v2")
@@ -212,7 +279,7 @@ async fn function_url_v2_events_from_cargo_lambda_stream_too() {
     assert_eq!(r.status().as_u16(), 200, "{}", shim.logs());
     let v: serde_json::Value = r.json().await.expect("echo json");
     assert_eq!(v["method"], "POST");
-    assert_eq!(v["path"], "/api/echo");
+    assert_eq!(v["path"], "/api/__standin/echo");
     assert_eq!(v["query"], "a=1&b=x%20y");
     assert_eq!(v["body_base64"], "cGF5bG9hZA==");
     assert!(
@@ -223,7 +290,7 @@ async fn function_url_v2_events_from_cargo_lambda_stream_too() {
 
     let r = c
         .post(format!(
-            "http://127.0.0.1:{}/lambda-url/_/api/chat/x?events=3&interval_ms=200",
+            "http://127.0.0.1:{}/lambda-url/_/api/__standin/sse?events=3&interval_ms=200",
             shim.invoke_port
         ))
         .send()
@@ -247,6 +314,7 @@ async fn httpbin_cookies_binary_empty_gzip_drip() {
             ("SHIM_CHILD_CMD", httpbin_cmd("$PORT")),
             ("SHIM_UPSTREAM_PORT", upstream_port.to_string()),
             ("SHIM_HEALTH_PATH", "/status/200".into()),
+            ("SHIM_READY_PATH", "/status/200".into()),
         ],
         upstream_port,
     );

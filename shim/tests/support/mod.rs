@@ -7,6 +7,8 @@
 //!   the arrival time of every chunk.
 #![allow(dead_code)]
 
+pub mod librechat;
+
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,58 @@ pub fn repo_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// The Lambda image's Dockerfile.
+pub fn dockerfile() -> PathBuf {
+    repo_root().join("infrastructure/terraform/modules/backend/docker/Dockerfile")
+}
+
+/// The LibreChat version the image is built on: the default of the Dockerfile's
+/// `ARG LIBRECHAT_VERSION`, the one place it is set.
+pub fn dockerfile_librechat_version() -> String {
+    let text = std::fs::read_to_string(dockerfile()).expect("read the Dockerfile");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("ARG LIBRECHAT_VERSION="))
+        .map(|v| v.trim().to_string())
+        .expect("the Dockerfile has no ARG LIBRECHAT_VERSION=<version>")
+}
+
+/// The `ENV` settings of the image's Dockerfile, as (name, value) pairs.
+pub fn dockerfile_env() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dockerfile()).expect("read the Dockerfile");
+    let joined = text.replace("\\\n", " ");
+    let mut out = Vec::new();
+    for line in joined.lines() {
+        let Some(rest) = line.trim().strip_prefix("ENV ") else {
+            continue;
+        };
+        // KEY=value or KEY="value with spaces", separated by whitespace.
+        let mut chars = rest.chars().peekable();
+        while chars.peek().is_some() {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            let mut value = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                value = chars.by_ref().take_while(|c| *c != '"').collect();
+            } else {
+                while let Some(c) = chars.peek().copied() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+            }
+            if !key.is_empty() {
+                out.push((key.trim().to_string(), value));
+            }
+        }
+    }
+    out
 }
 
 /// A tool in `.tools/venv/bin`; runs `scripts/bootstrap.sh` once if it is missing.
@@ -210,7 +264,26 @@ pub fn cargo_lambda(log_dir: &Path) -> (Proc, u16) {
 
 /// The real `bootstrap` binary attached to the Runtime API on `rt_port`.
 pub fn bootstrap(rt_port: u16, env: &[(String, String)], log_dir: &Path, name: &str) -> Proc {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    bootstrap_via(&[], rt_port, env, log_dir, name)
+}
+
+/// [`bootstrap`] started through `wrapper` (e.g. `setpriv --reuid=65534 ...`), if not empty.
+pub fn bootstrap_via(
+    wrapper: &[&str],
+    rt_port: u16,
+    env: &[(String, String)],
+    log_dir: &Path,
+    name: &str,
+) -> Proc {
+    let bin = env!("CARGO_BIN_EXE_bootstrap");
+    let mut cmd = match wrapper.split_first() {
+        None => Command::new(bin),
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bin);
+            c
+        }
+    };
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", std::env::var("HOME").unwrap_or_default())

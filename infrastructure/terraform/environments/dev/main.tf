@@ -51,6 +51,7 @@ module "backend" {
   diagnostics_token_ssm         = var.diagnostics_token_ssm
   build_image                   = var.build_image
   image_tag                     = var.image_tag
+  librechat_version             = var.librechat_version
 }
 
 module "api_gateway" {

@@ -87,6 +87,12 @@ variable "build_image" {
   default     = true
 }
 
+variable "librechat_version" {
+  description = "LibreChat image tag the Lambda image is built on; null = the Dockerfile's ARG LIBRECHAT_VERSION (the version the tests run)."
+  type        = string
+  default     = null
+}
+
 variable "image_tag" {
   description = "Pin the image tag (e.g. one pushed by task deploy:image); null = hash of the image sources."
   type        = string

@@ -7,7 +7,7 @@ locals {
   context    = abspath(coalesce(var.docker_context, "${path.module}/../../../.."))
   dockerfile = abspath(coalesce(var.dockerfile, "${path.module}/docker/Dockerfile"))
   sources    = sort(distinct(flatten([for g in var.image_source_globs : tolist(fileset(local.context, g))])))
-  image_tag  = coalesce(var.image_tag, "src-${substr(sha1(join("", [for f in local.sources : filesha1("${local.context}/${f}")])), 0, 16)}")
+  image_tag  = coalesce(var.image_tag, "src-${substr(sha1(join("", concat([coalesce(var.librechat_version, "-")], [for f in local.sources : filesha1("${local.context}/${f}")]))), 0, 16)}")
 
   diag_arn = try(startswith(var.diagnostics_token_ssm, "arn:") ? var.diagnostics_token_ssm : "arn:aws:ssm:${data.aws_region.this.name}:${data.aws_caller_identity.this.account_id}:parameter/${trimprefix(var.diagnostics_token_ssm, "/")}", null)
   ssm_arns = compact(concat(values(var.ssm_secrets), [local.diag_arn]))
@@ -54,7 +54,8 @@ resource "terraform_data" "image" {
   provisioner "local-exec" {
     command = "${path.module}/build-image.sh"
     environment = { REPO = aws_ecr_repository.api.repository_url, TAG = local.image_tag, REGION = data.aws_region.this.name,
-    CONTEXT = local.context, DOCKERFILE = local.dockerfile, PLATFORM = var.architecture == "arm64" ? "linux/arm64" : "linux/amd64" }
+      CONTEXT = local.context, DOCKERFILE = local.dockerfile, PLATFORM = var.architecture == "arm64" ? "linux/arm64" : "linux/amd64",
+    LIBRECHAT_VERSION = coalesce(var.librechat_version, "") }
   }
 }
 

@@ -137,6 +137,12 @@ variable "image_source_globs" {
   default     = ["Cargo.toml", "Cargo.lock", "shim/**", "infrastructure/terraform/modules/backend/docker/**"]
 }
 
+variable "librechat_version" {
+  description = "LibreChat image tag the Lambda image is built on (e.g. v0.8.6); null = the Dockerfile's ARG LIBRECHAT_VERSION, the version the real-LibreChat tests run."
+  type        = string
+  default     = null
+}
+
 variable "image_tag" {
   description = "Image tag override; null = src-<hash of image_source_globs>."
   type        = string
