@@ -57,7 +57,7 @@ pub enum StreamEnd {
 }
 
 /// Fills `gap_ms` and `sent_gap_ms` of each event from its predecessor.
-pub(crate) fn fill_gaps(events: &mut [SseEventObs]) {
+pub fn fill_gaps(events: &mut [SseEventObs]) {
     for i in 1..events.len() {
         let (prev_arr, prev_sent) = (events[i - 1].arrived_ms, events[i - 1].sent_at_ms);
         let e = &mut events[i];
