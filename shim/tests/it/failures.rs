@@ -1,12 +1,10 @@
 //! Integration: every failure of point 4 of issue 2 ends cleanly (real bootstrap under
 //! cargo-lambda, the Node stand-in and httpbin as LibreChat).
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
-use support::*;
 
 struct Shim {
     _dir: tempfile::TempDir,

@@ -1,14 +1,12 @@
 //! Integration: cold start against moto (S3 config, SSM secrets), diagnostics endpoints and the
 //! Redis PING, with the real bootstrap under cargo-lambda and the Node stand-in as LibreChat.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use support::*;
 
 const BUCKET: &str = "genai-shared-config";
 const KEY: &str = "lambda-test/librechat/librechat.yaml";

@@ -3,14 +3,12 @@
 //! settings and the image's environment (support/librechat.rs). Skipped, saying why, when no
 //! LibreChat is available; `scripts/test-all.sh` sets one up and requires it.
 
-mod support;
-
+use crate::support::librechat::*;
+use crate::support::*;
 use opsconsole::domain::sse::{SseRule, StreamEnd, fill_gaps, verdict};
 use opsconsole::model::{SseEventObs, Verdict};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::librechat::*;
-use support::*;
 
 /// The send times the fake model logged for its content chunks, in order.
 fn model_send_times(stack: &Stack) -> Vec<f64> {

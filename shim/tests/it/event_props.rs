@@ -105,7 +105,7 @@ proptest! {
             let _ = parse_event(&v, Limits::default());
         }
         let s = String::from_utf8_lossy(&bytes);
-        let _ = shim::diag::sse_params(&s);
+        let _ = opsconsole_wire::sse::SseParams::from_query(&s);
         let _ = shim::coldstart::parse_secret_spec(&s);
     }
 }

@@ -480,23 +480,15 @@ pub async fn chat_stream(
     .await
 }
 
-/// The `data:` payloads of an OpenAI-style event stream, each with the arrival time of the chunk
-/// that completed it (`[DONE]` included as the string).
+/// The `data:` payloads of an OpenAI-style event stream (`opsconsole_wire::sse::Frames`), each
+/// with the arrival time of the chunk that completed it (`[DONE]` included as the string).
 pub fn data_frames(chunks: &[Chunk]) -> Vec<(Instant, String)> {
+    let mut frames = opsconsole_wire::sse::Frames::new();
     let mut out = Vec::new();
-    let mut buf = String::new();
     for c in chunks {
-        buf.push_str(&String::from_utf8_lossy(&c.data));
-        while let Some(idx) = buf.find("\n\n") {
-            let block: String = buf[..idx].to_string();
-            buf = buf[idx + 2..].to_string();
-            let data: Vec<&str> = block
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim)
-                .collect();
-            if !data.is_empty() {
-                out.push((c.at, data.join("\n")));
+        for f in frames.push(&String::from_utf8_lossy(&c.data)) {
+            if !f.data.is_empty() {
+                out.push((c.at, f.data));
             }
         }
     }

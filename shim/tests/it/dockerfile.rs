@@ -1,17 +1,15 @@
 //! The container definition: hadolint-clean, pinned LibreChat base, the shim as entry point.
 //! (No Docker engine here: the image is linted, not built.)
 
-mod support;
-
 use std::process::Command;
 
 fn docker_dir() -> std::path::PathBuf {
-    support::repo_root().join("infrastructure/terraform/modules/backend/docker")
+    crate::support::repo_root().join("infrastructure/terraform/modules/backend/docker")
 }
 
 #[test]
 fn dockerfile_passes_hadolint() {
-    let out = Command::new(support::tool("hadolint"))
+    let out = Command::new(crate::support::tool("hadolint"))
         .arg("--no-color")
         .arg(docker_dir().join("Dockerfile"))
         .output()
@@ -36,7 +34,7 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     );
     // Pinned in one place: the ARG's default, which the real-LibreChat tier compares with the
     // version it ran.
-    assert_eq!(support::dockerfile_librechat_version(), "v0.8.6");
+    assert_eq!(crate::support::dockerfile_librechat_version(), "v0.8.6");
     assert!(text.contains("-p shim --bin bootstrap"));
     assert!(
         text.contains("COPY --from=build /src/target/release/bootstrap /usr/local/bin/bootstrap")
@@ -62,7 +60,7 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
 #[test]
 fn dockerfile_env_is_read_as_the_image_sets_it() {
     // The real-LibreChat tier runs LibreChat with this environment (Lambda's filesystem test).
-    let env = support::dockerfile_env();
+    let env = crate::support::dockerfile_env();
     let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     assert_eq!(get("SHIM_CHILD_CMD"), Some("node api/server/index.js"));
     assert_eq!(get("LOG_TO_FILE"), Some("false"));

@@ -1,11 +1,9 @@
 //! Integration: the real `bootstrap` binary under cargo-lambda's Runtime API, with the Node
 //! LibreChat stand-in and httpbin as the child process (real servers on loopback).
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
 use std::time::Duration;
-use support::*;
 
 /// A running shim: cargo-lambda + bootstrap (which spawns the child given in `env`).
 struct Shim {

@@ -9,18 +9,13 @@
 
 pub mod librechat;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(".."))
-}
+pub use opsconsole_testsupport::repo_root;
 
 /// The Lambda image's Dockerfile.
 pub fn dockerfile() -> PathBuf {
@@ -91,9 +86,9 @@ pub fn tool(name: &str) -> PathBuf {
     p
 }
 
+/// A free port on 127.0.0.1 (`opsconsole_testsupport::free_port`).
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
+    opsconsole_testsupport::free_port().expect("bind an ephemeral port on 127.0.0.1")
 }
 
 /// Wait (bounded) until `127.0.0.1:port` accepts a connection.
@@ -425,27 +420,15 @@ pub fn with(mut ev: serde_json::Value, key: &str, value: serde_json::Value) -> s
     ev
 }
 
-/// Parse SSE `data:` lines of `event` events as JSON, with the arrival time of the chunk that
-/// completed each event.
+/// Parse SSE `data:` lines of `event` events as JSON (`opsconsole_wire::sse::Frames`), with the
+/// arrival time of the chunk that completed each event.
 pub fn sse_events(chunks: &[Chunk], event: &str) -> Vec<(Instant, serde_json::Value)> {
+    let mut frames = opsconsole_wire::sse::Frames::new();
     let mut out = Vec::new();
-    let mut buf = String::new();
     for c in chunks {
-        buf.push_str(&String::from_utf8_lossy(&c.data));
-        while let Some(idx) = buf.find("\n\n") {
-            let block: String = buf[..idx].to_string();
-            buf = buf[idx + 2..].to_string();
-            let mut name = "message".to_string();
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim());
-                }
-            }
-            if name == event
-                && let Ok(v) = serde_json::from_str(&data)
+        for f in frames.push(&String::from_utf8_lossy(&c.data)) {
+            if f.event == event
+                && let Ok(v) = serde_json::from_str(&f.data)
             {
                 out.push((c.at, v));
             }
