@@ -322,7 +322,7 @@ impl Drop for Sandbox {
 
 fn run_bootstrap(root: &Path, what: &str) -> anyhow::Result<()> {
     eprintln!(
-        "opsconsole sandbox: {what} missing; running scripts/bootstrap.sh venv (first run only, a minute or two)"
+        "opsconsole-sandbox: {what} missing; running scripts/bootstrap.sh venv (first run only, a minute or two)"
     );
     let st = Command::new("bash")
         .arg(root.join("scripts/bootstrap.sh"))
@@ -383,7 +383,7 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
         || newest_source_mtime(&root.join("shim")) > newest_source_mtime_of(&bootstrap);
     if stale {
         eprintln!(
-            "opsconsole sandbox: building the shim (cargo build -p shim --bin bootstrap; {}) ...",
+            "opsconsole-sandbox: building the shim (cargo build -p shim --bin bootstrap; {}) ...",
             if bootstrap.is_file() {
                 "its sources changed"
             } else {
@@ -482,7 +482,7 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     let names = seed::Names::new(ENV, REGION);
     let token = random_token();
 
-    eprintln!("opsconsole sandbox: starting moto");
+    eprintln!("opsconsole-sandbox: starting moto");
     let moto = tokio::task::block_in_place(MotoServer::start)?;
     let transition = if fault == Some(Fault::DeployInProgress) {
         r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":1000000}}"#
@@ -518,7 +518,7 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     let redis_uri = format!("redis://127.0.0.1:{redis_port}");
 
     // cargo-lambda's Runtime API.
-    eprintln!("opsconsole sandbox: starting cargo-lambda's Lambda Runtime API");
+    eprintln!("opsconsole-sandbox: starting cargo-lambda's Lambda Runtime API");
     let cl_port = free_port()?;
     // cargo-lambda serves only functions named like the binaries of the package in its
     // directory (it runs `cargo metadata`; with --only-lambda-apis nothing is built): a manifest
@@ -577,7 +577,7 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     .await?;
     let site_url = gw.url();
 
-    eprintln!("opsconsole sandbox: seeding moto");
+    eprintln!("opsconsole-sandbox: seeding moto");
     let opts = moto.aws_options(REGION);
     let sdk = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
         max_attempts: Some(2),
@@ -598,7 +598,7 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     ));
 
     // The shim under the Runtime API.
-    eprintln!("opsconsole sandbox: starting the shim");
+    eprintln!("opsconsole-sandbox: starting the shim");
     let upstream_port = free_port()?;
     let secrets: Vec<String> = names
         .secret_parameters()
@@ -760,14 +760,14 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         s = start_in(&root, fault) => s?,
         r = signals.recv() => {
             r?;
-            eprintln!("opsconsole sandbox: interrupted during start-up; stopped");
+            eprintln!("opsconsole-sandbox: interrupted during start-up; stopped");
             return Ok(ExitCode::from(130));
         }
     };
     let info = sandbox.info.clone();
     if args.no_tui {
         println!(
-            "opsconsole sandbox is up (fault: {})",
+            "opsconsole-sandbox is up (fault: {})",
             fault.map(Fault::name).unwrap_or("none")
         );
         println!("  outputs:   {}", info.outputs.display());
@@ -790,7 +790,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         } else {
             signals.recv().await?;
         }
-        eprintln!("opsconsole sandbox: stopping");
+        eprintln!("opsconsole-sandbox: stopping");
         drop(sandbox);
         return Ok(ExitCode::SUCCESS);
     }
