@@ -4,7 +4,10 @@
 //!
 //! Run: `cargo bench -p shim --bench overhead` (env `BENCH_REQUESTS`, default 300).
 
-#[path = "../tests/support/mod.rs"]
+// A benchmark: a failed setup step ends the run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use serde_json::json;
