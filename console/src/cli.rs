@@ -66,6 +66,10 @@ pub struct GlobalOpts {
 pub enum Command {
     /// Run the checks once, headless, and print one JSON document (for CI, cron and on-call).
     Probe(ProbeArgs),
+    /// After `terraform destroy`: list what the deployment owned and still exists (by tag and
+    /// by name from the outputs saved before the destroy). Exit 0 none, 1 some, 2 a check could
+    /// not run, 3 usage error.
+    Leftovers(LeftoversArgs),
     /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
     Sandbox(MovedArgs),
 }
@@ -83,6 +87,23 @@ pub struct ProbeArgs {
     /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LeftoversArgs {
+    /// Environment whose leftovers to look for (its outputs: --outputs FILE, saved before the
+    /// destroy, or the config file's).
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// Print one JSON document on stdout (diagnostics go to stderr).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Tag filter KEY=VALUE for the tagging API (repeatable; all must match). Default:
+    /// Project=librechat and Environment=ENV (environments/dev's default_tags).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Vec<String>,
 }
 
 /// Whatever followed a command that moved (ignored: the hint names the new command).

@@ -13,6 +13,7 @@ pub mod collectors;
 pub mod config;
 pub mod context;
 pub mod domain;
+pub mod leftovers;
 pub mod model;
 pub mod outputs;
 pub mod probe;

@@ -42,7 +42,7 @@ pub(crate) fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

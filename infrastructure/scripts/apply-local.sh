@@ -17,9 +17,10 @@
 #     build), `terraform output -json`;
 #  5. `opsconsole probe --only alarms,lambda,redis,cloudfront` against moto: the 10 alarms
 #     present, nothing MISSING, no finding;
-#  6. an object into each bucket and an image into ECR, then terraform destroy;
+#  6. an object into each bucket and an image into ECR; `opsconsole leftovers` must see the
+#     deployment (exit 1); then terraform destroy;
 #  7. nothing left: every resource of the applied state is gone and the Resource Groups Tagging
-#     API lists no tagged resource but the prerequisites.
+#     API lists no tagged resource but the prerequisites; `opsconsole leftovers dev` exits 0.
 # Last line: `apply-local: N created, N destroyed, 0 left`. A failure names the resource and the
 # cause. Without TF_MODULES_DIR: says why it is skipped and exits 0.
 #
@@ -191,6 +192,19 @@ phase_done probe
 "$py" "$infra/scripts/apply_local.py" fill --endpoint "$endpoint" "$work/outputs.json" >"$logs/fill.log" 2>&1 \
   || fail "filling the buckets and the repository" "$logs/fill.log" "$(tail -n1 "$logs/fill.log")"
 sed -e 's/^/apply-local: /' "$logs/fill.log"
+# `opsconsole leftovers` before the destroy must see the deployment (exit 1): proof that the
+# clean answer after the destroy (step 7) comes from checks that can see these resources.
+leftovers_console() {
+  XDG_CONFIG_HOME="$work/xdg" "${console[@]}" leftovers dev --json --outputs "$work/outputs.json" \
+    --endpoint-url "$endpoint" --timeout 60 >"$work/leftovers-$1.json" 2>"$logs/leftovers-$1.log"
+}
+leftovers_console before
+before_rc=$?
+seen=$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join(sorted({l["kind"] for l in d["leftovers"]})), len(d["leftovers"]))' \
+  "$work/leftovers-before.json" 2>>"$logs/leftovers-before.log")
+[ "$before_rc" = 1 ] || fail "opsconsole leftovers before the destroy (exit $before_rc, expected 1: it must see the deployment)" \
+  "$logs/leftovers-before.log" "$seen"
+echo "apply-local: before destroy, opsconsole leftovers sees: ${seen}"
 # -refresh=false: the state is the one apply wrote a minute ago; a refresh would cost one more
 # walk (two provider starts) and read back the same 43 resources.
 tfc destroy -auto-approve -refresh=false -no-color -var-file="$work/apply-local.tfvars.json" >"$logs/destroy.log" 2>&1 \
@@ -205,6 +219,18 @@ phase_done destroy
 leftovers_rc=$?
 left=$(cat "$work/left" 2>/dev/null || echo "?")
 sed -e 's/^/apply-local: /' -e 's/^apply-local: apply-local: /apply-local: /' "$logs/leftovers.log"
+# ... and the console's own check (tags + names from the outputs): exit 0 = nothing left.
+leftovers_console after
+console_rc=$?
+if [ "$console_rc" != 0 ]; then
+  echo "apply-local: opsconsole leftovers after the destroy: exit $console_rc ($work/leftovers-after.json)" >&2
+  "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); [print("apply-local: left (opsconsole):", l["kind"], l["id"], l["detail"]) for l in d.get("leftovers", [])]; [print("apply-local: check failed (opsconsole):", e["check"], e["message"]) for e in d.get("errors", [])]' \
+    "$work/leftovers-after.json" >&2 || tail -n 5 "$logs/leftovers-after.log" >&2
+  leftovers_rc=1
+  [ "$left" = 0 ] && left="?"
+else
+  echo "apply-local: opsconsole leftovers after the destroy: nothing left (exit 0)"
+fi
 phase_done leftovers
 
 timing="$(printf '%s, ' "${timings[@]}")total $((SECONDS - started))s"

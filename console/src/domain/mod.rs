@@ -3,6 +3,7 @@
 
 pub(crate) mod alarms;
 pub mod findings;
+pub mod leftovers;
 pub(crate) mod logs;
 pub mod sse;
 pub(crate) mod stats;

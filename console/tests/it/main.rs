@@ -13,6 +13,7 @@ mod tui_support;
 
 mod cli;
 mod collectors_moto;
+mod leftovers;
 mod moto_support;
 mod probe_cli;
 mod probe_sources;
