@@ -3,11 +3,16 @@
 #   1. scripts/bootstrap.sh: Python venvs in .tools/ (moto, cargo-lambda, httpbin, awscli,
 #      go-task, hadolint; checkov), apt packages (tmux, redis-server)
 #   2. formatting and lints: cargo fmt --check, cargo clippy -D warnings
-#   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline), checkov, SC-006
-#   4. hadolint on the Lambda container's Dockerfile
-#   5. the real LibreChat v0.8.6 (scripts/librechat-tier.sh: LIBRECHAT_DIR, else
+#   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline, with the pinned
+#      registry modules of ../shared/terraform-modules), checkov, SC-006
+#   4. pytest: the moto extensions (tools/motoext) and the infrastructure scripts' helpers
+#   5. hadolint on the Lambda container's Dockerfile
+#   6. the real LibreChat v0.8.6 (scripts/librechat-tier.sh: LIBRECHAT_DIR, else
 #      ../shared/librechat set up into .tools/librechat; skipped with the reason without either)
-#   6. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
+#   7. cargo build, then infrastructure/scripts/apply-local.sh: terraform apply + destroy of
+#      environments/dev into moto with the real registry modules, probed by the built console
+#      (SC-001, SC-005; skipped, saying why, without ../shared/terraform-modules)
+#   8. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
 #      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, the real LibreChat,
 #      redis-server, tmux)
 # Exits non-zero on the first failing step.
@@ -39,6 +44,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "infrastructure checks"
 infrastructure/scripts/check.sh
 
+step "pytest: moto extensions and infrastructure script helpers"
+.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests
+
 step "hadolint"
 hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
 
@@ -48,12 +56,15 @@ eval "$(scripts/librechat-tier.sh)"
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets
 
+step "apply-local: terraform apply + destroy into moto (SC-001, SC-005)"
+OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh
+
 step "cargo test"
 cargo test --workspace --all-targets
 
 # Safety net: the tests stop what they start (and tests assert it for the sandbox), but a
 # process they leaked must not keep this run (or CI) waiting. Name it, then stop it.
-leftovers=$(pgrep -af "$PWD/(target|\.tools)/" || true)
+leftovers=$(pgrep -af "$PWD/(target|\.tools|tools)/" || true)
 if [ -n "$leftovers" ]; then
   echo "warning: processes left behind by the tests (stopping them):"
   echo "$leftovers"

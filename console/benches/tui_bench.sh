@@ -4,4 +4,4 @@
 # Usage: console/benches/tui_bench.sh            (OPSCONSOLE_BENCH_IDLE_SECS=60 by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec cargo test --release -p opsconsole --test tui_e2e -- --ignored --nocapture bench_tui_first_frame_idle_cpu_rss
+exec cargo test --release -p opsconsole --test it -- --ignored --nocapture tui_e2e::bench_tui_first_frame_idle_cpu_rss

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use opsconsole::testsupport::moto::MotoServer;
-use opsconsole::testsupport::seed::{SeedSpec, seed};
+use opsconsole_testsupport::moto::MotoServer;
+use opsconsole_testsupport::seed::{SeedSpec, seed};
 
 const REGION: &str = "eu-west-1";
 
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(3)
         .max(1);
     let bin = opsconsole_bin()?;
-    let root = opsconsole::testsupport::repo_root().context("repo root")?;
+    let root = opsconsole_testsupport::find_repo(None)?;
     let aws = root.join(".tools/venv/bin/aws");
     if !aws.is_file() {
         bail!("{} missing: run scripts/bootstrap.sh venv", aws.display());

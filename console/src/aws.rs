@@ -122,7 +122,7 @@ impl AwsClients {
 }
 
 /// The fix for a credentials problem in environment `env`.
-pub fn login_fix(env: &str, profile: Option<&str>) -> String {
+pub(crate) fn login_fix(env: &str, profile: Option<&str>) -> String {
     match profile {
         Some(p) => format!("run `task login:{env}` (or `aws sso login --profile {p}`)"),
         None => format!("run `task login:{env}` or set AWS_PROFILE"),
@@ -130,7 +130,7 @@ pub fn login_fix(env: &str, profile: Option<&str>) -> String {
 }
 
 /// Classifies an SDK error: what kind, a one-line message, and the fix.
-pub fn classify<E, R>(
+pub(crate) fn classify<E, R>(
     err: &SdkError<E, R>,
     what: &str,
     env: &str,
@@ -140,7 +140,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + HasStatus + 'static,
 {
-    let detail = error_chain(err);
+    let detail = opsconsole_proc::error_chain(err);
     let (kind, fix) = match err {
         SdkError::TimeoutError(_) => (ErrorKind::Timeout, None),
         SdkError::DispatchFailure(d) => {
@@ -181,21 +181,6 @@ where
     };
     let message = format!("{what}: {}", one_line(&detail));
     CollectorError { kind, message, fix }
-}
-
-/// An error and its sources, `Display` only (no debug dumps), joined with `: `; repeated
-/// fragments are skipped.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The `<Code>...</Code>` of an XML error body.

@@ -1,5 +1,6 @@
-//! Command line (clap). `opsconsole [ENV]` opens the TUI; `probe` runs the checks headless;
-//! `sandbox` starts a local stand-in of the deployment and opens the TUI on it.
+//! Command line (clap). `opsconsole [ENV]` opens the TUI; `probe` runs the checks headless.
+//! The local sandbox is a binary of its own (`cargo run -p opsconsole-sandbox`); `sandbox` here
+//! only says so.
 
 use std::path::PathBuf;
 
@@ -54,14 +55,19 @@ pub struct GlobalOpts {
     /// Config file (default: $XDG_CONFIG_HOME/opsconsole/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// The opsconsole checkout (Terraform environments, the image's Dockerfile). Default:
+    /// $OPSCONSOLE_REPO, else the current directory or the executable's, or one above them.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the checks once, headless, and print one JSON document (for CI, cron and on-call).
     Probe(ProbeArgs),
-    /// Start a local stand-in of the whole deployment and open the console on it.
-    Sandbox(SandboxArgs),
+    /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
+    Sandbox(MovedArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -79,13 +85,12 @@ pub struct ProbeArgs {
     pub only: Vec<String>,
 }
 
+/// Whatever followed a command that moved (ignored: the hint names the new command).
 #[derive(Debug, Clone, Args)]
-pub struct SandboxArgs {
-    /// Start the sandbox broken in one way (see `--fault help`).
-    #[arg(long, value_name = "NAME")]
-    pub fault: Option<String>,
-
-    /// Keep the sandbox up without opening the TUI (prints its outputs file and endpoints).
-    #[arg(long)]
-    pub no_tui: bool,
+pub struct MovedArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
 }
+
+/// What `opsconsole sandbox` prints: the sandbox is its own binary, outside the operator's.
+pub const SANDBOX_MOVED: &str = "the sandbox is not part of opsconsole: run `cargo run -p opsconsole-sandbox` in the checkout (options after `--`, e.g. `cargo run -p opsconsole-sandbox -- --fault alarm`)";

@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use opsconsole_wire::sse::SseParams;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::GlobalOpts;
@@ -127,8 +128,8 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
 }
 
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub(crate) const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -139,7 +140,7 @@ pub enum ConfigError {
 }
 
 /// The default config path: `$XDG_CONFIG_HOME/opsconsole/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "opsconsole").map(|d| d.config_dir().join("config.toml"))
 }
 
@@ -222,27 +223,27 @@ impl ConfigFile {
                 .probe
                 .sse_events
                 .or(d.probe.sse_events)
-                .unwrap_or(10)
-                .clamp(2, 1000),
+                .unwrap_or(SseParams::DEFAULT_EVENTS)
+                .clamp(2, SseParams::MAX_EVENTS),
             sse_interval_ms: e
                 .probe
                 .sse_interval_ms
                 .or(d.probe.sse_interval_ms)
-                .unwrap_or(200)
-                .clamp(10, 10_000),
+                .unwrap_or(SseParams::DEFAULT_INTERVAL_MS)
+                .clamp(10, SseParams::MAX_INTERVAL_MS),
             chat_url: pick(&e.probe.chat_url, &d.probe.chat_url),
             chat_token_env: pick(&e.probe.chat_token_env, &d.probe.chat_token_env),
             health_path: path(
                 pick(&e.probe.health_path, &d.probe.health_path),
-                "/api/health",
+                opsconsole_wire::HEALTH_PATH,
             ),
             status_path: path(
                 pick(&e.probe.status_path, &d.probe.status_path),
-                "/api/__shim/status",
+                opsconsole_wire::STATUS_PATH,
             ),
             sse_path: path(
                 pick(&e.probe.sse_path, &d.probe.sse_path),
-                "/api/__shim/sse",
+                opsconsole_wire::SSE_PATH,
             ),
             cold_start_p95_ms: e
                 .thresholds

@@ -2,6 +2,7 @@
 //! Built once at start-up ([`Context::build`]); shared read-only (Arc) by collectors, TUI and
 //! probe.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::aws::{AwsClients, AwsOptions};
@@ -35,6 +36,10 @@ pub struct Context {
     pub token: Option<Secret>,
     /// Why the configured token could not be read (reported by the collectors that need it).
     pub token_error: Option<String>,
+    /// The opsconsole checkout (`--repo`, `OPSCONSOLE_REPO`, the current directory or the
+    /// executable's), or why there is none: needed only for what lives in it (the Terraform
+    /// environments, the image's Dockerfile).
+    pub repo: Result<PathBuf, String>,
 }
 
 /// Why a context could not be built: all usage / configuration errors (probe exit code 3).
@@ -59,7 +64,8 @@ impl Context {
         let (file, path) = ConfigFile::load(global.config.as_deref())?;
         let mut settings = file.resolve(env, global);
         settings.config_path = path;
-        let outputs = load_outputs(env, &settings).await?;
+        let repo = find_repo(global);
+        let outputs = load_outputs(env, &settings, &repo).await?;
         let region = global
             .region
             .clone()
@@ -73,14 +79,8 @@ impl Context {
             static_credentials: None,
             operation_timeout: Some(settings.timeout),
         };
-        Ok(Context::from_parts(
-            env,
-            global,
-            settings,
-            outputs,
-            AwsClients::load(&opts).await,
-        )
-        .await)
+        let aws = AwsClients::load(&opts).await;
+        Ok(Context::assemble(env, global, settings, outputs, aws, repo).await)
     }
 
     /// Assembles a context from already-resolved parts (tests, the sandbox) and resolves the
@@ -92,7 +92,19 @@ impl Context {
         outputs: Outputs,
         aws: AwsClients,
     ) -> Context {
-        crate::collectors::sse::install_crypto_provider();
+        let repo = find_repo(global);
+        Context::assemble(env, global, settings, outputs, aws, repo).await
+    }
+
+    async fn assemble(
+        env: &str,
+        global: &GlobalOpts,
+        settings: Settings,
+        outputs: Outputs,
+        aws: AwsClients,
+        repo: Result<PathBuf, String>,
+    ) -> Context {
+        opsconsole_proc::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5).min(settings.timeout))
             .timeout(Duration::from_secs(15).min(settings.timeout))
@@ -115,12 +127,8 @@ impl Context {
             http,
             token,
             token_error,
+            repo,
         }
-    }
-
-    /// The fix to show for credential problems.
-    pub fn login_fix(&self) -> String {
-        crate::aws::login_fix(&self.env, self.aws.profile.as_deref())
     }
 }
 
@@ -145,7 +153,7 @@ async fn resolve_token(
                 .map_err(|e| {
                     format!(
                         "diagnostics token: SSM parameter {name}: {}",
-                        crate::aws::error_chain(&e)
+                        opsconsole_proc::error_chain(&e)
                     )
                 })?;
             Ok(out.parameter().and_then(|p| p.value()).map(str::to_string))
@@ -153,17 +161,29 @@ async fn resolve_token(
     }
 }
 
+/// The checkout, found at run time (see [`opsconsole_proc::repo::find`]).
+fn find_repo(global: &GlobalOpts) -> Result<PathBuf, String> {
+    opsconsole_proc::repo::find(global.repo.as_deref()).map_err(|e| e.to_string())
+}
+
 /// The outputs: `--outputs`/config file, else `terraform output -json`, else the S3 state.
-async fn load_outputs(env: &str, settings: &Settings) -> Result<Outputs, OutputsError> {
+async fn load_outputs(
+    env: &str,
+    settings: &Settings,
+    repo: &Result<PathBuf, String>,
+) -> Result<Outputs, OutputsError> {
     if let Some(p) = &settings.outputs {
         return Outputs::from_file(p);
     }
-    let Some(repo) = crate::testsupport::repo_root() else {
-        return Err(OutputsError::Unavailable(format!(
-            "no outputs for `{env}`: pass --outputs FILE (not inside the repository, so no Terraform directory to read)"
-        )));
+    let repo = match repo {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(OutputsError::Unavailable(format!(
+                "no outputs for `{env}`: pass --outputs FILE (no Terraform directory to read: {e})"
+            )));
+        }
     };
-    let dir = outputs::env_dir(&repo, env);
+    let dir = outputs::env_dir(repo, env);
     if !dir.is_dir() {
         return Err(OutputsError::Unavailable(format!(
             "unknown environment `{env}`: {} does not exist (or pass --outputs FILE)",

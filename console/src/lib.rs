@@ -1,10 +1,10 @@
-//! opsconsole: the data layer, the TUI and the sandbox of the LibreChat serverless console.
+//! opsconsole: the data layer and the TUI of the LibreChat serverless console (the sandbox and
+//! the test support are crates of their own that depend on this one).
 //!
 //! Layout (one owner each; see docs/contracts.md for the interfaces between the parts):
 //! - `cli`, `context`, `model`: command line, the per-run context, the data every panel shows.
 //! - data layer: outputs loading, the AWS loader, collectors, pure domain logic, `probe`.
-//! - `tui`: the terminal UI (App state, Action, update, render per panel).
-//! - `sandbox`: the local stand-in of the deployment.
+//! - `tui`: the terminal UI (App state, Action, update, one file per panel and per overlay).
 
 pub mod actions;
 pub mod aws;
@@ -16,6 +16,4 @@ pub mod domain;
 pub mod model;
 pub mod outputs;
 pub mod probe;
-pub mod sandbox;
-pub mod testsupport;
 pub mod tui;

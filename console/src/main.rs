@@ -9,7 +9,10 @@ use opsconsole::context::Context;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Sandbox(args)) => opsconsole::sandbox::run(&cli.global, args).await,
+        Some(Command::Sandbox(_)) => {
+            eprintln!("opsconsole: {}", opsconsole::cli::SANDBOX_MOVED);
+            return ExitCode::from(3);
+        }
         Some(Command::Probe(args)) => {
             init_stderr_logs();
             return opsconsole::probe::run(&cli.global, args).await;

@@ -212,7 +212,7 @@ pub struct AlarmInfo {
 
 impl AlarmInfo {
     /// An alarm known by name, region and state only (no definition, reason or series).
-    pub fn bare(name: &str, region: &str, state: AlarmState) -> AlarmInfo {
+    pub(crate) fn bare(name: &str, region: &str, state: AlarmState) -> AlarmInfo {
         AlarmInfo {
             name: name.to_string(),
             region: region.to_string(),
@@ -493,7 +493,7 @@ mod tests {
 
 /// Most alarm history items fetched for the detail view (newest first); more is reported as
 /// truncated.
-pub const MAX_ALARM_HISTORY: usize = 20;
+pub(crate) const MAX_ALARM_HISTORY: usize = 20;
 
 /// One entry of CloudWatch `DescribeAlarmHistory`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Outputs the console cannot work without.
-pub const REQUIRED: [&str; 7] = [
+pub(crate) const REQUIRED: [&str; 7] = [
     "site_url",
     "region",
     "cloudfront_distribution_id",
@@ -97,7 +97,7 @@ impl Outputs {
         Outputs::from_raw(raw)
     }
 
-    pub fn from_raw(raw: BTreeMap<String, RawOutput>) -> Result<Outputs, OutputsError> {
+    pub(crate) fn from_raw(raw: BTreeMap<String, RawOutput>) -> Result<Outputs, OutputsError> {
         let missing: Vec<&str> = REQUIRED
             .iter()
             .copied()
@@ -155,7 +155,7 @@ impl Outputs {
             alarms,
             dashboard_name: opt("dashboard_name"),
             shim_metrics_namespace: opt("shim_metrics_namespace")
-                .unwrap_or_else(|| "LibreChat/Shim".into()),
+                .unwrap_or_else(|| opsconsole_wire::emf::NAMESPACE.into()),
             raw,
             origin: None,
         })
@@ -175,7 +175,7 @@ impl Outputs {
     }
 
     /// Every output as (name, shown value), sensitive ones as `(sensitive)`.
-    pub fn display_rows(&self) -> Vec<(String, String)> {
+    pub(crate) fn display_rows(&self) -> Vec<(String, String)> {
         self.raw
             .iter()
             .map(|(k, o)| {
@@ -190,7 +190,7 @@ impl Outputs {
     }
 
     /// The outputs as a JSON object of shown values (sensitive masked), for the probe document.
-    pub fn masked_json(&self) -> Value {
+    pub(crate) fn masked_json(&self) -> Value {
         Value::Object(
             self.raw
                 .iter()
@@ -229,12 +229,12 @@ fn display_value(v: &Value) -> String {
 }
 
 /// The environment's Terraform directory.
-pub fn env_dir(repo: &Path, env: &str) -> PathBuf {
+pub(crate) fn env_dir(repo: &Path, env: &str) -> PathBuf {
     repo.join("infrastructure/terraform/environments").join(env)
 }
 
 /// `terraform output -json` in `dir`, when it is initialised (`.terraform/` exists).
-pub async fn from_terraform(dir: &Path) -> Result<Option<Outputs>, OutputsError> {
+pub(crate) async fn from_terraform(dir: &Path) -> Result<Option<Outputs>, OutputsError> {
     if !dir.join(".terraform").is_dir() {
         return Ok(None);
     }
@@ -266,14 +266,14 @@ pub async fn from_terraform(dir: &Path) -> Result<Option<Outputs>, OutputsError>
 /// The S3 backend block (`backend "s3" { bucket = ..., key = ..., region = ... }`) of the
 /// environment's `*.tf` files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Backend {
+pub(crate) struct S3Backend {
     pub bucket: String,
     pub key: String,
     pub region: Option<String>,
 }
 
 /// Finds the S3 backend settings in the `.tf` files of `dir` (simple attribute scan).
-pub fn find_s3_backend(dir: &Path) -> Option<S3Backend> {
+pub(crate) fn find_s3_backend(dir: &Path) -> Option<S3Backend> {
     let entries = std::fs::read_dir(dir).ok()?;
     for e in entries.flatten() {
         let p = e.path();
@@ -291,7 +291,7 @@ pub fn find_s3_backend(dir: &Path) -> Option<S3Backend> {
 }
 
 /// Parses the first `backend "s3" { ... }` block of HCL text.
-pub fn parse_s3_backend(text: &str) -> Option<S3Backend> {
+pub(crate) fn parse_s3_backend(text: &str) -> Option<S3Backend> {
     let start = text.find("backend \"s3\"")?;
     let body_start = start + text[start..].find('{')? + 1;
     let body_end = body_start + text[body_start..].find('}')?;
@@ -314,7 +314,7 @@ pub fn parse_s3_backend(text: &str) -> Option<S3Backend> {
 }
 
 /// Parses the `outputs` of a Terraform state document.
-pub fn from_state_json(text: &str) -> Result<Outputs, OutputsError> {
+pub(crate) fn from_state_json(text: &str) -> Result<Outputs, OutputsError> {
     let state: Value =
         serde_json::from_str(text).map_err(|e| OutputsError::Malformed(format!("state: {e}")))?;
     let outputs = state
@@ -327,7 +327,7 @@ pub fn from_state_json(text: &str) -> Result<Outputs, OutputsError> {
 }
 
 /// Reads the state object from the S3 backend.
-pub async fn from_s3_state(
+pub(crate) async fn from_s3_state(
     s3: &aws_sdk_s3::Client,
     backend: &S3Backend,
 ) -> Result<Outputs, OutputsError> {

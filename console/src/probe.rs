@@ -14,10 +14,10 @@ use crate::context::Context;
 use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
 use crate::model::{CollectorError, DataEvent, Source};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Parses `--only` (empty = all). Unknown names are a usage error.
-pub fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
+pub(crate) fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
     if only.is_empty() {
         return Ok(Source::ALL.to_vec());
     }
@@ -114,7 +114,7 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 }
 
 /// Runs `sources` concurrently on `ctx` and builds the probe document.
-pub async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
+pub(crate) async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
     let t0 = Instant::now();
     let budget = ctx.settings.timeout;
     let sse_configured =

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Offline checks of infrastructure/terraform (no AWS credentials, no network):
 #   1. terraform fmt -check -recursive
-#   2. terraform init -backend=false + validate for every root/module that uses only native
-#      resources (provider from the filesystem mirror in infrastructure/terraform.rc); modules
-#      that call registry modules cannot be initialised offline and are reported as skipped;
-#      a copy of them with the registry modules stubbed is validated instead ("wiring")
+#   2. terraform init -backend=false + validate for every root/module (provider from the
+#      filesystem mirror in infrastructure/terraform.rc). Those that call registry modules
+#      (frontend, redis, environments/dev) are validated in a copy whose registry calls point at
+#      the pinned copies in TF_MODULES_DIR (default ../shared/terraform-modules beside the
+#      repository; resolve_registry_modules.py, which also drops hashicorp/random from
+#      elasticache's copy: infrastructure/README.md). Without TF_MODULES_DIR they are reported as
+#      "skipped: TF_MODULES_DIR not found" and a copy with the registry modules stubbed is
+#      validated instead ("wiring")
 #   3. terraform test (mock_provider "aws") where a module has tests/*.tftest.hcl (required for
-#      api-gateway, backend and monitoring); in the stubbed copies also tests-stubbed/
+#      api-gateway, backend and monitoring), with the real registry modules when available;
+#      tests-stubbed/ (assertions on the arguments passed to registry modules) always in the
+#      stubbed copy
 #   4. checkov --skip-download, skipped checks only from infrastructure/checkov-skips.txt
 #   5. SC-006: under 500 lines of Terraform (comments, blank lines and variable blocks excluded)
 # Exits non-zero if any check fails; prints a summary. Usage: infrastructure/scripts/check.sh
@@ -17,7 +23,7 @@ root=$(cd "$infra/.." && pwd)
 tf_root="$infra/terraform"
 cache="$infra/.cache" # gitignored
 log_dir="$cache/logs"
-rm -rf "$cache/stubbed" "$cache/validate"
+rm -rf "$cache/stubbed" "$cache/validate" "$cache/resolved"
 mkdir -p "$log_dir" "$cache/plugins"
 
 export TF_CLI_CONFIG_FILE="$infra/terraform.rc"
@@ -26,6 +32,10 @@ export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 unset TF_WORKSPACE
 
 REQUIRED_TESTS=(modules/api-gateway modules/backend modules/monitoring)
+# The pinned terraform-aws-modules copies (../shared/terraform-modules beside the repository).
+modules_dir_wanted=${TF_MODULES_DIR:-$root/../shared/terraform-modules}
+modules_dir=
+[ -d "$modules_dir_wanted" ] && modules_dir=$(cd "$modules_dir_wanted" && pwd)
 SC006_LIMIT=${SC006_LIMIT:-500}
 CHECKOV="$root/.tools/checkov/bin/checkov"
 
@@ -73,16 +83,52 @@ for dir in "${dirs[@]}"; do
     [ -n "$subregs" ] && regs="${regs:+$regs,}$subregs (via $sub)"
   done
   if [ -n "$regs" ]; then
-    record SKIP "validate $rel" "calls registry modules ($regs): they cannot be downloaded offline"
-    # Second best: validate a copy whose registry module calls are replaced by stubs (our own
-    # code, interfaces and references are checked; the registry modules' argument names are not).
+    regs=$(tr ',' '\n' <<<"$regs" | sed -E 's#^terraform-aws-modules/([^/]+)/aws.*#\1#' | sort -u | paste -sd, -)
+    if [ -n "$modules_dir" ]; then
+      # The real registry modules: the pinned copies in TF_MODULES_DIR (hashicorp/random dropped
+      # from elasticache's copy: see resolve_registry_modules.py), validated and tested as they
+      # would be after `terraform init` with network access.
+      if [ ! -d "$cache/resolved" ] && ! python3 "$infra/scripts/resolve_registry_modules.py" "$tf_root" "$cache/resolved" "$modules_dir" >"$log_dir/resolve.log" 2>&1; then
+        record FAIL "resolve registry modules" "$(tail -n1 "$log_dir/resolve.log")"
+        mkdir -p "$cache/resolved" # reported once
+      fi
+      rdir="$cache/resolved/$rel"
+      export TF_DATA_DIR="$cache/tf/real-$name"
+      if [ -d "$rdir" ] && (cd "$rdir" && terraform init -backend=false -no-color && terraform validate -no-color) >"$log_dir/validate-$name.log" 2>&1; then
+        record PASS "validate $rel" "init -backend=false + validate, terraform-aws-modules $regs from TF_MODULES_DIR"
+      else
+        record FAIL "validate $rel" "with the terraform-aws-modules $regs from TF_MODULES_DIR"
+        [ -f "$log_dir/validate-$name.log" ] && show_log "$log_dir/validate-$name.log"
+        continue
+      fi
+      if ls "$rdir"/tests/*.tftest.hcl >/dev/null 2>&1; then
+        tlog="$log_dir/test-$name.log"
+        if (cd "$rdir" && terraform test -no-color) >"$tlog" 2>&1; then
+          record PASS "test $rel" "(registry modules from TF_MODULES_DIR) $(grep -E '^(Success|Failure)!' "$tlog" | tail -n1)"
+        else
+          record FAIL "test $rel" "(registry modules from TF_MODULES_DIR) $(grep -E '^(Success|Failure)!' "$tlog" | tail -n1)"
+          show_log "$tlog"
+        fi
+      fi
+      # tests-stubbed/ assert on the arguments we pass to the registry modules, which only the
+      # stubs expose (a module's internals cannot be referenced from a test): they still run in
+      # the stubbed copy below, and only they.
+      ls "$tf_root/$rel"/tests-stubbed/*.tftest.hcl >/dev/null 2>&1 || continue
+      stub_tests=(tests-stubbed)
+    else
+      record SKIP "validate $rel" "skipped: TF_MODULES_DIR not found ($modules_dir_wanted): validating with terraform-aws-modules $regs stubbed instead"
+      stub_tests=(tests tests-stubbed)
+    fi
+    # Second best without the modules: validate a copy whose registry module calls are replaced by
+    # stubs (our own code, interfaces and references are checked; the registry modules' argument
+    # names are not).
     if [ ! -d "$cache/stubbed" ] && ! python3 "$infra/scripts/stub_registry_modules.py" "$tf_root" "$cache/stubbed" >"$log_dir/stubs.log" 2>&1; then
       show_log "$log_dir/stubs.log"
     fi
     sdir="$cache/stubbed/$rel"
     export TF_DATA_DIR="$cache/tf/stubbed-$name"
     if (cd "$sdir" && terraform init -backend=false -no-color && terraform validate -no-color) >"$log_dir/wiring-$name.log" 2>&1; then
-      record PASS "wiring $rel" "validate with registry modules stubbed"
+      [ -z "$modules_dir" ] && record PASS "wiring $rel" "validate with registry modules stubbed"
     else
       record FAIL "wiring $rel" "validate with registry modules stubbed"
       show_log "$log_dir/wiring-$name.log"
@@ -90,7 +136,7 @@ for dir in "${dirs[@]}"; do
     fi
     # tests/ run anywhere (they override the registry modules' outputs); tests-stubbed/ assert
     # on the arguments the stubs received and run only here.
-    for tdir in tests tests-stubbed; do
+    for tdir in "${stub_tests[@]}"; do
       ls "$sdir/$tdir"/*.tftest.hcl >/dev/null 2>&1 || continue
       tlog="$log_dir/test-$name-$tdir.log"
       if (cd "$sdir" && terraform test -test-directory="$tdir" -no-color) >"$tlog" 2>&1; then

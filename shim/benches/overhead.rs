@@ -22,7 +22,10 @@
 //! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_RUNTIME_LOOP=lambda_runtime`
 //! (the shim on `lambda_runtime::run`, for comparison).
 
-#[path = "../tests/support/mod.rs"]
+// A benchmark: a failed setup step ends the run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use bytes::Bytes;

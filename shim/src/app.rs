@@ -16,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_runtime::streaming::{Body, Sender, channel};
 use lambda_runtime::{LambdaEvent, MetadataPrelude, StreamResponse};
+use opsconsole_wire::sse::{done_frame, probe_frame};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -449,7 +450,10 @@ impl App {
         {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                let reason = format!("request to LibreChat failed: {}", error_chain(&e));
+                let reason = format!(
+                    "request to LibreChat failed: {}",
+                    opsconsole_proc::error_chain(&e)
+                );
                 return self.upstream_unavailable(reason, &request_id, &req.path);
             }
             Err(_) => {
@@ -483,7 +487,7 @@ impl App {
                             }
                         }
                         Some(Err(e)) => {
-                            let reason = error_chain(&e);
+                            let reason = opsconsole_proc::error_chain(&e);
                             tracing::error!(request_id, path = %path, bytes, reason = %reason, "upstream error mid-stream");
                             emf::proxy_error("upstream_stream_error");
                             if sse {
@@ -540,7 +544,7 @@ impl App {
                 };
                 p.headers.insert(
                     http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("text/event-stream"),
+                    http::HeaderValue::from_static(opsconsole_wire::sse::CONTENT_TYPE),
                 );
                 p.headers.insert(
                     http::header::CACHE_CONTROL,
@@ -556,14 +560,12 @@ impl App {
                             )
                             .await;
                         }
-                        let ev = diag::sse_probe_event(seq, events, diag::now_ms_f64());
+                        let ev = probe_frame(seq, events, diag::now_ms_f64());
                         if tx.send_data(Bytes::from(ev)).await.is_err() {
                             return;
                         }
                     }
-                    let _ = tx
-                        .send_data(Bytes::from(diag::sse_done_event(events)))
-                        .await;
+                    let _ = tx.send_data(Bytes::from(done_frame(events))).await;
                 });
                 StreamResponse {
                     metadata_prelude: p,
@@ -643,22 +645,14 @@ async fn health_check(
     let req = http::Request::get(url)
         .body(Full::new(Bytes::new()))
         .map_err(|e| e.to_string())?;
-    let resp = client.request(req).await.map_err(|e| error_chain(&e))?;
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| opsconsole_proc::error_chain(&e))?;
     let status = resp.status().as_u16();
     // Drain the body so the connection can be reused.
     let _ = resp.into_body().collect().await;
     Ok(status)
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// A complete response: prelude and one body chunk (an empty body ends the stream at once).
@@ -676,7 +670,7 @@ fn fixed((prelude, body): (MetadataPrelude, Bytes)) -> Resp {
 }
 
 /// The instant at which a response must be ended: the invocation deadline minus the margin.
-pub fn deadline_instant(deadline_epoch_ms: u64, margin: Duration) -> tokio::time::Instant {
+pub(crate) fn deadline_instant(deadline_epoch_ms: u64, margin: Duration) -> tokio::time::Instant {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

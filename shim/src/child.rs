@@ -32,7 +32,7 @@ impl LogTail {
         }
     }
 
-    pub fn snapshot(&self) -> Vec<String> {
+    pub(crate) fn snapshot(&self) -> Vec<String> {
         self.lines
             .lock()
             .map(|l| l.iter().cloned().collect())
@@ -50,7 +50,7 @@ pub struct ChildHandle {
 
 impl ChildHandle {
     /// `Some(reason)` once the child has exited.
-    pub fn exit_reason(&self) -> Option<String> {
+    pub(crate) fn exit_reason(&self) -> Option<String> {
         self.exit.lock().ok().and_then(|e| e.clone())
     }
 
@@ -138,17 +138,7 @@ pub fn spawn(
     // LibreChat must not outlive the shim, even when the shim is killed without a chance to
     // clean up (SIGKILL, a crash): the kernel sends it SIGKILL when the shim's spawning thread
     // dies. The flag survives the `exec` of `/bin/sh -c "exec CMD"`.
-    #[cfg(target_os = "linux")]
-    // SAFETY: the closure runs between fork and exec and only calls prctl, which is
-    // async-signal-safe; it allocates nothing.
-    unsafe {
-        c.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    opsconsole_proc::child::die_with_parent(c.as_std_mut());
     let mut child = c.spawn()?;
     let tail = LogTail::new(tail_lines);
     if let Some(out) = child.stdout.take() {

@@ -50,14 +50,14 @@ pub fn parse_secret_spec(spec: &str) -> Result<Vec<(String, String)>, ColdStartE
 }
 
 /// Replace every occurrence of `from` with `to` (no-op when `from` is empty).
-pub fn replace_domain(text: &str, from: Option<&str>, to: Option<&str>) -> String {
+pub(crate) fn replace_domain(text: &str, from: Option<&str>, to: Option<&str>) -> String {
     match (from, to) {
         (Some(f), Some(t)) if !f.is_empty() => text.replace(f, t),
         _ => text.to_string(),
     }
 }
 
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
@@ -71,7 +71,7 @@ pub struct ConfigResult {
 }
 
 /// Fetch the config from S3, replace the domain and write it to `path`.
-pub async fn fetch_config(
+pub(crate) async fn fetch_config(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
@@ -128,7 +128,7 @@ pub async fn fetch_config(
 }
 
 /// Does an SSM parameter (as returned) answer the id that was asked for (name or ARN)?
-pub fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&str>) -> bool {
+pub(crate) fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&str>) -> bool {
     if arn == Some(asked) || name == Some(asked) {
         return true;
     }
@@ -141,7 +141,7 @@ pub fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&str>) -> 
 }
 
 /// Resolve `(ENV_NAME, parameter)` pairs with GetParameters (WithDecryption), 10 per call.
-pub async fn resolve_secrets(
+pub(crate) async fn resolve_secrets(
     ssm: &aws_sdk_ssm::Client,
     pairs: &[(String, String)],
 ) -> Result<BTreeMap<String, String>, ColdStartError> {

@@ -5,22 +5,22 @@ use http::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-pub const STATUS_PATH: &str = "/api/__shim/status";
-pub const SSE_PATH: &str = "/api/__shim/sse";
-pub const TOKEN_HEADER: &str = "x-opsconsole-token";
 /// The deployment's public health route (SC-003), answered by the shim itself: LibreChat v0.8.3+
 /// answers unknown `/api/*` paths with 404 and has its health route at `/health`.
-pub const API_HEALTH_PATH: &str = "/api/health";
+pub use opsconsole_wire::HEALTH_PATH as API_HEALTH_PATH;
+use opsconsole_wire::sse::SseParams;
+use opsconsole_wire::status::{InitTimings, LibreChatCheck, RedisCheck, ShimStatus};
+use opsconsole_wire::{SSE_PATH, STATUS_PATH, TOKEN_HEADER};
 
 /// True for `GET`/`HEAD /api/health` (no token needed: the answer reveals no more than LibreChat's
 /// own public `/health`).
-pub fn is_api_health(req: &ProxyRequest) -> bool {
+pub(crate) fn is_api_health(req: &ProxyRequest) -> bool {
     (req.method == Method::GET || req.method == Method::HEAD) && req.path == API_HEALTH_PATH
 }
 
 /// The answer to `/api/health` from one check of LibreChat's liveness route: 200 when it answered
 /// 2xx, else 503; the body says what was seen.
-pub fn api_health_json(health: &Result<(u16, f64), String>) -> (u16, Value) {
+pub(crate) fn api_health_json(health: &Result<(u16, f64), String>) -> (u16, Value) {
     match health {
         Ok((status, latency)) if (200..300).contains(status) => (
             200,
@@ -65,65 +65,21 @@ pub fn route(req: &ProxyRequest, token: Option<&str>) -> Option<DiagRoute> {
     match req.path.as_str() {
         STATUS_PATH => Some(DiagRoute::Status),
         SSE_PATH => {
-            let (events, interval_ms) = sse_params(&req.query);
+            let p = SseParams::from_query(&req.query);
             Some(DiagRoute::Sse {
-                events,
-                interval_ms,
+                events: p.events,
+                interval_ms: p.interval_ms,
             })
         }
         _ => None,
     }
 }
 
-/// `events` (default 10, at most 1000) and `interval_ms` (default 200, at most 10000).
-pub fn sse_params(query: &str) -> (u32, u64) {
-    let mut events = 10u32;
-    let mut interval = 200u64;
-    for pair in query.split('&') {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "events" => {
-                if let Ok(n) = v.parse::<u32>() {
-                    events = n.min(1000);
-                }
-            }
-            "interval_ms" => {
-                if let Ok(n) = v.parse::<u64>() {
-                    interval = n.min(10_000);
-                }
-            }
-            _ => {}
-        }
-    }
-    (events, interval)
-}
-
-pub fn now_ms_f64() -> f64 {
+pub(crate) fn now_ms_f64() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0)
-}
-
-pub fn sse_probe_event(seq: u32, total: u32, sent_at_ms: f64) -> String {
-    // Field order as in the contract (serde_json's map would sort the keys).
-    let sent = serde_json::to_string(&sent_at_ms).unwrap_or_else(|_| "null".into());
-    format!(
-        "id: {seq}\nevent: probe\ndata: {{\"seq\":{seq},\"sent_at_ms\":{sent},\"total\":{total}}}\n\n"
-    )
-}
-
-pub fn sse_done_event(total: u32) -> String {
-    format!("event: done\ndata: {}\n\n", json!({"total": total}))
-}
-
-/// rustls needs one process-wide crypto provider; with both of its backends compiled in (as in a
-/// workspace build) it will not choose, so the shim installs aws-lc-rs (the AWS SDK's) itself.
-fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Err only if another thread installed one first: either way one is installed.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    }
 }
 
 /// What the shim's Redis PING connects with: the variables LibreChat itself reads (`REDIS_URI`,
@@ -150,7 +106,7 @@ impl std::fmt::Debug for RedisTarget {
 
 impl RedisTarget {
     /// From a lookup (the resolved secrets first, then the environment: what LibreChat sees).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> RedisTarget {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> RedisTarget {
         let opt = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         RedisTarget {
             uri: opt("REDIS_URI"),
@@ -199,7 +155,7 @@ pub async fn redis_ping(target: &RedisTarget, timeout: Duration) -> Result<f64, 
     }
     let info = info.set_redis_settings(settings);
     if tls {
-        ensure_crypto_provider();
+        opsconsole_proc::tls::install_crypto_provider();
     }
     let client = match target.ca_file.as_deref() {
         Some(path) if tls => {
@@ -253,37 +209,24 @@ pub struct StatusInputs {
     pub config_sha256: Option<String>,
 }
 
-pub fn status_json(i: &StatusInputs) -> Value {
-    let librechat = match &i.health {
-        Ok((status, latency)) => json!({
-            "healthy": (200..300).contains(status),
-            "status": status,
-            "latency_ms": latency,
-            "error": Value::Null,
-        }),
-        Err(e) => {
-            json!({"healthy": false, "status": Value::Null, "latency_ms": Value::Null, "error": e})
-        }
-    };
-    let redis = match &i.redis {
-        Ok(rtt) => json!({"ok": true, "rtt_ms": rtt, "error": Value::Null}),
-        Err(e) => json!({"ok": false, "rtt_ms": Value::Null, "error": e}),
-    };
-    json!({
-        "shim_version": env!("CARGO_PKG_VERSION"),
-        "instance_id": i.instance_id,
-        "cold_start": i.cold_start,
-        "uptime_ms": i.uptime_ms,
-        "init": {
-            "config_ms": i.config_ms,
-            "secrets_ms": i.secrets_ms,
-            "spawn_to_ready_ms": i.spawn_to_ready_ms,
-            "total_ms": i.total_ms,
+/// The status document (docs/contracts.md section 2, `opsconsole_wire::status`).
+pub(crate) fn status_json(i: &StatusInputs) -> Value {
+    let doc = ShimStatus {
+        shim_version: env!("CARGO_PKG_VERSION").into(),
+        instance_id: i.instance_id.clone(),
+        cold_start: i.cold_start,
+        uptime_ms: i.uptime_ms,
+        init: InitTimings {
+            config_ms: i.config_ms,
+            secrets_ms: i.secrets_ms,
+            spawn_to_ready_ms: i.spawn_to_ready_ms,
+            total_ms: i.total_ms,
         },
-        "librechat": librechat,
-        "redis": redis,
-        "config_sha256": i.config_sha256,
-    })
+        librechat: Some(LibreChatCheck::from_result(&i.health)),
+        redis: Some(RedisCheck::from_result(&i.redis)),
+        config_sha256: i.config_sha256.clone(),
+    };
+    serde_json::to_value(&doc).unwrap_or_else(|e| json!({ "error": e.to_string() }))
 }
 
 #[cfg(test)]
@@ -389,23 +332,6 @@ mod tests {
         assert_eq!(code, 503);
         assert_eq!(v["error"], "connection refused");
         assert_eq!(v["librechat"]["status"], Value::Null);
-    }
-
-    #[test]
-    fn sse_params_defaults_and_caps() {
-        assert_eq!(sse_params(""), (10, 200));
-        assert_eq!(sse_params("events=5000&interval_ms=99999"), (1000, 10_000));
-        assert_eq!(sse_params("events=x&interval_ms=-1"), (10, 200));
-    }
-
-    #[test]
-    fn sse_event_format() {
-        let e = sse_probe_event(3, 10, 1763769600123.456);
-        assert_eq!(
-            e,
-            "id: 3\nevent: probe\ndata: {\"seq\":3,\"sent_at_ms\":1763769600123.456,\"total\":10}\n\n"
-        );
-        assert_eq!(sse_done_event(10), "event: done\ndata: {\"total\":10}\n\n");
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl EventError {
 }
 
 /// Hop-by-hop headers (RFC 9110 7.6.1) plus ones the proxy recomputes.
-pub const HOP_BY_HOP: &[&str] = &[
+pub(crate) const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -128,7 +128,7 @@ pub const HOP_BY_HOP: &[&str] = &[
 /// `compression` middleware compresses `text/event-stream` too and never flushes per event, so
 /// with a browser's `gzip, deflate, br` a whole chat stream arrives in one piece at the end.
 /// Without it LibreChat answers uncompressed and every event is written when it is produced.
-pub const NOT_FORWARDED: &[&str] = &["accept-encoding"];
+pub(crate) const NOT_FORWARDED: &[&str] = &["accept-encoding"];
 
 /// Characters escaped in a query component: everything but RFC 3986 unreserved.
 const QUERY_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

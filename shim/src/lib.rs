@@ -8,7 +8,7 @@ pub mod app;
 pub mod child;
 pub mod coldstart;
 pub mod diag;
-pub mod emf;
+pub(crate) mod emf;
 pub mod event;
 pub mod memory;
 pub mod quickack;

@@ -49,12 +49,12 @@ pub enum Readiness {
 }
 
 impl Readiness {
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         matches!(self, Readiness::Ready { .. })
     }
 
     /// Human-readable cause when not ready.
-    pub fn cause(&self) -> Option<String> {
+    pub(crate) fn cause(&self) -> Option<String> {
         match self {
             Readiness::Ready { .. } => None,
             Readiness::TimedOut {
@@ -77,7 +77,7 @@ impl Readiness {
 /// - `child_exit()` returns `Some(reason)` once the child has exited;
 /// - `port_open()` is a cheap check that the port accepts connections;
 /// - `health()` sends one health request: `Ok(status)` or `Err(reason)`.
-pub async fn wait_ready<C, P, PF, H, HF>(
+pub(crate) async fn wait_ready<C, P, PF, H, HF>(
     policy: ReadinessPolicy,
     mut child_exit: C,
     mut port_open: P,

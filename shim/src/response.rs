@@ -19,7 +19,7 @@ const DROP_RESPONSE: &[&str] = &[
 
 /// Build the prelude from an upstream response head: every `Set-Cookie` becomes its own cookie,
 /// hop-by-hop headers are dropped, repeated headers are joined with `, `.
-pub fn prelude_from_upstream(status: StatusCode, headers: &HeaderMap) -> MetadataPrelude {
+pub(crate) fn prelude_from_upstream(status: StatusCode, headers: &HeaderMap) -> MetadataPrelude {
     let mut out = HeaderMap::new();
     let mut cookies = Vec::new();
     for name in headers.keys() {
@@ -55,7 +55,7 @@ pub fn prelude_from_upstream(status: StatusCode, headers: &HeaderMap) -> Metadat
 }
 
 /// True when the response is a server-sent event stream.
-pub fn is_event_stream(headers: &HeaderMap) -> bool {
+pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -68,7 +68,11 @@ pub fn is_event_stream(headers: &HeaderMap) -> bool {
 }
 
 /// A JSON error response: prelude and body.
-pub fn json_error(status: StatusCode, error: &str, detail: &str) -> (MetadataPrelude, Bytes) {
+pub(crate) fn json_error(
+    status: StatusCode,
+    error: &str,
+    detail: &str,
+) -> (MetadataPrelude, Bytes) {
     json_response(
         status,
         &json!({"error": error, "detail": detail, "source": "shim"}),
@@ -76,7 +80,10 @@ pub fn json_error(status: StatusCode, error: &str, detail: &str) -> (MetadataPre
 }
 
 /// A JSON response of the shim's own (never cached): prelude and body.
-pub fn json_response(status: StatusCode, doc: &serde_json::Value) -> (MetadataPrelude, Bytes) {
+pub(crate) fn json_response(
+    status: StatusCode,
+    doc: &serde_json::Value,
+) -> (MetadataPrelude, Bytes) {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert("cache-control", HeaderValue::from_static("no-store"));
@@ -92,7 +99,7 @@ pub fn json_response(status: StatusCode, doc: &serde_json::Value) -> (MetadataPr
 
 /// The final SSE event sent when a stream must end early. Starts with a blank line so it can never
 /// merge into an event the upstream left half-written.
-pub fn sse_error_event(error: &str, detail: Option<&str>) -> Bytes {
+pub(crate) fn sse_error_event(error: &str, detail: Option<&str>) -> Bytes {
     let data = match detail {
         Some(d) => json!({"error": error, "detail": d}),
         None => json!({"error": error}),

@@ -51,20 +51,22 @@ pub struct SettingsError {
     pub reason: String,
 }
 
-pub const DEFAULT_CHILD_CMD: &str = "node api/server/index.js";
+pub(crate) const DEFAULT_CHILD_CMD: &str = "node api/server/index.js";
 /// LibreChat's own liveness route (v0.8.3+ answers every unknown `/api/*` path with 404, so
-/// `/api/health` is not LibreChat's: the shim answers it, see [`crate::diag::API_HEALTH_PATH`]).
-pub const DEFAULT_HEALTH_PATH: &str = "/health";
+/// `/api/health` is not LibreChat's: the shim answers it, see [`crate::diag::API_HEALTH_PATH`] = `opsconsole_wire::HEALTH_PATH`).
+pub(crate) const DEFAULT_HEALTH_PATH: &str = "/health";
 /// LibreChat's readiness route: 503 `NOT_READY` until MCP servers, migrations and the stream
 /// services are initialised after `listen`, then 200.
-pub const DEFAULT_READY_PATH: &str = "/readyz";
+pub(crate) const DEFAULT_READY_PATH: &str = "/readyz";
 
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
         Settings::from_lookup(|k| std::env::var(k).ok())
     }
 
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+    pub(crate) fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingsError> {
         let opt = |k: &str| {
             get(k)
                 .map(|v| v.trim().to_string())
@@ -175,7 +177,7 @@ impl Settings {
         })
     }
 
-    pub fn upstream_base(&self) -> String {
+    pub(crate) fn upstream_base(&self) -> String {
         format!("http://{}:{}", self.upstream_host, self.upstream_port)
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Env var that overrides the state directory (tests, packaging).
-pub const STATE_DIR_ENV: &str = "OPSCONSOLE_STATE_DIR";
+pub(crate) const STATE_DIR_ENV: &str = "OPSCONSOLE_STATE_DIR";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -28,7 +28,7 @@ pub struct AuditRecord {
 
 /// The state directory: `$OPSCONSOLE_STATE_DIR`, else `$XDG_STATE_HOME/opsconsole`, else
 /// `~/.local/state/opsconsole`.
-pub fn state_dir() -> Option<PathBuf> {
+pub(crate) fn state_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(dir));
     }
@@ -38,7 +38,7 @@ pub fn state_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.home_dir().join(".local/state/opsconsole"))
 }
 
-pub fn audit_path() -> Option<PathBuf> {
+pub(crate) fn audit_path() -> Option<PathBuf> {
     state_dir().map(|d| d.join("audit.jsonl"))
 }
 

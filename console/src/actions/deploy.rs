@@ -12,7 +12,7 @@ use super::terraform::{RunEnd, run_streaming};
 use super::{ActionEnv, ActionEvent, ActionResult, sleep_or_cancel};
 
 /// The tag of a freshly built image: `REPO:opsconsole-YYYYMMDDhhmmss`.
-pub fn image_tag(repository_url: &str, now: time::OffsetDateTime) -> String {
+pub(crate) fn image_tag(repository_url: &str, now: time::OffsetDateTime) -> String {
     format!(
         "{}:opsconsole-{:04}{:02}{:02}{:02}{:02}{:02}",
         repository_url.trim_end_matches('/'),
@@ -27,13 +27,13 @@ pub fn image_tag(repository_url: &str, now: time::OffsetDateTime) -> String {
 
 /// What a `LastUpdateStatus` means for the wait loop.
 #[derive(Debug, PartialEq, Eq)]
-pub enum UpdateProgress {
+pub(crate) enum UpdateProgress {
     Done,
     Failed,
     Waiting,
 }
 
-pub fn classify_update(status: Option<&str>) -> UpdateProgress {
+pub(crate) fn classify_update(status: Option<&str>) -> UpdateProgress {
     match status.map(|s| s.to_ascii_lowercase()) {
         Some(s) if s == "successful" => UpdateProgress::Done,
         Some(s) if s == "failed" => UpdateProgress::Failed,
@@ -93,7 +93,7 @@ async fn build_and_push(
     }
 }
 
-pub async fn deploy_image(
+pub(crate) async fn deploy_image(
     env: &ActionEnv,
     image: Option<String>,
     tx: &UnboundedSender<ActionEvent>,

@@ -16,7 +16,7 @@ pub fn is_completed(status: &str) -> bool {
 }
 
 /// Checks and normalises the paths typed after `:invalidate` (each must start with `/`).
-pub fn normalise_paths(raw: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn normalise_paths(raw: &[String]) -> Result<Vec<String>, String> {
     let paths: Vec<String> = raw
         .iter()
         .map(|p| p.trim().to_string())

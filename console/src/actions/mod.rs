@@ -4,9 +4,9 @@
 //! the read-only refusal and the audit records (see `crate::tui::app`); this module only runs.
 
 pub mod audit;
-pub mod deploy;
+pub(crate) mod deploy;
 pub mod invalidate;
-pub mod terraform;
+pub(crate) mod terraform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +51,16 @@ impl ActionRequest {
         }
     }
 
+    /// Whether it reads files of the checkout: the Terraform environment, or the Dockerfile to
+    /// build the image from.
+    pub(crate) fn needs_repo(&self) -> bool {
+        match self {
+            ActionRequest::Plan | ActionRequest::Apply { .. } => true,
+            ActionRequest::DeployImage { image } => image.is_none(),
+            ActionRequest::Invalidate { .. } => false,
+        }
+    }
+
     /// A one-line description for the activity pane and the confirm popup.
     pub fn describe(&self) -> String {
         match self {
@@ -77,7 +87,7 @@ pub enum ActionResult {
 
 impl ActionResult {
     /// The `result` field of the audit record.
-    pub fn audit_text(&self) -> String {
+    pub(crate) fn audit_text(&self) -> String {
         match self {
             ActionResult::Ok(s) => format!("ok: {s}"),
             ActionResult::Failed(s) => format!("failed: {s}"),
@@ -121,6 +131,9 @@ pub struct ActionEnv {
     /// Interval between status polls, and the most polls before giving up.
     pub poll_interval: Duration,
     pub max_polls: u32,
+    /// Why there is no checkout (the paths above are then relative to `.`): the actions that
+    /// need it (plan, apply, building the image) fail with this instead of a missing file.
+    pub repo_error: Option<String>,
 }
 
 impl ActionEnv {
@@ -146,6 +159,7 @@ impl ActionEnv {
             ecr_repository_url: None,
             poll_interval: Duration::from_secs(5),
             max_polls: 360,
+            repo_error: None,
         }
     }
 }
@@ -158,6 +172,11 @@ pub fn spawn(
     cancel: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        if let Some(e) = env.repo_error.as_ref().filter(|_| req.needs_repo()) {
+            let msg = format!("{} needs the opsconsole checkout: {e}", req.describe());
+            let _ = tx.send(ActionEvent::Finished(ActionResult::Failed(msg)));
+            return;
+        }
         let result = match req {
             ActionRequest::Plan => terraform::plan(&env, &tx, &cancel).await,
             ActionRequest::Apply { plan_file } => {

@@ -16,7 +16,7 @@ use super::{ActionEnv, ActionEvent, ActionResult};
 
 /// The plan summary line (`Plan: 1 to add, 0 to change, 0 to destroy.`, `No changes. ...`)
 /// found in terraform's output, if any.
-pub fn plan_summary(lines: &[String]) -> Option<String> {
+pub(crate) fn plan_summary(lines: &[String]) -> Option<String> {
     lines
         .iter()
         .rev()

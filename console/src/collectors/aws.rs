@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_smithy_types::DateTime;
+use opsconsole_wire::emf::COLD_START_TOTAL_MS;
 use time::OffsetDateTime;
 
 use crate::aws::classify;
@@ -17,14 +18,14 @@ use crate::model::{
 };
 
 /// Sparkline window and period of the alarms' series.
-pub const ALARM_WINDOW_MINUTES: u32 = 180;
-pub const ALARM_PERIOD_SECONDS: u32 = 300;
+pub(crate) const ALARM_WINDOW_MINUTES: u32 = 180;
+pub(crate) const ALARM_PERIOD_SECONDS: u32 = 300;
 /// Most invalidations listed (newest first); more is reported as truncated.
-pub const MAX_INVALIDATIONS: i32 = 10;
+pub(crate) const MAX_INVALIDATIONS: i32 = 10;
 /// Most log pages read per scan.
-pub const MAX_LOG_PAGES: u32 = 200;
+pub(crate) const MAX_LOG_PAGES: u32 = 200;
 
-pub fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
+pub(crate) fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(dt.as_nanos()).ok()
 }
 
@@ -182,7 +183,7 @@ async fn alarm_series(
     }
 }
 
-pub fn metric_query(
+pub(crate) fn metric_query(
     id: &str,
     namespace: &str,
     name: &str,
@@ -209,12 +210,12 @@ pub fn metric_query(
         .build()
 }
 
-pub fn dim(name: &str, value: &str) -> Dimension {
+pub(crate) fn dim(name: &str, value: &str) -> Dimension {
     Dimension::builder().name(name).value(value).build()
 }
 
 /// GetMetricData, all pages; (id, values oldest first) per query.
-pub async fn get_metric_data(
+pub(crate) async fn get_metric_data(
     cw: &aws_sdk_cloudwatch::Client,
     queries: Vec<MetricDataQuery>,
     start: SystemTime,
@@ -384,7 +385,7 @@ async fn scan_logs(
             .log_group_name(group)
             .start_time(ms(start))
             .end_time(ms(end))
-            .filter_pattern("?\"REPORT RequestId\" ?ColdStartTotalMs")
+            .filter_pattern(format!("?\"REPORT RequestId\" ?{COLD_START_TOTAL_MS}"))
             .limit(i32::try_from(ctx.settings.log_page_size.clamp(1, 10_000)).unwrap_or(10_000))
             .set_next_token(token.clone())
             .send()
@@ -683,7 +684,7 @@ where
 
 /// The model of one `DescribeAlarmHistory` page: newest first whatever order the API used,
 /// cut to [`MAX_ALARM_HISTORY`] (then truncated).
-pub fn history_from_items(
+pub(crate) fn history_from_items(
     alarm: &str,
     region: &str,
     items: &[aws_sdk_cloudwatch::types::AlarmHistoryItem],

@@ -2,12 +2,11 @@
 
 use std::time::Instant;
 
-use serde::Deserialize;
+use opsconsole_wire::TOKEN_HEADER;
+use opsconsole_wire::status::ShimStatus;
 
 use crate::context::Context;
 use crate::model::{CollectorError, ErrorKind, HealthData, RedisPing};
-
-pub const TOKEN_HEADER: &str = "x-opsconsole-token";
 
 fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
     let kind = if e.is_timeout() {
@@ -19,15 +18,9 @@ fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
     } else {
         ErrorKind::Other
     };
-    let mut msg = format!("{what}: {e}");
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
     CollectorError {
         kind,
-        message: msg,
+        message: format!("{what}: {}", opsconsole_proc::error_chain(e)),
         fix: None,
     }
 }
@@ -51,21 +44,9 @@ pub async fn health(ctx: &Context) -> Result<HealthData, CollectorError> {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct ShimStatus {
-    redis: Option<ShimRedis>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ShimRedis {
-    ok: bool,
-    rtt_ms: Option<f64>,
-    error: Option<String>,
-}
-
 /// The in-VPC PING the shim reports; `None` without a token. Errors reaching the shim are a
 /// failed ping with the reason.
-pub async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
+pub(crate) async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
     let token = match (&ctx.token, &ctx.token_error) {
         (Some(t), _) => t.0.clone(),
         (None, Some(e)) => {
@@ -102,12 +83,12 @@ pub async fn shim_redis_ping(ctx: &Context) -> Option<RedisPing> {
         Err(e) => return fail(format!("shim status body: {e}")),
     };
     match serde_json::from_str::<ShimStatus>(&text) {
-        Ok(ShimStatus { redis: Some(r) }) => Some(RedisPing {
+        Ok(ShimStatus { redis: Some(r), .. }) => Some(RedisPing {
             ok: r.ok,
             rtt_ms: r.rtt_ms,
             error: r.error,
         }),
-        Ok(ShimStatus { redis: None }) => fail("shim status has no `redis` field".into()),
+        Ok(ShimStatus { redis: None, .. }) => fail("shim status has no `redis` field".into()),
         Err(e) => fail(format!("shim status is not the documented JSON: {e}")),
     }
 }

@@ -35,7 +35,7 @@ pub fn interval(source: Source) -> Duration {
 }
 
 /// Backoff after `failures` consecutive failures (1-based): 2, 4, 8, 16, 32, 60, 60... s.
-pub fn backoff(failures: u32) -> Duration {
+pub(crate) fn backoff(failures: u32) -> Duration {
     let secs = 2u64.saturating_pow(failures.clamp(1, 6));
     Duration::from_secs(secs.min(60))
 }
@@ -66,7 +66,7 @@ fn is_ok(ev: &DataEvent) -> bool {
 }
 
 /// Collects `source` once, bounded by `budget`. For the SSE probe, live events go to `live`.
-pub async fn collect_once(
+pub(crate) async fn collect_once(
     ctx: &Context,
     source: Source,
     budget: Duration,
@@ -114,7 +114,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// [`collect_once`] in its own task: a panic in a collector becomes an error result of that
 /// source instead of a silent, dead collector.
-pub async fn collect_isolated(
+pub(crate) async fn collect_isolated(
     ctx: Arc<Context>,
     source: Source,
     budget: Duration,
@@ -151,14 +151,14 @@ impl CollectorHandle {
         }
     }
 
-    pub fn refresh_all(&self) {
+    pub(crate) fn refresh_all(&self) {
         for s in Source::ALL {
             self.refresh(s);
         }
     }
 
     /// Runs the SSE probe again.
-    pub fn rerun_sse(&self) {
+    pub(crate) fn rerun_sse(&self) {
         self.refresh(Source::Sse);
     }
 
@@ -182,7 +182,7 @@ pub fn spawn(ctx: Arc<Context>, tx: mpsc::Sender<DataEvent>) -> CollectorHandle 
 }
 
 /// Like [`spawn`], for a subset of the sources.
-pub fn spawn_sources(
+pub(crate) fn spawn_sources(
     ctx: Arc<Context>,
     tx: mpsc::Sender<DataEvent>,
     sources: &[Source],

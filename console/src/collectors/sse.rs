@@ -8,14 +8,13 @@ use std::time::{Duration, Instant};
 use eventsource_client::{Client as _, ClientBuilder, ReconnectOptions, SSE};
 use futures::StreamExt;
 use launchdarkly_sdk_transport::HyperTransport;
-use serde::Deserialize;
+use opsconsole_wire::TOKEN_HEADER;
+use opsconsole_wire::sse::{DONE_EVENT, ProbeData, SseParams};
 use tokio::sync::mpsc;
 
 use crate::context::Context;
 use crate::domain::sse::{SseRule, StreamEnd, fill_gaps, verdict};
 use crate::model::{CollectorError, DataEvent, ErrorKind, SseEventObs, SseProbeData};
-
-use super::http::TOKEN_HEADER;
 
 /// What to probe.
 #[derive(Debug, Clone)]
@@ -57,8 +56,14 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
     };
     Ok(SseTarget {
         url: format!(
-            "{}{}?events={}&interval_ms={}",
-            ctx.outputs.site_url, s.sse_path, s.sse_events, s.sse_interval_ms
+            "{}{}?{}",
+            ctx.outputs.site_url,
+            s.sse_path,
+            SseParams {
+                events: s.sse_events,
+                interval_ms: s.sse_interval_ms,
+            }
+            .to_query()
         ),
         headers: vec![(TOKEN_HEADER.to_string(), token)],
         expected: Some(u64::from(s.sse_events)),
@@ -72,13 +77,6 @@ fn config_err(message: String) -> CollectorError {
         message,
         fix: Some("configure the diagnostics token (see console/README.md, config file)".into()),
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct ProbePayload {
-    seq: Option<u64>,
-    sent_at_ms: Option<f64>,
-    total: Option<u64>,
 }
 
 /// Runs the SSE probe from the context's settings.
@@ -133,7 +131,7 @@ async fn stream(
     live: Option<&mpsc::Sender<DataEvent>>,
     ms: impl Fn(Instant) -> f64,
 ) -> Result<StreamEnd, StreamEnd> {
-    install_crypto_provider();
+    opsconsole_proc::tls::install_crypto_provider();
     let mut builder = HyperTransport::builder().connect_timeout(Duration::from_secs(10));
     if is_loopback(&t.url) {
         builder = builder.disable_proxy();
@@ -179,10 +177,10 @@ async fn stream(
             Ok(SSE::Comment(_)) => {}
             Ok(SSE::Event(ev)) => {
                 last = now;
-                if ev.event_type == "done" {
+                if ev.event_type == DONE_EVENT {
                     return Ok(StreamEnd::Done);
                 }
-                let payload: Option<ProbePayload> = serde_json::from_str(&ev.data).ok();
+                let payload = ProbeData::parse(&ev.data);
                 let seq = payload
                     .as_ref()
                     .and_then(|p| p.seq)
@@ -229,15 +227,6 @@ async fn stream(
             Err(e) => return Ok(StreamEnd::Dropped(e.to_string())),
         }
     }
-}
-
-/// rustls refuses to pick a crypto provider when several are compiled in: choose aws-lc-rs
-/// (the AWS SDK's) once per process.
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    });
 }
 
 /// Time to open a TCP connection to the URL's host (a separate connection).

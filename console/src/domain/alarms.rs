@@ -5,14 +5,14 @@ use serde::Serialize;
 use crate::model::{AlarmState, AlarmsData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct AlarmSummary {
+pub(crate) struct AlarmSummary {
     pub ok: usize,
     pub alarm: usize,
     pub insufficient_data: usize,
     pub missing: usize,
 }
 
-pub fn summarize(data: &AlarmsData) -> AlarmSummary {
+pub(crate) fn summarize(data: &AlarmsData) -> AlarmSummary {
     let mut s = AlarmSummary::default();
     for a in &data.alarms {
         match a.state {
@@ -26,7 +26,7 @@ pub fn summarize(data: &AlarmsData) -> AlarmSummary {
 }
 
 /// Parses the API's state value (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
-pub fn parse_state(s: &str) -> AlarmState {
+pub(crate) fn parse_state(s: &str) -> AlarmState {
     match s.to_ascii_uppercase().as_str() {
         "OK" => AlarmState::Ok,
         "ALARM" => AlarmState::Alarm,

@@ -1,6 +1,7 @@
 //! Lambda log lines: `REPORT RequestId: ...` lines (text or JSON `platform.report`) and the
 //! shim's EMF cold-start lines (docs/contracts.md section 3).
 
+use opsconsole_wire::emf;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -10,7 +11,7 @@ use crate::model::{ReportLine, ShimPhases};
 ///
 /// Text form: `REPORT RequestId: ID\tDuration: 12.3 ms\tBilled Duration: 13 ms\tMemory Size:
 /// 1024 MB\tMax Memory Used: 80 MB\tInit Duration: 234.5 ms` (Init only on cold starts).
-pub fn parse_report(line: &str, timestamp: Option<OffsetDateTime>) -> Option<ReportLine> {
+pub(crate) fn parse_report(line: &str, timestamp: Option<OffsetDateTime>) -> Option<ReportLine> {
     let t = line.trim_start();
     if t.starts_with('{') {
         return parse_json_report(t, timestamp);
@@ -84,7 +85,7 @@ fn parse_json_report(t: &str, timestamp: Option<OffsetDateTime>) -> Option<Repor
 
 /// One cold start as the shim reported it in EMF.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ShimColdStart {
+pub(crate) struct ShimColdStart {
     pub config_ms: Option<f64>,
     pub secrets_ms: Option<f64>,
     pub ready_ms: Option<f64>,
@@ -92,7 +93,7 @@ pub struct ShimColdStart {
 }
 
 /// Parses a shim EMF cold-start line (a JSON object with `_aws` and `ColdStartTotalMs`).
-pub fn parse_emf_cold_start(line: &str) -> Option<ShimColdStart> {
+pub(crate) fn parse_emf_cold_start(line: &str) -> Option<ShimColdStart> {
     let t = line.trim();
     if !t.starts_with('{') || !t.contains("ColdStart") {
         return None;
@@ -106,16 +107,16 @@ pub fn parse_emf_cold_start(line: &str) -> Option<ShimColdStart> {
         })
     };
     let c = ShimColdStart {
-        config_ms: f("ColdStartConfigMs"),
-        secrets_ms: f("ColdStartSecretsMs"),
-        ready_ms: f("ColdStartReadyMs"),
-        total_ms: f("ColdStartTotalMs"),
+        config_ms: f(emf::COLD_START_CONFIG_MS),
+        secrets_ms: f(emf::COLD_START_SECRETS_MS),
+        ready_ms: f(emf::COLD_START_READY_MS),
+        total_ms: f(emf::COLD_START_TOTAL_MS),
     };
     c.total_ms.map(|_| c)
 }
 
 /// Averages the phases of the cold starts seen; `None` when there are none.
-pub fn average_phases(samples: &[ShimColdStart]) -> Option<ShimPhases> {
+pub(crate) fn average_phases(samples: &[ShimColdStart]) -> Option<ShimPhases> {
     if samples.is_empty() {
         return None;
     }

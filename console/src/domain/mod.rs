@@ -1,8 +1,8 @@
 //! Pure domain logic, no I/O: log-line parsing, statistics, alarm summaries, the SSE gap
 //! analysis with its BUFFERED rule, and the probe's findings and exit codes.
 
-pub mod alarms;
+pub(crate) mod alarms;
 pub mod findings;
-pub mod logs;
+pub(crate) mod logs;
 pub mod sse;
-pub mod stats;
+pub(crate) mod stats;

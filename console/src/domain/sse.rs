@@ -71,12 +71,12 @@ pub fn fill_gaps(events: &mut [SseEventObs]) {
 
 /// The counts behind the rule, for the reason text and for tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GapCounts {
+pub(crate) struct GapCounts {
     pub spaced: usize,
     pub collapsed: usize,
 }
 
-pub fn gap_counts(events: &[SseEventObs], rule: &SseRule) -> GapCounts {
+pub(crate) fn gap_counts(events: &[SseEventObs], rule: &SseRule) -> GapCounts {
     let mut c = GapCounts::default();
     for e in events {
         if let (Some(gap), Some(sent_gap)) = (e.gap_ms, e.sent_gap_ms)

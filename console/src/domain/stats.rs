@@ -4,7 +4,7 @@ use crate::model::{ColdStartStats, ReportLine};
 
 /// Nearest-rank percentile (`p` in 0..=100) of `values`; `None` when empty. NaNs are ignored.
 /// Rank = ceil(p/100 * n), clamped to 1..=n, of the ascending values.
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn percentile(values: &[f64], p: f64) -> Option<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     if v.is_empty() {
         return None;
@@ -16,7 +16,7 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
 }
 
 /// Cold-start statistics of REPORT lines: a line with `Init Duration` is a cold start.
-pub fn cold_start_stats(reports: &[ReportLine]) -> ColdStartStats {
+pub(crate) fn cold_start_stats(reports: &[ReportLine]) -> ColdStartStats {
     let inits: Vec<f64> = reports.iter().filter_map(|r| r.init_duration_ms).collect();
     let invocations = u32::try_from(reports.len()).unwrap_or(u32::MAX);
     let cold = u32::try_from(inits.len()).unwrap_or(u32::MAX);

@@ -12,8 +12,8 @@ use crate::actions::audit::AuditRecord;
 use crate::actions::{ActionEvent, ActionRequest, ActionResult};
 use crate::model::{AlarmHistory, CollectorError};
 use crate::model::{
-    AlarmInfo, AlarmState, AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData,
-    PanelState, RedisData, RedisNode, ReportLine, Source, SseEventObs, SseProbeData,
+    AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData, PanelState, RedisData,
+    Source, SseEventObs, SseProbeData,
 };
 
 use super::command::{self, CmdLine};
@@ -25,40 +25,27 @@ pub const STATUS_SECS: i64 = 10;
 /// Lines kept in the activity pane.
 pub const ACTIVITY_CAP: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Panel {
-    /// Terraform outputs, CloudFront distribution and invalidations, health check.
-    Deployment,
-    Alarms,
-    Lambda,
-    Redis,
-    Sse,
-    Activity,
+pub use super::panels::Panel;
+/// The rows of the alarms panel and the SSE timeline (what the detail views and tests see).
+pub use super::panels::{alarms::visible as visible_alarms, sse::events as sse_events};
+
+/// What the operator did to one panel's list: the selected row and the filter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewState {
+    /// The selected row; [`FOLLOW`] in a timeline that follows its newest row.
+    pub selected: usize,
+    pub filter: String,
 }
 
-impl Panel {
-    pub const ALL: [Panel; 6] = [
-        Panel::Deployment,
-        Panel::Alarms,
-        Panel::Lambda,
-        Panel::Redis,
-        Panel::Sse,
-        Panel::Activity,
-    ];
-
-    pub fn index(self) -> usize {
-        Panel::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Panel::Deployment => "Deployment",
-            Panel::Alarms => "Alarms",
-            Panel::Lambda => "Lambda & cold starts",
-            Panel::Redis => "Redis",
-            Panel::Sse => "SSE probe",
-            Panel::Activity => "Activity",
-        }
+impl ViewState {
+    /// The state of a fresh (or re-filtered) list of `panel`: the first row, or the newest of a
+    /// timeline.
+    fn reset_selection(&mut self, panel: Panel) {
+        self.selected = if panel.view().follows_newest() {
+            FOLLOW
+        } else {
+            0
+        };
     }
 }
 
@@ -155,8 +142,8 @@ pub struct App {
     pub sse: PanelState<SseProbeData>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
-    pub selected: [usize; 6],
-    pub filters: [String; 6],
+    /// One per panel, in [`Panel::ALL`]'s order.
+    views: Vec<ViewState>,
     pub overlay: Option<Overlay>,
     pub activity: VecDeque<String>,
     pub running: Option<Running>,
@@ -191,10 +178,16 @@ impl App {
             sse: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
-            // The SSE timeline and the activity pane follow their newest line (FOLLOW) until
-            // the operator moves up.
-            selected: [0, 0, 0, 0, FOLLOW, FOLLOW],
-            filters: Default::default(),
+            // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator
+            // moves up.
+            views: Panel::ALL
+                .iter()
+                .map(|p| {
+                    let mut v = ViewState::default();
+                    v.reset_selection(*p);
+                    v
+                })
+                .collect(),
             overlay: None,
             activity: VecDeque::new(),
             running: None,
@@ -210,7 +203,7 @@ impl App {
         }
     }
 
-    pub fn set_status(&mut self, msg: impl Into<String>) {
+    pub(crate) fn set_status(&mut self, msg: impl Into<String>) {
         self.status = Some(msg.into());
         self.status_at = Some(self.now);
     }
@@ -219,12 +212,21 @@ impl App {
         self.identity.data().map(|(i, _)| i.account.as_str())
     }
 
-    pub fn identity_arn(&self) -> Option<&str> {
+    pub(crate) fn identity_arn(&self) -> Option<&str> {
         self.identity.data().map(|(i, _)| i.arn.as_str())
     }
 
     pub fn filter(&self, panel: Panel) -> &str {
-        &self.filters[panel.index()]
+        &self.view_state(panel).filter
+    }
+
+    /// The selection and filter of `panel`.
+    pub(crate) fn view_state(&self, panel: Panel) -> &ViewState {
+        &self.views[panel.index()]
+    }
+
+    fn view_state_mut(&mut self, panel: Panel) -> &mut ViewState {
+        &mut self.views[panel.index()]
     }
 
     pub fn push_activity(&mut self, line: impl Into<String>) {
@@ -254,94 +256,15 @@ impl App {
     }
 }
 
-fn matches(filter: &str, text: &str) -> bool {
-    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
-}
-
-/// The items of each list, after the panel's filter (shared by update and render).
-pub fn visible_outputs(app: &App) -> Vec<&OutputRow> {
-    let f = app.filter(Panel::Deployment);
-    match &app.outputs {
-        Ok(rows) => rows
-            .iter()
-            .filter(|r| matches(f, &r.name) || matches(f, &r.value))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// The alarms after the filter, the ones that need attention first (ALARM, MISSING, no data,
-/// OK), in the outputs' order within each state: on a small screen the firing ones stay visible.
-pub fn visible_alarms(app: &App) -> Vec<&AlarmInfo> {
-    let f = app.filter(Panel::Alarms);
-    let rank = |s: AlarmState| match s {
-        AlarmState::Alarm => 0,
-        AlarmState::Missing => 1,
-        AlarmState::InsufficientData => 2,
-        AlarmState::Ok => 3,
-    };
-    let mut v: Vec<&AlarmInfo> = app
-        .alarms
-        .data()
-        .map(|(d, _)| d.alarms.iter().filter(|a| matches(f, &a.name)).collect())
-        .unwrap_or_default();
-    v.sort_by_key(|a| rank(a.state));
-    v
-}
-
-pub fn visible_reports(app: &App) -> Vec<&ReportLine> {
-    let f = app.filter(Panel::Lambda);
-    app.lambda
-        .data()
-        .map(|(d, _)| {
-            d.reports
-                .iter()
-                .rev()
-                .filter(|r| matches(f, &r.request_id))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn visible_nodes(app: &App) -> Vec<&RedisNode> {
-    let f = app.filter(Panel::Redis);
-    app.redis
-        .data()
-        .map(|(d, _)| d.nodes.iter().filter(|n| matches(f, &n.id)).collect())
-        .unwrap_or_default()
-}
-
-/// The SSE events to show: the live timeline while a probe runs, else the last result's.
-pub fn sse_events(app: &App) -> &[SseEventObs] {
-    if let Some(live) = &app.sse_live {
-        return &live.events;
-    }
-    app.sse
-        .data()
-        .map(|(d, _)| d.events.as_slice())
-        .unwrap_or(&[])
-}
-
-pub fn visible_activity(app: &App) -> Vec<&String> {
-    let f = app.filter(Panel::Activity);
-    app.activity.iter().filter(|l| matches(f, l)).collect()
-}
-
-pub fn item_count(app: &App, panel: Panel) -> usize {
-    match panel {
-        Panel::Deployment => visible_outputs(app).len(),
-        Panel::Alarms => visible_alarms(app).len(),
-        Panel::Lambda => visible_reports(app).len(),
-        Panel::Redis => visible_nodes(app).len(),
-        Panel::Sse => sse_events(app).len(),
-        Panel::Activity => visible_activity(app).len(),
-    }
+/// How many rows `panel` lists now (after its filter).
+pub(crate) fn item_count(app: &App, panel: Panel) -> usize {
+    panel.view().item_count(app)
 }
 
 /// The selected index of `panel`, clamped to its items.
 pub fn selected(app: &App, panel: Panel) -> usize {
     let n = item_count(app, panel);
-    app.selected[panel.index()].min(n.saturating_sub(1))
+    app.view_state(panel).selected.min(n.saturating_sub(1))
 }
 
 /// Everything that can happen to the console. (Data events are large; an Action is moved
@@ -652,7 +575,7 @@ fn start(app: &mut App, req: ActionRequest) -> Vec<Effect> {
         cancel_requested: false,
     });
     app.focus = Panel::Activity;
-    app.selected[Panel::Activity.index()] = FOLLOW;
+    app.view_state_mut(Panel::Activity).selected = FOLLOW;
     vec![app.audit(&req, "started"), Effect::Start(req)]
 }
 
@@ -733,23 +656,20 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
 }
 
 /// A selection that follows the last item as the list grows (SSE timeline, activity).
-pub const FOLLOW: usize = usize::MAX;
-
-fn follows(panel: Panel) -> bool {
-    matches!(panel, Panel::Sse | Panel::Activity)
-}
+pub(crate) const FOLLOW: usize = usize::MAX;
 
 fn move_selection(app: &mut App, delta: isize) {
-    let n = item_count(app, app.focus);
-    let i = app.focus.index();
+    let focus = app.focus;
+    let n = item_count(app, focus);
+    let view = app.view_state_mut(focus);
     if n == 0 {
-        app.selected[i] = if follows(app.focus) { FOLLOW } else { 0 };
+        view.reset_selection(focus);
         return;
     }
-    let cur = app.selected[i].min(n - 1) as isize;
+    let cur = view.selected.min(n - 1) as isize;
     let new = (cur + delta).clamp(0, n as isize - 1) as usize;
     // Back at the end of a growing list: follow it again.
-    app.selected[i] = if follows(app.focus) && new == n - 1 {
+    view.selected = if focus.view().follows_newest() && new == n - 1 {
         FOLLOW
     } else {
         new
@@ -810,20 +730,21 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Some(Overlay::Filter) => {
-            let i = app.focus.index();
+            let focus = app.focus;
+            let view = app.view_state_mut(focus);
             match key.code {
                 KeyCode::Esc => {
-                    app.filters[i].clear();
+                    view.filter.clear();
                     return Vec::new();
                 }
                 KeyCode::Enter => return Vec::new(),
                 KeyCode::Backspace => {
-                    app.filters[i].pop();
+                    view.filter.pop();
                 }
-                KeyCode::Char(c) => app.filters[i].push(c),
+                KeyCode::Char(c) => view.filter.push(c),
                 _ => {}
             }
-            app.selected[i] = if follows(app.focus) { FOLLOW } else { 0 };
+            view.reset_selection(focus);
             app.overlay = Some(Overlay::Filter);
             Vec::new()
         }
@@ -870,9 +791,10 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Command::Back => {
-            let i = app.focus.index();
-            if !app.filters[i].is_empty() {
-                app.filters[i].clear();
+            let focus = app.focus;
+            let view = app.view_state_mut(focus);
+            if !view.filter.is_empty() {
+                view.filter.clear();
             } else {
                 app.status = None;
             }

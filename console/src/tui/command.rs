@@ -2,7 +2,7 @@
 
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CmdLine {
+pub(crate) enum CmdLine {
     DeployImage { image: Option<String> },
     Apply,
     Invalidate { paths: Vec<String> },
@@ -14,7 +14,7 @@ pub enum CmdLine {
 }
 
 /// The commands offered by completion, in the order shown.
-pub const COMMANDS: [&str; 8] = [
+pub(crate) const COMMANDS: [&str; 8] = [
     "deploy image",
     "apply",
     "invalidate /*",
@@ -25,7 +25,7 @@ pub const COMMANDS: [&str; 8] = [
     "quit",
 ];
 
-pub fn parse(line: &str) -> Result<CmdLine, String> {
+pub(crate) fn parse(line: &str) -> Result<CmdLine, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         [] => Err("empty command (try :help)".into()),
@@ -53,7 +53,7 @@ pub fn parse(line: &str) -> Result<CmdLine, String> {
 
 /// Candidates for `input`: every command (and `env NAME` for the known environments) that
 /// starts with it.
-pub fn candidates(input: &str, envs: &[String]) -> Vec<String> {
+pub(crate) fn candidates(input: &str, envs: &[String]) -> Vec<String> {
     let all = COMMANDS
         .iter()
         .filter(|c| **c != "env ")
@@ -64,7 +64,7 @@ pub fn candidates(input: &str, envs: &[String]) -> Vec<String> {
 }
 
 /// Tab: the input completed to the longest common prefix of its candidates.
-pub fn complete(input: &str, envs: &[String]) -> String {
+pub(crate) fn complete(input: &str, envs: &[String]) -> String {
     let cands = candidates(input, envs);
     match cands.as_slice() {
         [] => input.to_string(),

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::panels::Panel;
+
 /// What a key does in the normal view (overlays read keys themselves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -22,7 +24,7 @@ pub enum Command {
     Help,
     NextPanel,
     PrevPanel,
-    /// Focus panel 1..=6.
+    /// Focus panel N (1 ..= the number of panels, at most 9).
     Focus(u8),
     Down,
     Up,
@@ -38,7 +40,7 @@ pub enum Command {
 
 impl Command {
     /// The config-file name of each command, in the order the help shows them.
-    pub const NAMED: [(&'static str, Command, &'static str); 15] = [
+    pub(crate) const NAMED: [(&'static str, Command, &'static str); 15] = [
         ("help", Command::Help, "show this help"),
         ("next_panel", Command::NextPanel, "next panel"),
         ("prev_panel", Command::PrevPanel, "previous panel"),
@@ -74,7 +76,7 @@ pub struct Key {
 }
 
 impl Key {
-    pub fn from_event(ev: &KeyEvent) -> Key {
+    pub(crate) fn from_event(ev: &KeyEvent) -> Key {
         Key {
             code: ev.code,
             ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
@@ -135,7 +137,7 @@ impl Key {
     }
 
     /// The name shown in the help and footer.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let base = match self.code {
             KeyCode::Char(' ') => "space".to_string(),
             KeyCode::Char(c) => c.to_string(),
@@ -162,11 +164,16 @@ impl Key {
     }
 }
 
+/// How many panels have a number key (`1`..`9`).
+fn panel_keys() -> u8 {
+    u8::try_from(Panel::ALL.len()).unwrap_or(9).min(9)
+}
+
 /// The command a config-file name stands for (`quit`, `focus_3`, ...).
-pub fn command_by_name(name: &str) -> Option<Command> {
+pub(crate) fn command_by_name(name: &str) -> Option<Command> {
     if let Some(n) = name.strip_prefix("focus_") {
         return match n.parse::<u8>() {
-            Ok(n) if (1..=6).contains(&n) => Some(Command::Focus(n)),
+            Ok(n) if (1..=panel_keys()).contains(&n) => Some(Command::Focus(n)),
             _ => None,
         };
     }
@@ -192,7 +199,7 @@ impl Default for KeyMap {
         bind(Char('?'), Command::Help);
         bind(Tab, Command::NextPanel);
         bind(BackTab, Command::PrevPanel);
-        for n in 1..=6u8 {
+        for n in 1..=panel_keys() {
             bind(Char(char::from(b'0' + n)), Command::Focus(n));
         }
         bind(Char('j'), Command::Down);
@@ -225,7 +232,7 @@ impl KeyMap {
     }
 
     /// The keys bound to `cmd`, sorted for a stable help screen.
-    pub fn keys_for(&self, cmd: Command) -> Vec<Key> {
+    pub(crate) fn keys_for(&self, cmd: Command) -> Vec<Key> {
         let mut keys: Vec<Key> = self
             .map
             .iter()
@@ -237,7 +244,7 @@ impl KeyMap {
     }
 
     /// The first key's label of `cmd`, for the footer.
-    pub fn label(&self, cmd: Command) -> String {
+    pub(crate) fn label(&self, cmd: Command) -> String {
         self.keys_for(cmd)
             .first()
             .map(Key::label)
@@ -246,7 +253,7 @@ impl KeyMap {
 
     /// Applies a `[keys]` table: each named command is rebound to the given key(s), replacing
     /// its default keys. Unknown names or keys are errors naming them.
-    pub fn apply_config(&mut self, table: &toml::Table) -> Result<(), String> {
+    pub(crate) fn apply_config(&mut self, table: &toml::Table) -> Result<(), String> {
         for (name, value) in table {
             let cmd =
                 command_by_name(name).ok_or_else(|| format!("[keys]: unknown command {name:?}"))?;

@@ -1,15 +1,21 @@
 //! The terminal UI. Entry point: [`run`].
 //!
 //! Structure (after gitui and the ratatui component template): one [`app::App`] state, an
-//! [`app::Action`] enum, the pure [`app::update`] returning [`app::Effect`]s, and pure render
-//! functions per panel in [`render`]. This module owns the terminal (raw mode, alternate
-//! screen, a panic hook that restores it) and the event loop: it redraws on events and on a
-//! 1 s tick (ages), never awaits the network while drawing, and carries out the effects.
+//! [`app::Action`] enum, the pure [`app::update`] returning [`app::Effect`]s, and pure
+//! rendering: [`render`] draws the header, the grid of panels built from
+//! [`app::Panel::ALL`] (one file per panel under `panels/`: its render, rows and detail view),
+//! the footer and the overlays (one file each under `overlays/`); `theme` holds the colours.
+//! This module owns the terminal (raw mode, alternate screen, a panic hook that restores it)
+//! and the event loop: it redraws on events and on a 1 s tick (ages), never awaits the network
+//! while drawing, and carries out the effects.
 
 pub mod app;
-pub mod command;
+mod command;
 pub mod keys;
+mod overlays;
+mod panels;
 pub mod render;
+mod theme;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,14 +39,14 @@ use app::{Action, App, Effect, OutputRow};
 
 /// Env var: when set, the time (Unix nanoseconds) right after the first frame is drawn is
 /// written to this file (used by the start-up benchmark).
-pub const FIRST_FRAME_ENV: &str = "OPSCONSOLE_FIRST_FRAME_FILE";
+pub(crate) const FIRST_FRAME_ENV: &str = "OPSCONSOLE_FIRST_FRAME_FILE";
 
 /// The original stderr while the TUI runs (-1 when not redirected).
 static SAVED_STDERR: AtomicI32 = AtomicI32::new(-1);
 
 /// Env var for the end-to-end test of panic handling: `main` panics on the UI thread after
 /// the first frame, `task` in a background task.
-pub const TEST_PANIC_ENV: &str = "OPSCONSOLE_TEST_PANIC";
+pub(crate) const TEST_PANIC_ENV: &str = "OPSCONSOLE_TEST_PANIC";
 
 /// Puts stderr back where it was (idempotent).
 fn restore_stderr() {
@@ -112,25 +118,8 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// The repository root (the directory with `scripts/bootstrap.sh`), from `OPSCONSOLE_REPO`,
-/// else the current directory and its parents, else the executable's ancestors.
-pub fn repo_root() -> Option<PathBuf> {
-    if let Some(r) = std::env::var_os("OPSCONSOLE_REPO") {
-        return Some(PathBuf::from(r));
-    }
-    let is_root = |p: &Path| p.join("scripts/bootstrap.sh").is_file();
-    let from_cwd = std::env::current_dir()
-        .ok()
-        .and_then(|d| d.ancestors().find(|p| is_root(p)).map(Path::to_path_buf));
-    from_cwd.or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|e| e.ancestors().find(|p| is_root(p)).map(Path::to_path_buf))
-    })
-}
-
 /// The environments under `infrastructure/terraform/environments` (for `:env` completion).
-pub fn list_envs(root: &Path) -> Vec<String> {
+pub(crate) fn list_envs(root: &Path) -> Vec<String> {
     let mut envs: Vec<String> =
         std::fs::read_dir(root.join("infrastructure/terraform/environments"))
             .map(|rd| {
@@ -179,7 +168,7 @@ fn load_keymap(ctx: &Context) -> Result<keys::KeyMap, String> {
 }
 
 /// The app's initial state from the context (no network).
-pub fn initial_app(ctx: &Context, root: Option<&Path>) -> App {
+pub(crate) fn initial_app(ctx: &Context) -> App {
     let mut app = App::new(&ctx.env, ctx.read_only, OffsetDateTime::now_utc());
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.outputs = Ok(ctx
@@ -193,7 +182,7 @@ pub fn initial_app(ctx: &Context, root: Option<&Path>) -> App {
         .region
         .clone()
         .or_else(|| Some(ctx.outputs.region.clone()));
-    if let Some(root) = root {
+    if let Ok(root) = &ctx.repo {
         app.envs = list_envs(root);
     }
     match load_keymap(ctx) {
@@ -203,12 +192,17 @@ pub fn initial_app(ctx: &Context, root: Option<&Path>) -> App {
     app
 }
 
-/// The actions' view of the context: clients, names from the outputs, paths in the repo.
-pub fn action_env(ctx: &Context, root: Option<&Path>) -> ActionEnv {
-    let root_path = root
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let mut env = ActionEnv::new(&ctx.env, &root_path);
+/// The actions' view of the context: clients, names from the outputs, paths in the repo (the
+/// actions that need the checkout fail with the reason when there is none).
+pub(crate) fn action_env(ctx: &Context) -> ActionEnv {
+    let mut env = match &ctx.repo {
+        Ok(root) => ActionEnv::new(&ctx.env, root),
+        Err(e) => {
+            let mut env = ActionEnv::new(&ctx.env, Path::new("."));
+            env.repo_error = Some(e.clone());
+            env
+        }
+    };
     env.cloudfront = Some(ctx.aws.cloudfront.clone());
     env.lambda = Some(ctx.aws.lambda.clone());
     env.distribution_id = Some(ctx.outputs.cloudfront_distribution_id.clone());
@@ -225,8 +219,7 @@ pub fn action_env(ctx: &Context, root: Option<&Path>) -> ActionEnv {
 
 /// Opens the full-screen console on `ctx` and returns when the user quits.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
-    let root = repo_root();
-    let mut app = initial_app(&ctx, root.as_deref());
+    let mut app = initial_app(&ctx);
 
     // Raw mode and the alternate screen by hand (not ratatui::init, whose panic hook would
     // restore the terminal on a background task's panic too, under a running UI).
@@ -253,7 +246,7 @@ pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    event_loop(&mut terminal, &mut app, ctx, root).await
+    event_loop(&mut terminal, &mut app, ctx).await
 }
 
 /// Fetches one alarm's history off the event loop (the fetch is bounded by the context's
@@ -293,13 +286,12 @@ async fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     mut ctx: Arc<Context>,
-    root: Option<PathBuf>,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     let (mut collectors, mut data_rx) = start_collectors(&ctx);
-    let mut action_env = Arc::new(action_env(&ctx, root.as_deref()));
+    let mut action_env = Arc::new(action_env(&ctx));
     let (env_tx, mut env_rx) = mpsc::unbounded_channel::<Result<Context, String>>();
     let mut events = EventStream::new();
     let (job_tx, mut job_rx) = mpsc::unbounded_channel::<ActionEvent>();
@@ -330,14 +322,14 @@ where
                         // A fresh state for the new environment; keys and NO_COLOR carry over.
                         let new_ctx = Arc::new(new_ctx);
                         let keymap = app.keymap.clone();
-                        *app = initial_app(&new_ctx, root.as_deref());
+                        *app = initial_app(&new_ctx);
                         app.keymap = keymap;
                         app.set_status(format!("switched to {}", new_ctx.env));
                         // Dropping the old handle stops the old environment's collectors.
                         let (c, rx) = start_collectors(&new_ctx);
                         collectors = c;
                         data_rx = rx;
-                        action_env = Arc::new(self::action_env(&new_ctx, root.as_deref()));
+                        action_env = Arc::new(self::action_env(&new_ctx));
                         ctx = new_ctx;
                     }
                     Err(e) => app.set_status(format!("cannot switch environment: {e}")),

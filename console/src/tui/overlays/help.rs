@@ -1,0 +1,59 @@
+//! `?`: every key binding (as configured) and the `:` commands.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::tui::app::{App, Panel};
+use crate::tui::keys::Command;
+use crate::tui::theme::Theme;
+
+pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let mut lines = Vec::new();
+    for (_, cmd, what) in Command::NAMED {
+        let keys: Vec<String> = app.keymap.keys_for(cmd).iter().map(|k| k.label()).collect();
+        let what = match cmd {
+            Command::Focus(_) => format!("focus panel 1 (2-{} likewise)", Panel::ALL.len()),
+            _ => what.to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14}", keys.join(" ")), theme.accent()),
+            Span::raw(what),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Commands (: then Tab completes)",
+        Style::default().add_modifier(Modifier::BOLD),
+    ));
+    for (c, what) in [
+        (":deploy image [URI]", "build, push, update Lambda, verify"),
+        (":apply", "terraform plan, confirm, apply"),
+        (":invalidate /*", "CloudFront invalidation, followed"),
+        (":probe  :refresh", "rerun the SSE probe / refresh all"),
+        (":env NAME  :quit", "switch environment / quit"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{c:<21}"), theme.accent()),
+            Span::raw(what),
+        ]));
+    }
+    let h = lines.len() as u16 + 2;
+    let r = super::popup(area, 62, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(if app.read_only {
+                    " Help · READ-ONLY: actions are refused "
+                } else {
+                    " Help "
+                })
+                .title_bottom(Line::from(" any key closes ").right_aligned())
+                .border_style(theme.accent()),
+        ),
+        r,
+    );
+}

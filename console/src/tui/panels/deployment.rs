@@ -1,0 +1,165 @@
+//! Panel 1: the health check, the CloudFront distribution and its last invalidation, and the
+//! Terraform outputs (sensitive ones masked).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{ListItem, Paragraph, Wrap};
+
+use crate::model::PanelState;
+
+use super::{Detail, PanelView};
+use crate::tui::app::{App, OutputRow, Panel, selected};
+use crate::tui::render::{age, age_title, framed, list, panel_block, state_area};
+use crate::tui::theme::Theme;
+
+pub(crate) struct Deployment;
+
+/// The outputs after the panel's filter (by name or value).
+pub fn visible(app: &App) -> Vec<&OutputRow> {
+    let f = app.filter(Panel::Deployment);
+    match &app.outputs {
+        Ok(rows) => rows
+            .iter()
+            .filter(|r| super::matches(f, &r.name) || super::matches(f, &r.value))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+impl PanelView for Deployment {
+    fn title(&self) -> &'static str {
+        "Deployment"
+    }
+
+    fn item_count(&self, app: &App) -> usize {
+        visible(app).len()
+    }
+
+    fn render(&self, f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+        let inner = framed(
+            f,
+            area,
+            panel_block(
+                app,
+                Panel::Deployment,
+                age_title(&app.cloudfront, app.now, theme),
+                theme,
+            ),
+        );
+        let [health_r, cf_r, outputs_r] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(2),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        // Health
+        let health = match &app.health {
+            PanelState::Loading => Line::styled("health: loading…", theme.dim()),
+            s => match (s.data(), s.error()) {
+                (_, Some(e)) => Line::from(vec![
+                    Span::styled("health: ✖ ", theme.bad()),
+                    Span::raw(e.message.clone()),
+                    Span::styled(
+                        e.fix
+                            .as_ref()
+                            .map(|f| format!(" fix: {f}"))
+                            .unwrap_or_default(),
+                        theme.warn(),
+                    ),
+                ]),
+                (Some((h, at)), None) => Line::from(vec![
+                    Span::raw("health: "),
+                    Span::styled(
+                        format!("{} {}", if h.ok { "✔" } else { "✖" }, h.status),
+                        if h.ok { theme.ok() } else { theme.bad() },
+                    ),
+                    Span::raw(format!(" {:.0}ms", h.latency_ms)),
+                    Span::styled(format!(" {} ago", age(app.now, at)), theme.dim()),
+                ]),
+                (None, None) => Line::raw("health: -"),
+            },
+        };
+        f.render_widget(Paragraph::new(health), health_r);
+        // CloudFront
+        if let Some((cf_area, cf)) =
+            state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
+        {
+            let status = cf.status.clone().unwrap_or_else(|| "?".into());
+            let st_style = if status.eq_ignore_ascii_case("deployed") {
+                theme.ok()
+            } else {
+                theme.warn()
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::raw(format!("CF {} ", cf.distribution_id)),
+                Span::styled(status, st_style),
+                Span::raw(format!(" {}", cf.domain_name.clone().unwrap_or_default())),
+            ])];
+            let inv = match cf.invalidations.first() {
+                Some(i) => {
+                    let done = crate::actions::invalidate::is_completed(&i.status);
+                    Line::from(vec![
+                        Span::raw(format!("last inval {} ", i.id)),
+                        Span::styled(
+                            i.status.clone(),
+                            if done { theme.ok() } else { theme.warn() },
+                        ),
+                        Span::raw(format!(" {}", i.paths.join(" "))),
+                    ])
+                }
+                None => Line::styled("no invalidations", theme.dim()),
+            };
+            lines.push(inv);
+            f.render_widget(Paragraph::new(lines), cf_area);
+        }
+        // Outputs
+        match &app.outputs {
+            Err(e) => f.render_widget(
+                Paragraph::new(vec![
+                    Line::styled(format!("✖ outputs: {e}"), theme.bad()),
+                    Line::styled(
+                        "fix: run `terraform apply` for the environment or pass --outputs FILE",
+                        theme.warn(),
+                    ),
+                ])
+                .wrap(Wrap { trim: true }),
+                outputs_r,
+            ),
+            Ok(rows) if rows.is_empty() => f.render_widget(
+                Paragraph::new(Line::styled("no Terraform outputs", theme.dim())),
+                outputs_r,
+            ),
+            Ok(_) => {
+                let rows = visible(app);
+                let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).min(26);
+                let items = rows
+                    .iter()
+                    .map(|r| {
+                        ListItem::new(Line::from(vec![
+                            Span::styled(format!("{:<w$} ", r.name), theme.dim()),
+                            Span::raw(r.value.clone()),
+                        ]))
+                    })
+                    .collect();
+                list(
+                    f,
+                    outputs_r,
+                    items,
+                    selected(app, Panel::Deployment),
+                    app.focus == Panel::Deployment,
+                    theme,
+                );
+            }
+        }
+    }
+
+    fn detail(&self, app: &App, selected: usize, _theme: Theme) -> Detail {
+        let mut d = Detail::default();
+        if let Some(r) = visible(app).get(selected) {
+            d.title = Some(format!(" output {} ", r.name));
+            d.lines.push(Line::raw(r.value.clone()));
+        }
+        d
+    }
+}

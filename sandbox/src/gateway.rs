@@ -1,0 +1,466 @@
+//! The CloudFront / API Gateway stand-in: an HTTP server on 127.0.0.1 that turns each request
+//! into an API Gateway REST (v1) proxy event, invokes the function through cargo-lambda's
+//! `POST /2015-03-31/functions/NAME/invocations`, and relays status, headers and the body as it
+//! streams. With `buffering` it collects the whole body before answering (the `buffering`
+//! fault: a hop that defeats SSE).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Map, Value, json};
+use tokio::task::JoinHandle;
+
+/// Headers that belong to one hop and are not relayed.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+/// What the event needs to know about the API.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiInfo {
+    pub api_id: String,
+    pub stage: String,
+    pub account_id: String,
+    pub domain_name: String,
+}
+
+/// Builds an API Gateway REST (v1) proxy event (`resource: /{proxy+}`) for one request.
+/// `path_and_query` is the request target; a leading `/{stage}` (invoke-URL form) is removed.
+#[allow(clippy::too_many_arguments)] // one plain value per event field; a struct adds nothing
+pub(crate) fn build_event(
+    api: &ApiInfo,
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: &str,
+    source_ip: &str,
+    now_ms: u64,
+) -> Value {
+    let (raw_path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let stage_prefix = format!("/{}", api.stage);
+    let path = match raw_path.strip_prefix(&stage_prefix) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => raw_path,
+    };
+    let path = if path.is_empty() { "/" } else { path };
+
+    let mut single_h = Map::new();
+    let mut multi_h: Map<String, Value> = Map::new();
+    for (name, value) in headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        single_h.insert(name.as_str().to_string(), Value::String(v.clone()));
+        match multi_h.get_mut(name.as_str()) {
+            Some(Value::Array(list)) => list.push(Value::String(v)),
+            _ => {
+                multi_h.insert(name.as_str().to_string(), json!([v]));
+            }
+        }
+    }
+
+    let (mut single_q, mut multi_q) = (Map::new(), Map::new());
+    if let Some(q) = query {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let k = decode(k);
+            let v = decode(v);
+            single_q.insert(k.clone(), Value::String(v.clone()));
+            match multi_q.get_mut(&k) {
+                Some(Value::Array(list)) => list.push(Value::String(v)),
+                _ => {
+                    multi_q.insert(k, json!([v]));
+                }
+            }
+        }
+    }
+    let none_if_empty = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
+
+    let (body_v, b64) = if body.is_empty() {
+        (Value::Null, false)
+    } else {
+        match std::str::from_utf8(body) {
+            Ok(s) => (Value::String(s.to_string()), false),
+            Err(_) => {
+                use base64::Engine as _;
+                (
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                    true,
+                )
+            }
+        }
+    };
+
+    json!({
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method.as_str(),
+        "headers": single_h,
+        "multiValueHeaders": multi_h,
+        "queryStringParameters": none_if_empty(single_q),
+        "multiValueQueryStringParameters": none_if_empty(multi_q),
+        "pathParameters": { "proxy": path.trim_start_matches('/') },
+        "stageVariables": Value::Null,
+        "requestContext": {
+            "resourceId": "sandbox",
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method.as_str(),
+            "path": format!("/{}{}", api.stage, path),
+            "stage": api.stage,
+            "accountId": api.account_id,
+            "apiId": api.api_id,
+            "domainName": api.domain_name,
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTimeEpoch": now_ms,
+            "identity": { "sourceIp": source_ip, "userAgent": headers.get("user-agent").and_then(|v| v.to_str().ok()) },
+        },
+        "body": body_v,
+        "isBase64Encoded": b64,
+    })
+}
+
+fn decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Whether a response header from cargo-lambda is relayed to the client.
+pub(crate) fn relay_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    !HOP_BY_HOP.contains(&n.as_str()) && !n.starts_with("lambda-runtime-")
+}
+
+/// cargo-lambda's own CORS layer adds these to every invocation response; API Gateway does not.
+pub(crate) fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    (n == "vary"
+        && value == "origin, access-control-request-method, access-control-request-headers")
+        || (n == "access-control-allow-credentials" && value == "true")
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GatewayConfig {
+    /// `http://127.0.0.1:PORT/2015-03-31/functions/NAME/invocations`
+    pub invoke_url: String,
+    pub api: ApiInfo,
+    /// The `buffering` fault: collect the whole body before answering.
+    pub buffering: bool,
+    /// Where finished invocations are reported (START/END/REPORT lines in the log group).
+    pub log_tx: Option<super::logs::LogTx>,
+}
+
+/// Reports the invocation when dropped: when the relayed body ended (or the client left).
+struct InvocationDone {
+    tx: Option<super::logs::LogTx>,
+    request_id: String,
+    start_ms: i64,
+    started: std::time::Instant,
+}
+
+impl Drop for InvocationDone {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(super::logs::LogMsg::Invocation {
+                request_id: std::mem::take(&mut self.request_id),
+                start_ms: self.start_ms,
+                duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+    }
+}
+
+struct State {
+    cfg: GatewayConfig,
+    client: reqwest::Client,
+    seq: AtomicU64,
+}
+
+/// The running stand-in; dropping it stops the server.
+#[derive(Debug)]
+pub(crate) struct Gateway {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Gateway {
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+pub(crate) async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gateway> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding the gateway stand-in to 127.0.0.1:{port}"))?;
+    let addr = listener.local_addr().context("gateway local_addr")?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .context("building the gateway's HTTP client")?;
+    let state = Arc::new(State {
+        cfg,
+        client,
+        seq: AtomicU64::new(0),
+    });
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let state = state.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(Gateway { addr, task })
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response<Body> {
+    let body = json!({ "message": message }).to_string();
+    let mut r = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("reading request body: {e}"),
+            );
+        }
+    };
+    let n = state.seq.fetch_add(1, Ordering::Relaxed);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let request_id = format!("sandbox-{now_ms:x}-{n}");
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let event = build_event(
+        &state.cfg.api,
+        &parts.method,
+        &target,
+        &parts.headers,
+        &body,
+        &request_id,
+        &peer.ip().to_string(),
+        now_ms,
+    );
+    let done = InvocationDone {
+        tx: state.cfg.log_tx.clone(),
+        request_id: request_id.clone(),
+        start_ms: now_ms as i64,
+        started: std::time::Instant::now(),
+    };
+    let upstream = match state
+        .client
+        .post(&state.cfg.invoke_url)
+        .header("content-type", "application/json")
+        .body(event.to_string())
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "invoking the function failed");
+            return error_response(StatusCode::BAD_GATEWAY, "Internal server error");
+        }
+    };
+    let status = upstream.status();
+    let mut headers = HeaderMap::new();
+    for (k, v) in upstream.headers() {
+        if relay_header(k.as_str()) && !added_by_cargo_lambda(k.as_str(), v.to_str().unwrap_or(""))
+        {
+            headers.append(k.clone(), v.clone());
+        }
+    }
+    headers.insert(
+        "via",
+        http::HeaderValue::from_static("1.1 opsconsole-sandbox (CloudFront/API Gateway stand-in)"),
+    );
+    let body: Body = if state.cfg.buffering {
+        let all = upstream.bytes().await;
+        drop(done);
+        match all {
+            Ok(all) => Full::new(all).map_err(|e| match e {}).boxed(),
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("reading the function's response: {e}"),
+                );
+            }
+        }
+    } else {
+        let stream = upstream
+            .bytes_stream()
+            .map_ok(Frame::data)
+            .map_err(std::io::Error::other)
+            .inspect(move |_| {
+                let _ = &done;
+            });
+        BodyExt::boxed(StreamBody::new(stream))
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> ApiInfo {
+        ApiInfo {
+            api_id: "sbx123".into(),
+            stage: "sandbox".into(),
+            account_id: "123456789012".into(),
+            domain_name: "127.0.0.1".into(),
+        }
+    }
+
+    #[test]
+    fn event_is_a_rest_v1_proxy_event() {
+        let mut h = HeaderMap::new();
+        h.append("x-opsconsole-token", "t".parse().expect("hv"));
+        h.append("cookie", "a=1".parse().expect("hv"));
+        h.append("cookie", "b=2".parse().expect("hv"));
+        let ev = build_event(
+            &api(),
+            &Method::GET,
+            "/api/__shim/sse?events=3&interval_ms=50&x=a%20b+c",
+            &h,
+            b"",
+            "r1",
+            "127.0.0.1",
+            5,
+        );
+        assert_eq!(ev["httpMethod"], "GET");
+        assert_eq!(ev["path"], "/api/__shim/sse");
+        assert_eq!(ev["resource"], "/{proxy+}");
+        assert_eq!(ev["pathParameters"]["proxy"], "api/__shim/sse");
+        assert_eq!(ev["requestContext"]["path"], "/sandbox/api/__shim/sse");
+        assert_eq!(ev["requestContext"]["stage"], "sandbox");
+        assert_eq!(ev["queryStringParameters"]["events"], "3");
+        assert_eq!(ev["queryStringParameters"]["x"], "a b c");
+        assert_eq!(ev["multiValueHeaders"]["cookie"], json!(["a=1", "b=2"]));
+        assert_eq!(ev["headers"]["x-opsconsole-token"], "t");
+        assert_eq!(ev["body"], Value::Null);
+        assert_eq!(ev["isBase64Encoded"], false);
+    }
+
+    #[test]
+    fn stage_prefix_is_removed_and_binary_bodies_are_base64() {
+        let ev = build_event(
+            &api(),
+            &Method::POST,
+            "/sandbox/api/ask",
+            &HeaderMap::new(),
+            &[0xff, 0x00],
+            "r",
+            "ip",
+            0,
+        );
+        assert_eq!(ev["path"], "/api/ask");
+        assert_eq!(ev["isBase64Encoded"], true);
+        assert_eq!(ev["body"], "/wA=");
+        assert_eq!(ev["queryStringParameters"], Value::Null);
+        let root = build_event(
+            &api(),
+            &Method::GET,
+            "/sandbox",
+            &HeaderMap::new(),
+            b"{}",
+            "r",
+            "ip",
+            0,
+        );
+        assert_eq!(root["path"], "/");
+        assert_eq!(root["body"], "{}");
+        // A path that only starts with the stage name's letters is left alone.
+        let other = build_event(
+            &api(),
+            &Method::GET,
+            "/sandboxes",
+            &HeaderMap::new(),
+            b"",
+            "r",
+            "ip",
+            0,
+        );
+        assert_eq!(other["path"], "/sandboxes");
+    }
+
+    #[test]
+    fn runtime_and_hop_headers_are_not_relayed() {
+        assert!(!relay_header("Transfer-Encoding"));
+        assert!(!relay_header("lambda-runtime-function-response-mode"));
+        assert!(relay_header("content-type"));
+        assert!(relay_header("set-cookie"));
+        assert!(added_by_cargo_lambda(
+            "Vary",
+            "origin, access-control-request-method, access-control-request-headers"
+        ));
+        assert!(!added_by_cargo_lambda("vary", "accept-encoding"));
+    }
+}

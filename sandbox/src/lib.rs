@@ -1,0 +1,892 @@
+//! `opsconsole-sandbox` (`cargo run -p opsconsole-sandbox`): the whole deployment on one machine,
+//! with the console's TUI on it. Entry point: [`run`]. A crate of its own: it depends on the
+//! console and on the test support, never the other way, so the operator's `opsconsole` carries
+//! none of it.
+//!
+//! What runs (all on 127.0.0.1, free ports; every child in its own process group, stopped when
+//! [`Sandbox`] is dropped - normal exit, Ctrl-C, panic):
+//! - moto's server (AWS APIs, `opsconsole_testsupport::moto`), seeded through the SDK ([`seed`])
+//!   with what the Terraform creates;
+//! - `redis-server` (the shim's `REDIS_URI`);
+//! - cargo-lambda's Lambda Runtime API, and the real shim `bootstrap` polling it, which spawns
+//!   the LibreChat stand-in (`node tools/librechat-standin/server.mjs`); like Lambda, a new
+//!   "execution environment" (bootstrap process) is started when the previous one exits;
+//! - the CloudFront/API Gateway stand-in ([`gateway`]), whose URL is the outputs' `site_url`.
+//!
+//! See docs/sandbox.md.
+
+mod alarms;
+mod gateway;
+mod logs;
+mod outputs;
+mod seed;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use opsconsole::cli::GlobalOpts;
+use opsconsole_proc::child::Proc;
+use opsconsole_testsupport::bins::{newest_source_mtime, newest_source_mtime_of};
+use opsconsole_testsupport::moto::MotoServer;
+
+/// `opsconsole-sandbox [--fault NAME] [--no-tui]`, with the console's global options.
+#[derive(Debug, Parser)]
+#[command(
+    name = "opsconsole-sandbox",
+    version,
+    about = "Start a local stand-in of the whole deployment and open the console on it"
+)]
+pub struct SandboxArgs {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    /// Start the sandbox broken in one way (see `--fault help`).
+    #[arg(long, value_name = "NAME")]
+    pub fault: Option<String>,
+
+    /// Keep the sandbox up without opening the TUI (prints its outputs file and endpoints).
+    #[arg(long)]
+    pub no_tui: bool,
+}
+
+/// The environment name the sandbox deploys as.
+pub(crate) const ENV: &str = "sandbox";
+/// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
+pub(crate) const REGION: &str = "eu-west-1";
+/// Environment variable naming a file: with `--no-tui`, once the sandbox is up and that file
+/// appears, the sandbox panics. Used by the test that proves a panic leaves no process behind.
+pub const PANIC_HOOK_ENV: &str = "OPSCONSOLE_SANDBOX_TEST_PANIC";
+
+/// The faults `--fault NAME` can start the sandbox with (docs/contracts.md section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Buffering,
+    LibrechatDown,
+    Alarm,
+    ColdStartStorm,
+    RedisDown,
+    DeployInProgress,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::Buffering,
+        Fault::LibrechatDown,
+        Fault::Alarm,
+        Fault::ColdStartStorm,
+        Fault::RedisDown,
+        Fault::DeployInProgress,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Buffering => "buffering",
+            Fault::LibrechatDown => "librechat-down",
+            Fault::Alarm => "alarm",
+            Fault::ColdStartStorm => "cold-start-storm",
+            Fault::RedisDown => "redis-down",
+            Fault::DeployInProgress => "deploy-in-progress",
+        }
+    }
+
+    /// The `probe --json` finding code this fault must produce.
+    pub fn finding_code(self) -> &'static str {
+        match self {
+            Fault::Buffering => "sse_buffered",
+            Fault::LibrechatDown => "health_failed",
+            Fault::Alarm => "alarm_firing",
+            Fault::ColdStartStorm => "cold_start_p95_high",
+            Fault::RedisDown => "redis_unreachable",
+            Fault::DeployInProgress => "deploy_in_progress",
+        }
+    }
+
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Fault::Buffering => {
+                "the CloudFront/API Gateway stand-in collects each whole response before answering"
+            }
+            Fault::LibrechatDown => {
+                "the LibreChat stand-in answers /health and /readyz with 503, so the shim never gets ready"
+            }
+            Fault::Alarm => "the alarm `lambda-errors` is in ALARM",
+            Fault::ColdStartStorm => {
+                "the function's log holds mostly cold starts with Init Duration 7-14 s"
+            }
+            Fault::RedisDown => "the shim's REDIS_URI points at a port where nothing listens",
+            Fault::DeployInProgress => {
+                "the CloudFront distribution stays InProgress (moto's state manager)"
+            }
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+fn fault_help() -> String {
+    let mut s = String::from("faults (opsconsole-sandbox --fault NAME):\n");
+    for f in Fault::ALL {
+        s.push_str(&format!(
+            "  {:<20} {} -> finding `{}`\n",
+            f.name(),
+            f.describe(),
+            f.finding_code()
+        ));
+    }
+    s
+}
+
+/// Where things are, once the sandbox is up.
+#[derive(Debug, Clone)]
+pub struct SandboxInfo {
+    pub dir: PathBuf,
+    pub outputs: PathBuf,
+    pub site_url: String,
+    pub moto_url: String,
+    pub invoke_url: String,
+    pub redis_uri: String,
+    pub diagnostics_token: String,
+    pub fault: Option<Fault>,
+}
+
+impl SandboxInfo {
+    /// The environment the console (TUI or probe) needs to reach the sandbox: moto's dummy
+    /// credentials and the shim's diagnostics token.
+    pub fn console_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            (
+                "OPSCONSOLE_DIAGNOSTICS_TOKEN",
+                self.diagnostics_token.clone(),
+            ),
+        ]
+    }
+
+    pub(crate) fn probe_command(&self) -> String {
+        let env: Vec<String> = self
+            .console_env()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!(
+            "{} opsconsole probe {ENV} --json --outputs {} --endpoint-url {}",
+            env.join(" "),
+            self.outputs.display(),
+            self.moto_url
+        )
+    }
+}
+
+/// The last `n` lines of a log file (for saying why a process exited).
+fn last_lines(path: &std::path::Path, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+/// Restarts the shim when it exits, like Lambda starting a new execution environment.
+struct ShimSupervisor {
+    current: Arc<Mutex<Option<Proc>>>,
+    stopping: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ShimSupervisor {
+    fn start(
+        bootstrap: PathBuf,
+        env: Vec<(String, String)>,
+        cwd: PathBuf,
+        log_dir: PathBuf,
+        log_tx: logs::LogTx,
+    ) -> anyhow::Result<ShimSupervisor> {
+        let logs_at = log_dir.clone();
+        let spawn = move |generation: u32| -> anyhow::Result<Proc> {
+            let mut cmd = Command::new(&bootstrap);
+            cmd.current_dir(&cwd).env_clear();
+            for k in ["PATH", "HOME", "LANG", "TMPDIR"] {
+                if let Ok(v) = std::env::var(k) {
+                    cmd.env(k, v);
+                }
+            }
+            cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            // stdout (JSON logs, EMF) to the log file and to the log group; stderr to the file.
+            let path = log_dir.join(format!("shim-{generation}.log"));
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let err = file.try_clone().context("duplicating log file handle")?;
+            cmd.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(err);
+            let mut p = Proc::spawn_with_stdio(&format!("shim bootstrap #{generation}"), cmd)?;
+            if let Some(out) = p.take_stdout() {
+                let tx = log_tx.clone();
+                std::thread::spawn(move || {
+                    use std::io::{BufRead, Write};
+                    let mut file = file;
+                    for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                        let _ = writeln!(file, "{line}");
+                        let _ = tx.send(logs::LogMsg::Line {
+                            generation,
+                            ts_ms: logs::now_ms(),
+                            line,
+                        });
+                    }
+                });
+            }
+            Ok(p)
+        };
+        let first = spawn(1)?;
+        let current = Arc::new(Mutex::new(Some(first)));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (cur, stop) = (current.clone(), stopping.clone());
+        let task = tokio::spawn(async move {
+            let mut generation = 1u32;
+            while generation < 500 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let exited = match cur.lock() {
+                    Ok(mut g) => g.as_mut().and_then(|p| p.exited()),
+                    Err(_) => return,
+                };
+                if let Some(status) = exited {
+                    let last = last_lines(&logs_at.join(format!("shim-{generation}.log")), 3);
+                    generation += 1;
+                    tracing::info!(%status, generation, last_lines = ?last, "shim exited; starting a new execution environment");
+                    let next = spawn(generation);
+                    if let Ok(mut g) = cur.lock() {
+                        match next {
+                            Ok(p) => *g = Some(p),
+                            Err(e) => {
+                                tracing::error!(error = %format!("{e:#}"), "restarting the shim failed");
+                                *g = None;
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        Ok(ShimSupervisor {
+            current,
+            stopping,
+            task,
+        })
+    }
+}
+
+impl Drop for ShimSupervisor {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.task.abort();
+        let proc = self.current.lock().ok().and_then(|mut g| g.take());
+        drop(proc);
+    }
+}
+
+/// A running sandbox. Dropping it stops everything (the shim first, moto last) and removes its
+/// directory.
+pub struct Sandbox {
+    pub info: SandboxInfo,
+    // Field order = drop order.
+    shim: Option<ShimSupervisor>,
+    _gateway: gateway::Gateway,
+    _cargo_lambda: Proc,
+    _redis: Option<Proc>,
+    _moto: MotoServer,
+    log_forwarder: tokio::task::JoinHandle<()>,
+    keep_dir: bool,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        drop(self.shim.take());
+        self.log_forwarder.abort();
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.info.dir);
+        }
+    }
+}
+
+fn run_bootstrap(root: &Path, what: &str) -> anyhow::Result<()> {
+    eprintln!(
+        "opsconsole-sandbox: {what} missing; running scripts/bootstrap.sh venv (first run only, a minute or two)"
+    );
+    let st = Command::new("bash")
+        .arg(root.join("scripts/bootstrap.sh"))
+        .arg("venv")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running scripts/bootstrap.sh")?;
+    if !st.success() {
+        bail!("scripts/bootstrap.sh venv failed ({st})");
+    }
+    Ok(())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The tools the sandbox runs, installing what is missing (with a progress message).
+struct Tools {
+    cargo_lambda: PathBuf,
+    redis_server: PathBuf,
+    node: PathBuf,
+    bootstrap: PathBuf,
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
+    let cargo_lambda = root.join(".tools/venv/bin/cargo-lambda");
+    if !cargo_lambda.is_file() {
+        run_bootstrap(root, "cargo-lambda")?;
+    }
+    if !cargo_lambda.is_file() {
+        bail!(
+            "{} is still missing after scripts/bootstrap.sh venv",
+            cargo_lambda.display()
+        );
+    }
+    let redis_server = match which("redis-server") {
+        Some(p) => p,
+        None => {
+            run_bootstrap(root, "redis-server")?;
+            which("redis-server").context("redis-server is not installed (apt package redis-server; scripts/bootstrap.sh installs it when run as root)")?
+        }
+    };
+    let node = which("node")
+        .context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
+    let bootstrap = target_dir(root).join("debug/bootstrap");
+    let stale = !bootstrap.is_file()
+        || newest_source_mtime(&root.join("shim")) > newest_source_mtime_of(&bootstrap);
+    if stale {
+        eprintln!(
+            "opsconsole-sandbox: building the shim (cargo build -p shim --bin bootstrap; {}) ...",
+            if bootstrap.is_file() {
+                "its sources changed"
+            } else {
+                "first run"
+            }
+        );
+        let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["build", "-p", "shim", "--bin", "bootstrap"])
+            .current_dir(root)
+            .status()
+            .context("running cargo build -p shim --bin bootstrap")?;
+        if !st.success() || !bootstrap.is_file() {
+            bail!(
+                "building the shim failed ({st}); {} is missing",
+                bootstrap.display()
+            );
+        }
+    }
+    Ok(Tools {
+        cargo_lambda,
+        redis_server,
+        node,
+        bootstrap,
+    })
+}
+
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("sbx-{:016x}", h.finish())
+}
+
+/// [`start_in`] the checkout found from the current directory (or `OPSCONSOLE_REPO`).
+pub async fn start(fault: Option<Fault>) -> anyhow::Result<Sandbox> {
+    start_in(&opsconsole_proc::repo::find(None)?, fault).await
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> anyhow::Result<u16> {
+    opsconsole_testsupport::free_port().context("finding a free port on 127.0.0.1")
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`, or `proc` exits, or
+/// `timeout` passes.
+async fn wait_for_port(proc: &mut Proc, port: u16, timeout: Duration) -> anyhow::Result<()> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let until = std::time::Instant::now() + timeout;
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = proc.exited() {
+            bail!(
+                "{} exited before listening on port {port}: {status}",
+                proc.name
+            );
+        }
+        if std::time::Instant::now() >= until {
+            bail!(
+                "{} did not listen on port {port} within {timeout:?}",
+                proc.name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Starts every part of the sandbox from the checkout `root` and seeds it; returns once
+/// `/api/health` answers through the whole path (or, for `librechat-down`, once the shim has
+/// been started).
+pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Result<Sandbox> {
+    let root = root.to_path_buf();
+    let tools = ensure_tools(&root)?;
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTED.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "opsconsole-sandbox-{}{}",
+        std::process::id(),
+        if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        }
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let keep_dir = std::env::var_os("OPSCONSOLE_SANDBOX_KEEP").is_some();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let names = seed::Names::new(ENV, REGION);
+    let token = random_token();
+
+    eprintln!("opsconsole-sandbox: starting moto");
+    let moto = tokio::task::block_in_place(MotoServer::start)?;
+    let transition = if fault == Some(Fault::DeployInProgress) {
+        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":1000000}}"#
+    } else {
+        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"immediate"}}"#
+    };
+    tokio::task::block_in_place(|| {
+        moto.control("/moto-api/state-manager/set-transition", transition)
+    })
+    .context("moto state manager: set-transition for cloudfront::distribution")?;
+
+    // Redis (or, for `redis-down`, a port where nothing listens).
+    let redis_port = free_port()?;
+    let redis = if fault == Some(Fault::RedisDown) {
+        None
+    } else {
+        let mut cmd = Command::new(&tools.redis_server);
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &redis_port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .current_dir(&dir);
+        let mut p = Proc::spawn("redis-server", cmd, &logs.join("redis.log"))?;
+        wait_for_port(&mut p, redis_port, Duration::from_secs(20)).await?;
+        Some(p)
+    };
+    let redis_uri = format!("redis://127.0.0.1:{redis_port}");
+
+    // cargo-lambda's Runtime API.
+    eprintln!("opsconsole-sandbox: starting cargo-lambda's Lambda Runtime API");
+    let cl_port = free_port()?;
+    // cargo-lambda serves only functions named like the binaries of the package in its
+    // directory (it runs `cargo metadata`; with --only-lambda-apis nothing is built): a manifest
+    // declaring the function, outside the workspace.
+    let cl_dir = dir.join("cargo-lambda");
+    std::fs::create_dir_all(&cl_dir).with_context(|| format!("creating {}", cl_dir.display()))?;
+    std::fs::write(
+        cl_dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{f}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"{f}\"\npath = \"main.rs\"\n\n[workspace]\n",
+            f = names.function
+        ),
+    )
+    .context("writing cargo-lambda's manifest")?;
+    std::fs::write(cl_dir.join("main.rs"), "fn main() {}\n")
+        .context("writing cargo-lambda's main.rs")?;
+    let mut cmd = Command::new(&tools.cargo_lambda);
+    cmd.args([
+        "lambda",
+        "watch",
+        "--only-lambda-apis",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &cl_port.to_string(),
+        "--ignore-changes",
+        "--timeout",
+        "120",
+    ])
+    .current_dir(&cl_dir);
+    let mut cargo_lambda = Proc::spawn("cargo-lambda", cmd, &logs.join("cargo-lambda.log"))?;
+    wait_for_port(&mut cargo_lambda, cl_port, Duration::from_secs(30)).await?;
+    let invoke_url = format!(
+        "http://127.0.0.1:{cl_port}/2015-03-31/functions/{}/invocations",
+        names.function
+    );
+
+    // Live log lines of the shim and the gateway's invocations, to the log group in moto.
+    let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
+
+    // The CloudFront/API Gateway stand-in.
+    let gw = gateway::start(
+        gateway::GatewayConfig {
+            invoke_url: invoke_url.clone(),
+            api: gateway::ApiInfo {
+                api_id: names.api_id.clone(),
+                stage: names.stage.clone(),
+                account_id: names.account.clone(),
+                domain_name: "127.0.0.1".into(),
+            },
+            buffering: fault == Some(Fault::Buffering),
+            log_tx: Some(log_tx.clone()),
+        },
+        0,
+    )
+    .await?;
+    let site_url = gw.url();
+
+    eprintln!("opsconsole-sandbox: seeding moto");
+    let opts = moto.aws_options(REGION);
+    let sdk = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
+        max_attempts: Some(2),
+        ..opts.clone()
+    })
+    .await;
+    let east = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        max_attempts: Some(2),
+        ..opts
+    })
+    .await;
+    let seeded = seed::seed(&sdk, &east, &names, fault, "127.0.0.1", &token).await?;
+    let log_forwarder = tokio::spawn(logs::forward(
+        aws_sdk_cloudwatchlogs::Client::new(&sdk),
+        names.log_group.clone(),
+        log_rx,
+    ));
+
+    // The shim under the Runtime API.
+    eprintln!("opsconsole-sandbox: starting the shim");
+    let upstream_port = free_port()?;
+    let secrets: Vec<String> = names
+        .secret_parameters()
+        .iter()
+        .map(|(k, p)| format!("{k}={p}"))
+        .collect();
+    let mut env: Vec<(String, String)> = vec![
+        (
+            "AWS_LAMBDA_RUNTIME_API".into(),
+            format!("http://127.0.0.1:{cl_port}/.rt/{}", names.function),
+        ),
+        ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "2048".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), names.log_group.clone()),
+        ("AWS_REGION".into(), REGION.into()),
+        ("AWS_DEFAULT_REGION".into(), REGION.into()),
+        ("AWS_ENDPOINT_URL".into(), moto.endpoint_url().to_string()),
+        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        ("CONFIG_S3_BUCKET".into(), names.config_bucket.clone()),
+        ("CONFIG_S3_KEY".into(), names.config_key.clone()),
+        (
+            "CONFIG_PATH".into(),
+            dir.join("librechat.yaml").display().to_string(),
+        ),
+        ("SHIM_SSM_SECRETS".into(), secrets.join(",")),
+        ("SHIM_DIAGNOSTICS_TOKEN_SSM".into(), names.token_parameter()),
+        ("REDIS_URI".into(), redis_uri.clone()),
+        (
+            "SHIM_CHILD_CMD".into(),
+            format!(
+                "{} tools/librechat-standin/server.mjs",
+                tools.node.display()
+            ),
+        ),
+        ("SHIM_CHILD_CWD".into(), root.display().to_string()),
+        // As in dev (genai.* -> lambda-test.*): the config's domain becomes the gateway's.
+        (
+            "CONFIG_DOMAIN_FROM".into(),
+            format!("genai.{ENV}.data.apro.is"),
+        ),
+        (
+            "CONFIG_DOMAIN_TO".into(),
+            site_url.trim_start_matches("http://").to_string(),
+        ),
+        ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
+        ("PORT".into(), upstream_port.to_string()),
+        ("HOST".into(), "127.0.0.1".into()),
+        ("SHIM_READY_INTERVAL_MS".into(), "250".into()),
+    ];
+    if fault == Some(Fault::LibrechatDown) {
+        env.push(("STANDIN_HEALTH_STATUS".into(), "503".into()));
+        env.push(("SHIM_READY_ATTEMPTS".into(), "6".into()));
+        env.push(("SHIM_INIT_WAIT_MS".into(), "2000".into()));
+    } else {
+        env.push(("SHIM_READY_ATTEMPTS".into(), "80".into()));
+    }
+    let shim = ShimSupervisor::start(
+        tools.bootstrap.clone(),
+        env,
+        root.clone(),
+        logs.clone(),
+        log_tx,
+    )?;
+
+    let outputs_path = dir.join("outputs.json");
+    let doc = outputs::outputs_json(
+        &names,
+        &outputs::Endpoints {
+            site_url: site_url.clone(),
+            distribution_id: seeded.distribution_id.clone(),
+            distribution_domain: seeded.distribution_domain.clone(),
+            redis_host: "127.0.0.1".into(),
+            redis_port,
+        },
+    );
+    std::fs::write(&outputs_path, serde_json::to_vec_pretty(&doc)?)
+        .with_context(|| format!("writing {}", outputs_path.display()))?;
+
+    let info = SandboxInfo {
+        dir: dir.clone(),
+        outputs: outputs_path,
+        site_url: site_url.clone(),
+        moto_url: moto.endpoint_url().to_string(),
+        invoke_url,
+        redis_uri,
+        diagnostics_token: token,
+        fault,
+    };
+    let sandbox = Sandbox {
+        info,
+        shim: Some(shim),
+        _gateway: gw,
+        _cargo_lambda: cargo_lambda,
+        _redis: redis,
+        _moto: moto,
+        log_forwarder,
+        keep_dir,
+    };
+    if fault != Some(Fault::LibrechatDown) {
+        wait_healthy(&site_url, &logs).await?;
+    }
+    Ok(sandbox)
+}
+
+/// Waits (bounded) until `/api/health` answers 200 through the gateway, cargo-lambda and the shim.
+async fn wait_healthy(site_url: &str, logs: &Path) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .context("HTTP client")?;
+    let url = format!("{site_url}/api/health");
+    let mut last = String::new();
+    for _ in 0..60 {
+        match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => last = format!("HTTP {}", r.status()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    bail!(
+        "{url} did not answer 200 (last: {last}); see the logs in {}",
+        logs.display()
+    )
+}
+
+/// Starts the sandbox, opens the TUI on it (unless `--no-tui`), and stops everything on exit.
+pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
+    let global = &args.global;
+    let fault = match args.fault.as_deref() {
+        None => None,
+        Some("help") => {
+            print!("{}", fault_help());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(name) => match Fault::parse(name) {
+            Some(f) => Some(f),
+            None => bail!("unknown fault `{name}`\n{}", fault_help()),
+        },
+    };
+    if args.no_tui {
+        // The sandbox's own events (a shim restarted, an invocation that failed) on stderr;
+        // with the TUI they would draw over the screen.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("error,opsconsole=info,opsconsole_sandbox=info")
+        });
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
+    let mut signals = StopSignals::install()?;
+    // A signal during start-up drops the half-started sandbox, which stops what already runs.
+    let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
+    let sandbox = tokio::select! {
+        s = start_in(&root, fault) => s?,
+        r = signals.recv() => {
+            r?;
+            eprintln!("opsconsole-sandbox: interrupted during start-up; stopped");
+            return Ok(ExitCode::from(130));
+        }
+    };
+    let info = sandbox.info.clone();
+    if args.no_tui {
+        println!(
+            "opsconsole-sandbox is up (fault: {})",
+            fault.map(Fault::name).unwrap_or("none")
+        );
+        println!("  outputs:   {}", info.outputs.display());
+        println!("  site_url:  {}", info.site_url);
+        println!("  moto:      {}", info.moto_url);
+        println!("  lambda:    {}", info.invoke_url);
+        println!("  redis:     {}", info.redis_uri);
+        println!("  logs:      {}", info.dir.join("logs").display());
+        println!("  probe:     {}", info.probe_command());
+        println!("Ctrl-C stops the sandbox.");
+        if let Some(trigger) = std::env::var_os(PANIC_HOOK_ENV).map(PathBuf::from) {
+            tokio::select! {
+                _ = async {
+                    while !trigger.exists() {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                } => panic!("{PANIC_HOOK_ENV}: {} appeared; panicking with the sandbox up (test of the cleanup)", trigger.display()),
+                r = signals.recv() => r?,
+            }
+        } else {
+            signals.recv().await?;
+        }
+        eprintln!("opsconsole-sandbox: stopping");
+        drop(sandbox);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = tokio::select! {
+        r = open_console(global, &info) => r,
+        r = signals.recv() => r,
+    };
+    drop(sandbox);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// SIGINT (Ctrl-C), SIGTERM and SIGHUP, listened to from the start so that a signal arriving
+/// at any point stops the sandbox cleanly.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            hup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+        })
+    }
+
+    async fn recv(&mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = self.int.recv() => {},
+            _ = self.term.recv() => {},
+            _ = self.hup.recv() => {},
+        }
+        Ok(())
+    }
+}
+
+/// The console's context on the sandbox: its outputs, moto as the endpoint (moto's dummy
+/// credentials), the diagnostics token, and the config file's settings (if any) otherwise.
+pub(crate) async fn console_context(
+    global: &GlobalOpts,
+    info: &SandboxInfo,
+) -> anyhow::Result<opsconsole::context::Context> {
+    let mut g = global.clone();
+    g.outputs = Some(info.outputs.clone());
+    g.endpoint_url = Some(info.moto_url.clone());
+    g.region = Some(REGION.into());
+    let (file, path) = opsconsole::config::ConfigFile::load(g.config.as_deref())?;
+    let mut settings = file.resolve(ENV, &g);
+    settings.config_path = path;
+    settings.token = Some(opsconsole::config::TokenSource::Literal(
+        info.diagnostics_token.clone(),
+    ));
+    let outputs = opsconsole::outputs::Outputs::from_file(&info.outputs)?;
+    let aws = opsconsole::aws::AwsClients::load(&opsconsole::aws::AwsOptions {
+        profile: None,
+        region: Some(REGION.into()),
+        endpoint_url: Some(info.moto_url.clone()),
+        max_attempts: Some(1),
+        static_credentials: Some(("testing".into(), "testing".into())),
+        operation_timeout: Some(settings.timeout),
+    })
+    .await;
+    Ok(opsconsole::context::Context::from_parts(ENV, &g, settings, outputs, aws).await)
+}
+
+/// Opens the TUI on environment `sandbox`.
+async fn open_console(global: &GlobalOpts, info: &SandboxInfo) -> anyhow::Result<()> {
+    let ctx = console_context(global, info).await?;
+    opsconsole::tui::run(std::sync::Arc::new(ctx)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_names_round_trip_and_map_to_contract_codes() {
+        for f in Fault::ALL {
+            assert_eq!(Fault::parse(f.name()), Some(f));
+        }
+        assert_eq!(Fault::parse("nope"), None);
+        let codes: Vec<&str> = Fault::ALL.iter().map(|f| f.finding_code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "sse_buffered",
+                "health_failed",
+                "alarm_firing",
+                "cold_start_p95_high",
+                "redis_unreachable",
+                "deploy_in_progress"
+            ]
+        );
+        assert!(fault_help().contains("cold-start-storm"));
+    }
+}
