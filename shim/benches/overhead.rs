@@ -19,8 +19,10 @@
 //!
 //! Run: `cargo bench -p shim --bench overhead`. Env: `BENCH_REQUESTS` (300), `BENCH_SSE_STREAMS`
 //! (4) x `BENCH_SSE_EVENTS` (40) at `BENCH_SSE_INTERVAL_MS` (50), `BENCH_SPLIT_REQUESTS` (100),
-//! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_RUNTIME_LOOP=lambda_runtime`
-//! (the shim on `lambda_runtime::run`, for comparison).
+//! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_NOQUICKACK=0` (leave out the
+//! `shim-noqa` way: the shim with `SHIM_RUNTIME_QUICKACK=0`, i.e. without src/quickack.rs's
+//! re-arming, the A/B of that fix), `BENCH_RUNTIME_LOOP=lambda_runtime` (the shim on
+//! `lambda_runtime::run`, for comparison).
 
 // A benchmark: a failed setup step ends the run with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -244,7 +246,10 @@ fn lwa_binary() -> Option<PathBuf> {
         .join("lwa-runner");
     let manifest = repo_root().join("shim/benches/lwa-runner/Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building aws-lambda-web-adapter 1.0.0-rc1 (release) into {}", target.display());
+    eprintln!(
+        "building aws-lambda-web-adapter 1.0.0-rc1 (release) into {}",
+        target.display()
+    );
     let ok = Command::new(cargo)
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)
@@ -252,7 +257,11 @@ fn lwa_binary() -> Option<PathBuf> {
         .arg(&target)
         .status()
         .is_ok_and(|s| s.success());
-    assert!(ok, "building {} failed (BENCH_LWA=0 leaves LWA out)", manifest.display());
+    assert!(
+        ok,
+        "building {} failed (BENCH_LWA=0 leaves LWA out)",
+        manifest.display()
+    );
     Some(target.join("release/lwa-runner"))
 }
 
@@ -337,9 +346,36 @@ async fn run() {
         assert_eq!(r.status, 200, "LWA: {}", p.output());
         ways.push(("lwa", Way::Invoke(*port)));
     }
-    let rss_idle: Vec<String> = std::iter::once(rss(boot.pid()))
-        .chain(lwa_proc.iter().map(|(_, _, p)| rss(p.pid())))
+    // The shim without TCP_QUICKACK on its Runtime API connection (SHIM_RUNTIME_QUICKACK=0):
+    // the A/B of src/quickack.rs in the same run. BENCH_NOQUICKACK=0 leaves it out.
+    let noqa_dir = dir.path().join("noquickack");
+    std::fs::create_dir_all(&noqa_dir).expect("dir");
+    let noqa = (std::env::var("BENCH_NOQUICKACK").as_deref() != Ok("0")).then(|| {
+        let (cl, port) = cargo_lambda(&noqa_dir);
+        let p = bootstrap(
+            port,
+            &shim_env(&[("SHIM_RUNTIME_QUICKACK", "0")]),
+            &noqa_dir,
+            "bootstrap-noquickack",
+        );
+        (cl, port, p)
+    });
+    if let Some((_, port, p)) = &noqa {
+        let r = call(&c, Way::Invoke(*port), &echo, false).await;
+        assert_eq!(r.status, 200, "shim without quickack: {}", p.output());
+        ways.push(("shim-noqa", Way::Invoke(*port)));
+    }
+    // For a packet trace alongside (tcpdump -i lo 'port P'): every port of this run.
+    eprintln!(
+        "ports: upstream {up}; shim's cargo-lambda (invoke + Runtime API) {inv}; lwa's {}; shim-noqa's {}",
+        lwa_proc.as_ref().map_or("-".into(), |l| l.1.to_string()),
+        noqa.as_ref().map_or("-".into(), |l| l.1.to_string())
+    );
+    let pids: Vec<u32> = std::iter::once(boot.pid())
+        .chain(lwa_proc.iter().map(|(_, _, p)| p.pid()))
+        .chain(noqa.iter().map(|(_, _, p)| p.pid()))
         .collect();
+    let rss_idle: Vec<String> = pids.iter().map(|p| rss(*p)).collect();
 
     // A second shim with glibc's dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0), for the
     // large-body memory comparison; its own emulator, idle until then.
@@ -396,9 +432,7 @@ async fn run() {
             stats[j].sse.extend(d);
         }
     }
-    let rss_after: Vec<String> = std::iter::once(rss(boot.pid()))
-        .chain(lwa_proc.iter().map(|(_, _, p)| rss(p.pid())))
-        .collect();
+    let rss_after: Vec<String> = pids.iter().map(|p| rss(*p)).collect();
     // 3. The request body 1 ms after its head.
     let echo_post = with(
         with(v1_event("POST", "/api/__standin/echo"), "body", json!("{}")),
@@ -462,7 +496,7 @@ async fn run() {
         "shim overhead benchmark: {n} requests and {streams}x{events} SSE events ({interval} ms apart) each way, interleaved; kept-alive connections, TCP_NODELAY + TCP_QUICKACK re-armed before every read; loadavg {load_start} at start, {load_end} at end"
     );
     println!(
-        "{:<7} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>13}   RSS after the runs (idle after init)",
+        "{:<9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>13}   RSS after the runs (idle after init)",
         "way", "p50 ms", "p99 ms", "added p50", "added p99", "SSE p50", "SSE p99", "SSE added p99"
     );
     let (d50, d99) = (pct(&stats[0].lat, 50.0), pct(&stats[0].lat, 99.0));
@@ -481,7 +515,7 @@ async fn run() {
             format!("{} ({})", rss_after[j - 1], rss_idle[j - 1])
         };
         println!(
-            "{name:<7} {p50:>9.3} {p99:>9.3} {:>+10.3} {:>+10.3} {s50:>9.3} {s99:>9.3} {:>+13.3}   {mem}",
+            "{name:<9} {p50:>9.3} {p99:>9.3} {:>+10.3} {:>+10.3} {s50:>9.3} {s99:>9.3} {:>+13.3}   {mem}",
             p50 - d50,
             p99 - d99,
             s99 - ds99

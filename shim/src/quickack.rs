@@ -11,8 +11,8 @@
 //! consumes the first piece ACKs it; the kernel resets the flag by itself, hence re-armed before
 //! every read (one `setsockopt`, well under a microsecond).
 
-use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper::Uri;
+use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -26,6 +26,7 @@ use tokio::net::TcpStream;
 #[derive(Clone, Debug)]
 pub struct QuickAckConnector {
     inner: HttpConnector,
+    rearm: bool,
 }
 
 impl Default for QuickAckConnector {
@@ -36,9 +37,15 @@ impl Default for QuickAckConnector {
 
 impl QuickAckConnector {
     pub fn new() -> QuickAckConnector {
+        Self::with_rearm(true)
+    }
+
+    /// `rearm: false`: `TCP_NODELAY` only, the kernel's delayed ACK left as it is (for
+    /// comparison: `SHIM_RUNTIME_QUICKACK=0`, the benchmark's A/B run).
+    pub fn with_rearm(rearm: bool) -> QuickAckConnector {
         let mut inner = HttpConnector::new();
         inner.set_nodelay(true);
-        QuickAckConnector { inner }
+        QuickAckConnector { inner, rearm }
     }
 }
 
@@ -53,7 +60,8 @@ impl tower_service::Service<Uri> for QuickAckConnector {
 
     fn call(&mut self, uri: Uri) -> Self::Future {
         let connecting = self.inner.call(uri);
-        Box::pin(async move { connecting.await.map(|io| QuickAckIo { io }) })
+        let rearm = self.rearm;
+        Box::pin(async move { connecting.await.map(|io| QuickAckIo { io, rearm }) })
     }
 }
 
@@ -61,6 +69,7 @@ impl tower_service::Service<Uri> for QuickAckConnector {
 #[derive(Debug)]
 pub struct QuickAckIo {
     io: TokioIo<TcpStream>,
+    rearm: bool,
 }
 
 impl QuickAckIo {
@@ -81,8 +90,10 @@ impl Read for QuickAckIo {
         cx: &mut Context<'_>,
         buf: ReadBufCursor<'_>,
     ) -> Poll<std::io::Result<()>> {
-        // Best effort: a failure (the socket already closed) shows in the read itself.
-        let _ = rearm_quickack(self.io.inner());
+        if self.rearm {
+            // Best effort: a failure (the socket already closed) shows in the read itself.
+            let _ = rearm_quickack(self.io.inner());
+        }
         Pin::new(&mut self.io).poll_read(cx, buf)
     }
 }
@@ -160,8 +171,8 @@ mod tests {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
-            // Two clients, each: 5 rounds of a 16-byte request and a 64-byte response.
-            for _ in 0..2 {
+            // Three clients, each: 5 rounds of a 16-byte request and a 64-byte response.
+            for _ in 0..3 {
                 let (mut s, _) = listener.accept().await.expect("accept");
                 s.set_nodelay(true).expect("nodelay");
                 let mut buf = [0u8; 16];
@@ -205,6 +216,27 @@ mod tests {
                 );
             }
         }
+
+        // The same connector without re-arming (SHIM_RUNTIME_QUICKACK=0): the assertion above
+        // is what tells the two apart.
+        let mut off = QuickAckConnector::with_rearm(false);
+        let uri: Uri = format!("http://{addr}/").parse().expect("uri");
+        let mut io = off.call(uri).await.expect("connect");
+        let mut modes = Vec::new();
+        for _ in 0..5 {
+            std::future::poll_fn(|cx| Pin::new(&mut io).poll_write(cx, &[b'q'; 16]))
+                .await
+                .expect("write");
+            let mut got = 0;
+            while got < 64 {
+                got += read_some(&mut io).await;
+                modes.push(quickack_on(io.tcp()));
+            }
+        }
+        assert!(
+            modes[1..].iter().any(|on| !on),
+            "without re-arming, the connection never entered delayed-ACK mode: {modes:?}"
+        );
         server.await.expect("server");
     }
 }

@@ -68,19 +68,29 @@ pub struct RuntimeClient {
 
 impl RuntimeClient {
     pub fn new(base: Uri) -> RuntimeClient {
+        Self::with_connector(base, QuickAckConnector::new())
+    }
+
+    pub fn with_connector(base: Uri, connector: QuickAckConnector) -> RuntimeClient {
         let mut builder = Client::builder(TokioExecutor::new());
         // As lambda_runtime_api_client builds its client.
         builder.http1_max_buf_size(1024 * 1024);
         RuntimeClient {
             base,
-            client: builder.build(QuickAckConnector::new()),
+            client: builder.build(connector),
         }
     }
 
+    /// From `AWS_LAMBDA_RUNTIME_API`; `SHIM_RUNTIME_QUICKACK=0` leaves out the `TCP_QUICKACK`
+    /// re-arming (for comparison only, as `SHIM_RUNTIME_LOOP=lambda_runtime`).
     pub fn from_env() -> Result<RuntimeClient, BoxError> {
         let v = std::env::var("AWS_LAMBDA_RUNTIME_API")
             .map_err(|_| "AWS_LAMBDA_RUNTIME_API is not set (Lambda sets it)")?;
-        Ok(RuntimeClient::new(runtime_base(&v)?))
+        let rearm = std::env::var("SHIM_RUNTIME_QUICKACK").as_deref() != Ok("0");
+        Ok(RuntimeClient::with_connector(
+            runtime_base(&v)?,
+            QuickAckConnector::with_rearm(rearm),
+        ))
     }
 
     async fn call(&self, path: &str, req: Request<Body>) -> Result<Response<Incoming>, BoxError> {
@@ -157,7 +167,10 @@ async fn next_invocation(
     let mut attempt = 1;
     loop {
         let req = build_request().method(Method::GET).body(Body::empty())?;
-        match client.call("/2018-06-01/runtime/invocation/next", req).await {
+        match client
+            .call("/2018-06-01/runtime/invocation/next", req)
+            .await
+        {
             Ok(resp) => {
                 let (parts, body) = resp.into_parts();
                 return Ok((parts, body.collect().await?.to_bytes()));
