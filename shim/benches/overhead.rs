@@ -153,6 +153,25 @@ enum Way {
     Invoke(u16),
 }
 
+/// A REST API (v1) event as API Gateway sends it: `requestContext` also has `httpMethod`,
+/// `resourcePath`, `accountId`, `apiId` (lambda_http, hence LWA, does not take the event as an
+/// HTTP request without them and posts it to its pass-through path `/events` instead).
+fn apigw(mut ev: Value) -> Value {
+    let method = ev["httpMethod"].clone();
+    let proxy = ev["path"]
+        .as_str()
+        .unwrap_or("/")
+        .trim_start_matches('/')
+        .to_string();
+    if let Some(rc) = ev["requestContext"].as_object_mut() {
+        rc.insert("httpMethod".into(), method);
+        rc.insert("resourcePath".into(), json!("/{proxy+}"));
+        rc.insert("accountId".into(), json!("123456789012"));
+        rc.insert("apiId".into(), json!("bench"));
+    }
+    with(ev, "pathParameters", json!({ "proxy": proxy }))
+}
+
 async fn call(c: &HttpClient, way: Way, ev: &Value, split: bool) -> Resp {
     match way {
         Way::Direct(port) => {
@@ -199,6 +218,7 @@ async fn call(c: &HttpClient, way: Way, ev: &Value, split: bool) -> Resp {
         }
         Way::Invoke(port) => {
             let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations");
+            let ev = apigw(ev.clone());
             request(c, "POST", &url, Some(Bytes::from(ev.to_string())), split).await
         }
     }
@@ -279,7 +299,9 @@ fn lwa(bin: &PathBuf, rt_port: u16, upstream: u16, dir: &std::path::Path) -> Pro
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_LWA_PORT", upstream.to_string())
         .env("AWS_LWA_READINESS_CHECK_PATH", "/health")
-        .env("AWS_LWA_INVOKE_MODE", "response_stream");
+        .env("AWS_LWA_INVOKE_MODE", "response_stream")
+        // lambda_http puts the stage in the path unless told not to (the shim does not).
+        .env("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
     Proc::spawn("lwa", cmd, dir)
 }
 
@@ -414,6 +436,8 @@ async fn run() {
             let r = call(&c, ways[j].1, &echo, false).await;
             assert_eq!(r.status, 200, "{}", ways[j].0);
             stats[j].lat.push(elapsed_ms(t, &r));
+            // The stand-in's echo (JSON), not its SPA page: every way reached the same route.
+            assert_eq!(r.body().first(), Some(&b'{'), "{}: not the echo", ways[j].0);
         }
     }
     // 2. SSE: `streams` rounds of one stream each way.
