@@ -969,8 +969,8 @@ pub async fn start_with(
                 format!("http://127.0.0.1:{}/v1", p.llm_port),
             ),
             ("FAKE_LLM_API_KEY".into(), FAKE_LLM_KEY.into()),
-            // LibreChat boots in 3-6 s, longer on a loaded machine: 60 s of readiness.
-            ("SHIM_READY_ATTEMPTS".into(), "240".into()),
+            // LibreChat boots in 3-6 s, up to a minute on a loaded machine: 180 s of readiness.
+            ("SHIM_READY_ATTEMPTS".into(), "720".into()),
         ]);
         env = all;
     } else if fault == Some(Fault::LibrechatDown) {
@@ -1065,7 +1065,7 @@ pub async fn start_with(
     Ok(sandbox)
 }
 
-/// `--librechat`: waits (bounded, 180 s) until `/api/health` answers 200 through the whole
+/// `--librechat`: waits (bounded, 240 s) until `/api/health` answers 200 through the whole
 /// path. When the first execution environment exits (LibreChat exited at boot, or never got
 /// ready), says why from the last lines of its log.
 async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow::Result<()> {
@@ -1075,7 +1075,7 @@ async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow:
         .build()
         .context("HTTP client")?;
     let url = format!("{site_url}/api/health");
-    let until = std::time::Instant::now() + Duration::from_secs(180);
+    let until = std::time::Instant::now() + Duration::from_secs(240);
     let first_log = logs.join("shim-1.log");
     loop {
         if logs.join("shim-2.log").exists() {
@@ -1098,7 +1098,7 @@ async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow:
         };
         if std::time::Instant::now() >= until {
             bail!(
-                "{url} did not answer 200 within 180 s (last: {last}); see the logs in {}",
+                "{url} did not answer 200 within 240 s (last: {last}); see the logs in {}",
                 logs.display()
             );
         }
@@ -1275,6 +1275,7 @@ pub(crate) async fn console_context(
             l.key_parameter.clone(),
         ));
         settings.chat_prompt = librechat::CHAT_PROMPT.to_string();
+        settings.cold_start_p95_ms = librechat::COLD_START_P95_MS;
     }
     let outputs = opsconsole::outputs::Outputs::from_file(&info.outputs)?;
     let aws = opsconsole::aws::AwsClients::load(&opsconsole::aws::AwsOptions {

@@ -102,7 +102,7 @@ async fn chat_probe_streams_through_the_shim_and_is_buffered_by_a_buffering_gate
     let tmp = tempfile::tempdir().expect("tempdir");
     let config = standin_chat_config(tmp.path());
     let key = [("SANDBOX_CHAT_KEY", "sk-sandbox-chat-probe")];
-    for (fault, verdict) in [(None, "streaming"), (Some(Fault::Buffering), "buffered")] {
+    for (fault, verdict) in [(None, "STREAMING"), (Some(Fault::Buffering), "BUFFERED")] {
         let sandbox = opsconsole_sandbox::start(fault)
             .await
             .unwrap_or_else(|e| panic!("sandbox {fault:?} did not start: {e:#}"));
@@ -165,7 +165,7 @@ async fn real_librechat_sandbox_probe_streams_a_real_chat() {
     let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
     let sse = sse_check(&doc);
     assert_eq!(sse["mode"], "chat", "{pretty}\n{stderr}");
-    assert_eq!(sse["verdict"], "streaming", "{pretty}\n{stderr}");
+    assert_eq!(sse["verdict"], "STREAMING", "{pretty}\n{stderr}");
     // role chunk + 10 content chunks + finish (+ usage) through LibreChat
     assert!(
         sse["events"].as_array().map(Vec::len).unwrap_or(0) >= 11,
