@@ -178,6 +178,12 @@ pub fn diagnose(last_lines: &[String], mongo: &str) -> (String, String) {
             "check LibreChat's environment: tools/librechat-local/librechat.env and the Dockerfile's ENV are applied; the lines below name what it missed".into(),
         );
     }
+    if has("not ready after") {
+        return (
+            "LibreChat did not get ready within the shim's readiness budget (still loading its modules, or waiting for MongoDB)".into(),
+            "on a loaded machine its boot takes up to a minute: retry when the load is lower; check that MongoDB answers (nx-27017's log in the sandbox's logs/)".into(),
+        );
+    }
     (
         "LibreChat did not get ready".into(),
         "see the shim's log (LibreChat's output is in it)".into(),
@@ -374,5 +380,10 @@ mod tests {
         );
         assert!(cause.contains("exited at boot"), "{cause}");
         assert!(diagnose(&[], "m").0.contains("did not get ready"));
+        let (cause, _) = diagnose(
+            &lines("{\"cause\":\"LibreChat not ready after 0 health checks in 60009 ms\"}"),
+            "m",
+        );
+        assert!(cause.contains("readiness budget"), "{cause}");
     }
 }
