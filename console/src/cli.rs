@@ -83,6 +83,11 @@ pub struct ProbeArgs {
     /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+
+    /// How far back metrics, the REPORT scan and the alarms' series look: 15m, 1h, 3h, 12h,
+    /// 24h or 7d (default: the config's `lambda_window_minutes`, else 1h).
+    #[arg(long, value_name = "WINDOW")]
+    pub window: Option<crate::domain::window::Window>,
 }
 
 /// Whatever followed a command that moved (ignored: the hint names the new command).

@@ -6,3 +6,5 @@ pub mod findings;
 pub(crate) mod logs;
 pub mod sse;
 pub(crate) mod stats;
+pub mod window;
+pub mod loglines;

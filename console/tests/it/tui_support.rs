@@ -161,6 +161,7 @@ pub fn redis() -> RedisData {
             rtt_ms: Some(0.8),
             error: None,
         }),
+        shim_status_error: None,
     }
 }
 
@@ -187,6 +188,7 @@ pub fn health() -> HealthData {
         status: 200,
         latency_ms: 42.0,
         ok: true,
+        shim: None,
     }
 }
 
