@@ -14,10 +14,10 @@ use crate::context::Context;
 use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
 use crate::model::{CollectorError, DataEvent, Source};
 
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Parses `--only` (empty = all). Unknown names are a usage error.
-pub(crate) fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
+pub fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
     if only.is_empty() {
         return Ok(Source::ALL.to_vec());
     }
@@ -48,7 +48,7 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn usage_doc(env: &str, msg: &str) -> Value {
+pub(crate) fn usage_doc(env: &str, msg: &str) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool": "opsconsole",
@@ -114,7 +114,7 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 }
 
 /// Runs `sources` concurrently on `ctx` and builds the probe document.
-pub(crate) async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
+pub async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
     let t0 = Instant::now();
     let budget = ctx.settings.timeout;
     let sse_configured =
