@@ -32,7 +32,7 @@ if ! "$bundle/setup.sh" "$target" >"$target/setup.log" 2>&1; then
   exit 1
 fi
 tail -n 3 "$target/setup.log" | sed 's/^/librechat-tier: /' >&2
-tree=$(find "$target" -maxdepth 2 -path '*/api/server/index.js' -printf '%h\n' | head -n 1)
+tree=$(find "$target" -maxdepth 4 -path '*/api/server/index.js' -printf '%h\n' | head -n 1)
 tree=${tree%/api/server}
 [ -n "$tree" ] || { say "no LibreChat tree under $target after setup"; exit 1; }
 echo "export LIBRECHAT_DIR='$tree'"

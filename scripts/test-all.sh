@@ -51,7 +51,9 @@ step "hadolint"
 hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
 
 step "real LibreChat (for the real-LibreChat tier of cargo test)"
-eval "$(scripts/librechat-tier.sh)"
+# (not `eval "$(...)"`: a failing command substitution inside eval would not stop the run)
+tier_env=$(scripts/librechat-tier.sh)
+eval "$tier_env"
 
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets

@@ -266,6 +266,10 @@ impl Stack {
             ),
             ("FAKE_LLM_API_KEY".into(), LLM_KEY.into()),
             ("TMPDIR".into(), tmp.display().to_string()),
+            // Readiness budget 180 s instead of the default 30 s: these tests are about behaviour,
+            // not boot time (that is a benchmark's), and LibreChat's module loading alone took
+            // 22 s on this 2-core machine with other builds running (~3 s when it is quiet).
+            ("SHIM_READY_ATTEMPTS".into(), "360".into()),
         ]);
         env.extend(opts.extra_env);
         let (cl, invoke_port) = cargo_lambda(logs);
