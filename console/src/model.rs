@@ -406,6 +406,11 @@ pub struct SseProbeData {
     pub expected_events: Option<u64>,
     pub verdict: Verdict,
     pub reason: String,
+    /// What was probed: `shim` (the shim's probe stream), `chat_url` (a configured GET chat
+    /// endpoint) or `chat` (a real chat through the agents API with a browser's headers).
+    /// Absent in documents written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 /// What the collector tasks send to the TUI (wrapped in its `Action`) and to the probe.

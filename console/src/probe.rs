@@ -117,8 +117,10 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 pub async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
     let t0 = Instant::now();
     let budget = ctx.settings.timeout;
-    let sse_configured =
-        ctx.token.is_some() || ctx.token_error.is_some() || ctx.settings.chat_url.is_some();
+    let sse_configured = ctx.token.is_some()
+        || ctx.token_error.is_some()
+        || ctx.settings.chat_url.is_some()
+        || ctx.settings.chat_agent.is_some();
     let mut skipped: Vec<(Source, String)> = Vec::new();
     let run: Vec<Source> = sources
         .iter()

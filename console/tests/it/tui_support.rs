@@ -209,6 +209,7 @@ pub fn sse() -> SseProbeData {
         expected_events: Some(5),
         verdict: Verdict::Streaming,
         reason: "5 events spaced as sent".into(),
+        mode: Some("shim".into()),
     }
 }
 

@@ -9,6 +9,7 @@
 mod multi_env_probe;
 mod sandbox_cleanup;
 mod sandbox_faults;
+mod sandbox_librechat;
 mod sandbox_tui;
 
 /// A whole sandbox takes both cores: the tests of every module start theirs one at a time.
