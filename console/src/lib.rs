@@ -16,4 +16,5 @@ pub mod domain;
 pub mod model;
 pub mod outputs;
 pub mod probe;
+pub mod probe_multi;
 pub mod tui;

@@ -15,10 +15,10 @@ use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
 use crate::domain::window::Window;
 use crate::model::{CollectorError, DataEvent, Source};
 
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Parses `--only` (empty = all). Unknown names are a usage error.
-pub(crate) fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
+pub fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
     if only.is_empty() {
         return Ok(Source::ALL.to_vec());
     }
@@ -49,7 +49,7 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn usage_doc(env: &str, msg: &str) -> Value {
+pub(crate) fn usage_doc(env: &str, msg: &str) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool": "opsconsole",
@@ -118,7 +118,7 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 }
 
 /// Runs `sources` concurrently on `ctx` and builds the probe document.
-pub(crate) async fn probe_document(
+pub async fn probe_document(
     ctx: std::sync::Arc<Context>,
     sources: &[Source],
     window: Window,
