@@ -80,6 +80,19 @@ pub struct ProbeArgs {
     #[arg(value_name = "ENV")]
     pub env: Option<String>,
 
+    /// More environments: probed concurrently, one document with a result per environment
+    /// (see console/README.md, "Many environments").
+    #[arg(value_name = "MORE_ENVS")]
+    pub more_envs: Vec<String>,
+
+    /// Probe every `[env.NAME]` of the config file (concurrently, one document).
+    #[arg(long, conflicts_with_all = ["env", "more_envs"])]
+    pub all: bool,
+
+    /// With several environments: how many are probed at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+
     /// Print the JSON document on stdout (diagnostics go to stderr).
     #[arg(long)]
     pub json: bool,
@@ -87,6 +100,11 @@ pub struct ProbeArgs {
     /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+
+    /// How far back metrics, the REPORT scan and the alarms' series look: 15m, 1h, 3h, 12h,
+    /// 24h or 7d (default: the config's `lambda_window_minutes`, else 1h).
+    #[arg(long, value_name = "WINDOW")]
+    pub window: Option<crate::domain::window::Window>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -19,8 +19,12 @@
 //! token = "literal"            # or token_env = "VAR", or token_ssm = "/librechat/dev/diag-token"
 //! sse_events = 10
 //! sse_interval_ms = 200
-//! chat_url = "https://.../api/ask"          # optional: probe a chat endpoint instead
+//! chat_url = "https://.../api/ask"          # optional: probe a chat endpoint (GET) instead
 //! chat_token_env = "LIBRECHAT_TOKEN"        # bearer token for chat_url
+//! chat_agent = "agent_..."                  # optional: stream a real chat instead (POST
+//!                                           # /api/agents/v1/chat/completions, browser headers)
+//! chat_key_env = "LIBRECHAT_API_KEY"        # its API key (or chat_key_ssm = "/param")
+//! chat_prompt = "Say hello"                 # optional
 //! sse_path = "/api/__shim/sse"              # paths on site_url (these are the defaults)
 //! status_path = "/api/__shim/status"
 //! health_path = "/api/health"
@@ -77,6 +81,11 @@ pub struct ProbeSection {
     pub sse_interval_ms: Option<u64>,
     pub chat_url: Option<String>,
     pub chat_token_env: Option<String>,
+    /// The chat mode: a LibreChat agent id streamed through the agents API with an API key.
+    pub chat_agent: Option<String>,
+    pub chat_key_env: Option<String>,
+    pub chat_key_ssm: Option<String>,
+    pub chat_prompt: Option<String>,
     /// Paths on `site_url` (defaults: the shim's, docs/contracts.md section 2).
     pub health_path: Option<String>,
     pub status_path: Option<String>,
@@ -115,6 +124,11 @@ pub struct Settings {
     pub sse_interval_ms: u64,
     pub chat_url: Option<String>,
     pub chat_token_env: Option<String>,
+    /// The chat mode (wins over `chat_url`): the agent id, where its API key comes from, the
+    /// prompt.
+    pub chat_agent: Option<String>,
+    pub chat_key: Option<TokenSource>,
+    pub chat_prompt: String,
     /// `/api/health`, `/api/__shim/status`, `/api/__shim/sse` unless configured.
     pub health_path: String,
     pub status_path: String,
@@ -128,6 +142,10 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
 }
 
+/// The chat mode's prompt unless configured.
+pub const DEFAULT_CHAT_PROMPT: &str = "Count from one to ten, one number per line.";
+/// LibreChat's OpenAI-compatible agents API (API-key auth), on `site_url`.
+pub const CHAT_PATH: &str = "/api/agents/v1/chat/completions";
 pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub(crate) const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
 
@@ -233,6 +251,15 @@ impl ConfigFile {
                 .clamp(10, SseParams::MAX_INTERVAL_MS),
             chat_url: pick(&e.probe.chat_url, &d.probe.chat_url),
             chat_token_env: pick(&e.probe.chat_token_env, &d.probe.chat_token_env),
+            chat_agent: pick(&e.probe.chat_agent, &d.probe.chat_agent),
+            chat_key: [&e.probe, &d.probe].iter().find_map(|p| {
+                p.chat_key_env
+                    .clone()
+                    .map(TokenSource::Env)
+                    .or_else(|| p.chat_key_ssm.clone().map(TokenSource::Ssm))
+            }),
+            chat_prompt: pick(&e.probe.chat_prompt, &d.probe.chat_prompt)
+                .unwrap_or_else(|| DEFAULT_CHAT_PROMPT.to_string()),
             health_path: path(
                 pick(&e.probe.health_path, &d.probe.health_path),
                 opsconsole_wire::HEALTH_PATH,
@@ -331,6 +358,20 @@ cold_start_p95_ms = 4000
         let km = KeyMap::from_config_text(&text).expect("valid bindings");
         let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
         assert_eq!(km.get(&x), Some(Command::Quit));
+    }
+
+    #[test]
+    fn the_chat_mode_settings_resolve_env_over_defaults() {
+        let text = "[defaults.probe]\nchat_key_ssm = \"/d/key\"\n[env.dev.probe]\nchat_agent = \"agent_1\"\nchat_key_env = \"K\"\n[env.prod.probe]\nchat_agent = \"agent_2\"\nchat_prompt = \"hi\"\n";
+        let c = ConfigFile::parse(text, Path::new("c.toml")).expect("parses");
+        let dev = c.resolve("dev", &GlobalOpts::default());
+        assert_eq!(dev.chat_agent.as_deref(), Some("agent_1"));
+        assert_eq!(dev.chat_key, Some(TokenSource::Env("K".into())));
+        assert_eq!(dev.chat_prompt, DEFAULT_CHAT_PROMPT);
+        let prod = c.resolve("prod", &GlobalOpts::default());
+        assert_eq!(prod.chat_key, Some(TokenSource::Ssm("/d/key".into())));
+        assert_eq!(prod.chat_prompt, "hi");
+        assert_eq!(c.resolve("x", &GlobalOpts::default()).chat_agent, None);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Context {
     pub token: Option<Secret>,
     /// Why the configured token could not be read (reported by the collectors that need it).
     pub token_error: Option<String>,
+    /// The chat mode's API key (`chat_key_env` / `chat_key_ssm`), or why it could not be read.
+    pub chat_key: Option<Secret>,
+    pub chat_key_error: Option<String>,
     /// The opsconsole checkout (`--repo`, `OPSCONSOLE_REPO`, the current directory or the
     /// executable's), or why there is none: needed only for what lives in it (the Terraform
     /// environments, the image's Dockerfile).
@@ -113,10 +116,16 @@ impl Context {
                 tracing::warn!("HTTP client with timeouts unavailable ({e}); using defaults");
                 reqwest::Client::new()
             });
-        let (token, token_error) = match resolve_token(settings.token.as_ref(), &aws).await {
-            Ok(t) => (t.map(Secret), None),
-            Err(e) => (None, Some(e)),
-        };
+        let (token, token_error) =
+            match resolve_token("diagnostics token", settings.token.as_ref(), &aws).await {
+                Ok(t) => (t.map(Secret), None),
+                Err(e) => (None, Some(e)),
+            };
+        let (chat_key, chat_key_error) =
+            match resolve_token("chat API key", settings.chat_key.as_ref(), &aws).await {
+                Ok(t) => (t.map(Secret), None),
+                Err(e) => (None, Some(e)),
+            };
         Context {
             env: env.to_string(),
             read_only: global.read_only,
@@ -127,12 +136,15 @@ impl Context {
             http,
             token,
             token_error,
+            chat_key,
+            chat_key_error,
             repo,
         }
     }
 }
 
 async fn resolve_token(
+    what: &str,
     src: Option<&TokenSource>,
     aws: &AwsClients,
 ) -> Result<Option<String>, String> {
@@ -141,7 +153,7 @@ async fn resolve_token(
         Some(TokenSource::Literal(t)) => Ok(Some(t.clone())),
         Some(TokenSource::Env(var)) => std::env::var(var)
             .map(Some)
-            .map_err(|_| format!("diagnostics token: environment variable {var} is not set")),
+            .map_err(|_| format!("{what}: environment variable {var} is not set")),
         Some(TokenSource::Ssm(name)) => {
             let out = aws
                 .ssm
@@ -152,7 +164,7 @@ async fn resolve_token(
                 .await
                 .map_err(|e| {
                     format!(
-                        "diagnostics token: SSM parameter {name}: {}",
+                        "{what}: SSM parameter {name}: {}",
                         opsconsole_proc::error_chain(&e)
                     )
                 })?;

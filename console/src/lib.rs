@@ -17,4 +17,5 @@ pub mod leftovers;
 pub mod model;
 pub mod outputs;
 pub mod probe;
+pub mod probe_multi;
 pub mod tui;

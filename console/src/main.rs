@@ -15,6 +15,9 @@ async fn main() -> ExitCode {
         }
         Some(Command::Probe(args)) => {
             init_stderr_logs();
+            if opsconsole::probe_multi::is_multi(args) {
+                return opsconsole::probe_multi::run(&cli.global, args).await;
+            }
             return opsconsole::probe::run(&cli.global, args).await;
         }
         Some(Command::Leftovers(args)) => {

@@ -43,6 +43,12 @@ impl Source {
             Source::Sse => "sse",
         }
     }
+
+    /// Whether the source looks back over the time window (and collects again when it
+    /// changes).
+    pub fn windowed(self) -> bool {
+        matches!(self, Source::Alarms | Source::Lambda | Source::Redis)
+    }
 }
 
 /// What went wrong in a collector, classified so the UI can show the fix.
@@ -331,8 +337,14 @@ pub struct RedisData {
     pub evictions: Option<f64>,
     /// CacheHits / (CacheHits + CacheMisses) over the window.
     pub hit_rate: Option<f64>,
-    /// None when no diagnostics token is configured.
+    /// The PING the shim reported; `None` when no diagnostics token is configured or the
+    /// shim's status endpoint did not answer (then `shim_status_error` says why).
     pub ping: Option<RedisPing>,
+    /// Why the shim's status endpoint gave no PING result (not reached, timed out, not 2xx,
+    /// not the documented JSON, or the token could not be read). This is an observation about
+    /// the shim / LibreChat, never about Redis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shim_status_error: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,6 +382,44 @@ pub struct HealthData {
     pub status: u16,
     pub latency_ms: f64,
     pub ok: bool,
+    /// The body when it is the shim's JSON (docs/contracts.md section 2): what the shim saw of
+    /// LibreChat's `/health`, or the shim's own error. `None` for any other body (e.g. an API
+    /// Gateway or CloudFront error page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shim: Option<ShimHealthBody>,
+}
+
+/// The shim's `/api/health` body (`{"status","librechat":{..},"error"}`) or its error body
+/// (`{"error","detail"}`), fields all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShimHealthBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub librechat: Option<ShimHealthLibreChat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShimHealthLibreChat {
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
+}
+
+impl ShimHealthBody {
+    /// The body if it is the shim's JSON (`"source": "shim"`), else `None`.
+    pub fn parse(body: &str) -> Option<ShimHealthBody> {
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        if v.get("source").and_then(serde_json::Value::as_str) != Some("shim") {
+            return None;
+        }
+        serde_json::from_value(v).ok()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -406,6 +456,11 @@ pub struct SseProbeData {
     pub expected_events: Option<u64>,
     pub verdict: Verdict,
     pub reason: String,
+    /// What was probed: `shim` (the shim's probe stream), `chat_url` (a configured GET chat
+    /// endpoint) or `chat` (a real chat through the agents API with a browser's headers).
+    /// Absent in documents written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 /// What the collector tasks send to the TUI (wrapped in its `Action`) and to the probe.

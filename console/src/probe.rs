@@ -12,12 +12,13 @@ use crate::cli::{GlobalOpts, ProbeArgs};
 use crate::collectors::collect_isolated;
 use crate::context::Context;
 use crate::domain::findings::{self, EXIT_USAGE, ProbeResults, Thresholds};
+use crate::domain::window::Window;
 use crate::model::{CollectorError, DataEvent, Source};
 
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// Parses `--only` (empty = all). Unknown names are a usage error.
-pub(crate) fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
+pub fn parse_only(only: &[String]) -> Result<Vec<Source>, String> {
     if only.is_empty() {
         return Ok(Source::ALL.to_vec());
     }
@@ -48,7 +49,7 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn usage_doc(env: &str, msg: &str) -> Value {
+pub(crate) fn usage_doc(env: &str, msg: &str) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool": "opsconsole",
@@ -103,7 +104,10 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let doc = probe_document(std::sync::Arc::new(ctx), &sources).await;
+    let window = args
+        .window
+        .unwrap_or_else(|| Window::covering(ctx.settings.lambda_window_minutes));
+    let doc = probe_document(std::sync::Arc::new(ctx), &sources, window).await;
     let code = doc
         .get("exit_code")
         .and_then(Value::as_u64)
@@ -114,11 +118,17 @@ pub async fn run(global: &GlobalOpts, args: &ProbeArgs) -> ExitCode {
 }
 
 /// Runs `sources` concurrently on `ctx` and builds the probe document.
-pub(crate) async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Source]) -> Value {
+pub async fn probe_document(
+    ctx: std::sync::Arc<Context>,
+    sources: &[Source],
+    window: Window,
+) -> Value {
     let t0 = Instant::now();
     let budget = ctx.settings.timeout;
-    let sse_configured =
-        ctx.token.is_some() || ctx.token_error.is_some() || ctx.settings.chat_url.is_some();
+    let sse_configured = ctx.token.is_some()
+        || ctx.token_error.is_some()
+        || ctx.settings.chat_url.is_some()
+        || ctx.settings.chat_agent.is_some();
     let mut skipped: Vec<(Source, String)> = Vec::new();
     let run: Vec<Source> = sources
         .iter()
@@ -139,7 +149,7 @@ pub(crate) async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Sour
         let ctx = ctx.clone();
         async move {
             let t = Instant::now();
-            let ev = collect_isolated(ctx, s, budget, None).await;
+            let ev = collect_isolated(ctx, s, budget, window, None).await;
             (s, ev, t.elapsed().as_secs_f64() * 1000.0)
         }
     });
@@ -198,6 +208,8 @@ pub(crate) async fn probe_document(ctx: std::sync::Arc<Context>, sources: &[Sour
         "generated_at": now_rfc3339(),
         "duration_ms": t0.elapsed().as_secs_f64() * 1000.0,
         "timeout_secs": budget.as_secs(),
+        "window": window.label(),
+        "window_minutes": window.minutes(),
         "status": status,
         "exit_code": status.exit_code(),
         "findings": f,
@@ -219,9 +231,14 @@ fn human(doc: &Value) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let window = doc
+        .get("window")
+        .and_then(Value::as_str)
+        .map(|w| format!(", window {w}"))
+        .unwrap_or_default();
     let _ = writeln!(
         o,
-        "opsconsole probe {}: {} (exit {})",
+        "opsconsole probe {}: {} (exit {}){window}",
         s(&doc["env"]),
         doc["status"].as_str().unwrap_or("?").to_uppercase(),
         doc["exit_code"]

@@ -130,7 +130,7 @@ phase_done prereqs
 
 # Every AWS endpoint of both providers at moto; no retries of moto's 500s (an unimplemented call
 # must fail fast, not after minutes); state in the work directory.
-services="acm apigateway cloudfront cloudwatch ec2 ecr elasticache iam lambda logs resourcegroupstaggingapi route53 s3 sns ssm sts"
+services="acm apigateway cloudfront cloudwatch ec2 ecr elasticache iam lambda logs resourcegroupstaggingapi route53 s3 scheduler sns ssm sts"
 endpoints=$(for s in $services; do printf '    %s = "%s"\n' "$s" "$endpoint"; done)
 provider_overrides() { # alias-line
   cat <<EOF

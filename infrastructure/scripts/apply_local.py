@@ -22,6 +22,7 @@ import argparse
 import json
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 PREREQ_TAG = {"Key": "apply-local", "Value": "prerequisite"}
@@ -367,6 +368,9 @@ def still_exists(endpoint, r, default_region):
         return bool(c("cloudwatch").describe_alarms(AlarmNames=[v["alarm_name"]])["MetricAlarms"])
     if t == "aws_cloudwatch_dashboard":
         return not _gone(lambda: c("cloudwatch").get_dashboard(DashboardName=v["dashboard_name"]), "ResourceNotFound")
+    if t == "aws_scheduler_schedule":
+        return not _gone(lambda: c("scheduler").get_schedule(Name=v["name"], GroupName=v.get("group_name") or "default"),
+                         "ResourceNotFoundException")
     if t == "aws_sns_topic":
         return not _gone(lambda: c("sns").get_topic_attributes(TopicArn=v["arn"]), "NotFound")
     raise KeyError(f"no leftover check for resource type {t} ({r['address']}): add one to still_exists() "
@@ -400,6 +404,11 @@ def cmd_prereqs(a):
     created = create_prereqs(a.endpoint, base, Path(a.dist))
     tfvars = tfvars_for_moto(base, created)
     tfvars.update({"build_image": False, "client_dist_dir": str(Path(a.dist).resolve())})
+    # modules/canary needs its zip at plan time; moto never runs it: a stand-in bootstrap.
+    canary_zip = Path(a.dist).resolve().parent / "canary-bootstrap.zip"
+    with zipfile.ZipFile(canary_zip, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\nexit 0\n")
+    tfvars["canary_package_path"] = str(canary_zip)
     Path(a.tfvars_out).write_text(json.dumps(tfvars, indent=2) + "\n")
     Path(a.tfvars_out).with_suffix(".prereqs.json").write_text(json.dumps(created, indent=2) + "\n")
     print(f"prereqs: VPC {created['vpc_id']}, {len(created['private_subnet_ids'])} private subnets, "

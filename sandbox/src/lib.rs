@@ -17,6 +17,7 @@
 
 mod alarms;
 mod gateway;
+pub mod librechat;
 mod logs;
 mod outputs;
 mod seed;
@@ -52,6 +53,26 @@ pub struct SandboxArgs {
     /// Keep the sandbox up without opening the TUI (prints its outputs file and endpoints).
     #[arg(long)]
     pub no_tui: bool,
+
+    /// Run this LibreChat tree (its api/server/index.js, with node_modules) as the shim's child
+    /// instead of the stand-in, with a MongoDB, the fake model, and a seeded user, agent and
+    /// API key; the SSE probe then streams a real chat (docs/sandbox.md).
+    #[arg(long, value_name = "DIR")]
+    pub librechat: Option<PathBuf>,
+
+    /// With --librechat: the nx-27017 to start (default: LIBRECHAT_NX, else
+    /// <DIR>/../nx-venv/bin/nx-27017).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "librechat",
+        conflicts_with = "mongo_uri"
+    )]
+    pub nx: Option<PathBuf>,
+
+    /// With --librechat: a running MongoDB instead of nx-27017.
+    #[arg(long, value_name = "URI", requires = "librechat")]
+    pub mongo_uri: Option<String>,
 }
 
 /// The environment name the sandbox deploys as.
@@ -154,6 +175,23 @@ pub struct SandboxInfo {
     pub redis_uri: String,
     pub diagnostics_token: String,
     pub fault: Option<Fault>,
+    /// `--librechat`: the real LibreChat and what it runs with.
+    pub librechat: Option<LibreChatInfo>,
+}
+
+/// Where the parts of `--librechat` run.
+#[derive(Debug, Clone)]
+pub struct LibreChatInfo {
+    pub dir: PathBuf,
+    /// `nx-27017 pid P on 127.0.0.1:PORT (data D, log L)` or the `--mongo-uri`.
+    pub mongo: String,
+    pub mongo_uri: String,
+    pub fake_model: String,
+    pub agent_id: String,
+    /// The SSM parameter (in moto) holding the seeded API key.
+    pub key_parameter: String,
+    /// The console config the probe command uses (the chat probe on the seeded agent).
+    pub console_config: PathBuf,
 }
 
 impl SandboxInfo {
@@ -176,12 +214,75 @@ impl SandboxInfo {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
+        let config = match &self.librechat {
+            Some(l) => format!(" --config {}", l.console_config.display()),
+            None => String::new(),
+        };
         format!(
-            "{} opsconsole probe {ENV} --json --outputs {} --endpoint-url {}",
+            "{} opsconsole probe {ENV} --json --outputs {} --endpoint-url {}{config}",
             env.join(" "),
             self.outputs.display(),
             self.moto_url
         )
+    }
+
+    /// What runs where (ports, pids, logs, URLs), for the operator.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        let mut line = |k: &str, v: String| s.push_str(&format!("  {k:<11}{v}\n"));
+        line("outputs:", self.outputs.display().to_string());
+        line(
+            "site_url:",
+            format!("{} (CloudFront/API Gateway stand-in)", self.site_url),
+        );
+        line("moto:", format!("{} (AWS APIs)", self.moto_url));
+        line(
+            "lambda:",
+            format!("{} (cargo-lambda; the shim polls it)", self.invoke_url),
+        );
+        line("redis:", self.redis_uri.clone());
+        line(
+            "logs:",
+            format!(
+                "{} (shim-N.log: the shim and LibreChat's output)",
+                self.dir.join("logs").display()
+            ),
+        );
+        match &self.librechat {
+            None => line(
+                "librechat:",
+                "the stand-in (node tools/librechat-standin/server.mjs), the shim's child".into(),
+            ),
+            Some(l) => {
+                line(
+                    "librechat:",
+                    format!(
+                        "{} (node api/server/index.js), the shim's child",
+                        l.dir.display()
+                    ),
+                );
+                line("mongo:", l.mongo.clone());
+                line("model:", l.fake_model.clone());
+                line(
+                    "user:",
+                    format!(
+                        "{} / {} (seeded through LibreChat's API)",
+                        librechat::USER_EMAIL,
+                        librechat::USER_PASSWORD
+                    ),
+                );
+                line("agent:", l.agent_id.clone());
+                line(
+                    "api key:",
+                    format!("SSM parameter {} in moto (not printed)", l.key_parameter),
+                );
+                line(
+                    "probe:",
+                    format!("chat mode, config {}", l.console_config.display()),
+                );
+            }
+        }
+        s
     }
 }
 
@@ -302,6 +403,8 @@ pub struct Sandbox {
     pub info: SandboxInfo,
     // Field order = drop order.
     shim: Option<ShimSupervisor>,
+    /// `--librechat`: nx-27017 and the fake model (stopped after the shim and LibreChat).
+    _peers: Vec<Proc>,
     _gateway: gateway::Gateway,
     _cargo_lambda: Proc,
     _redis: Option<Proc>,
@@ -462,6 +565,185 @@ async fn wait_for_port(proc: &mut Proc, port: u16, timeout: Duration) -> anyhow:
 /// `/api/health` answers through the whole path (or, for `librechat-down`, once the shim has
 /// been started).
 pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Result<Sandbox> {
+    start_with(root, fault, None).await
+}
+
+/// What `--librechat` started before the rest.
+struct LibreChatPeers {
+    mongo_uri: String,
+    mongo: String,
+    llm_port: u16,
+    fake_model: String,
+}
+
+/// `--librechat`: the MongoDB (nx-27017, or a check that `--mongo-uri` answers) and the fake
+/// model, each a child in `peers`.
+async fn start_librechat_peers(
+    root: &Path,
+    dir: &Path,
+    logs: &Path,
+    spec: &librechat::LibreChatSpec,
+    node: &Path,
+    peers: &mut Vec<Proc>,
+) -> anyhow::Result<LibreChatPeers> {
+    let (mongo_uri, mongo) = match &spec.mongo {
+        librechat::Mongo::Uri(uri) => {
+            if let Some((host, port)) = librechat::mongo_host_port(uri) {
+                let c = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    tokio::net::TcpStream::connect((host.as_str(), port)),
+                )
+                .await;
+                let err = match c {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(_) => Some("no answer within 5 s".into()),
+                };
+                if let Some(e) = err {
+                    bail!(
+                        "MongoDB at {uri} is not reachable ({host}:{port}: {e})\n  fix: start that MongoDB or fix --mongo-uri, or leave --mongo-uri out to let the sandbox start nx-27017"
+                    );
+                }
+            }
+            (uri.clone(), format!("{uri} (--mongo-uri)"))
+        }
+        librechat::Mongo::Nx(bin) => {
+            eprintln!("opsconsole-sandbox: starting nx-27017 (MongoDB wire protocol on SQLite)");
+            let port = free_port()?;
+            let data = dir.join("nx-data");
+            std::fs::create_dir_all(&data)
+                .with_context(|| format!("creating {}", data.display()))?;
+            let log = logs.join("nx-27017.log");
+            let mut cmd = Command::new(bin);
+            cmd.args(["--host", "127.0.0.1", "-p", &port.to_string(), "--data-dir"])
+                .arg(&data)
+                .arg("--log-file")
+                .arg(&log)
+                // Its default pid file is global: a second instance would refuse to start.
+                .arg("--pid-file")
+                .arg(dir.join("nx-27017.pid"))
+                .current_dir(dir);
+            let mut p = Proc::spawn("nx-27017", cmd, &logs.join("nx-27017.out"))?;
+            if let Err(e) = wait_for_port(&mut p, port, Duration::from_secs(30)).await {
+                let last = last_lines(&logs.join("nx-27017.out"), 5).join("\n    ");
+                bail!(
+                    "{e:#}\n  its last lines:\n    {last}\n  fix: check {} (a working nx-27017: ../shared/librechat/setup.sh), or pass --mongo-uri",
+                    bin.display()
+                );
+            }
+            let desc = format!(
+                "nx-27017 pid {} on 127.0.0.1:{port} (data {}, log {})",
+                p.pid(),
+                data.display(),
+                log.display()
+            );
+            peers.push(p);
+            (format!("mongodb://127.0.0.1:{port}/LibreChat"), desc)
+        }
+    };
+    eprintln!("opsconsole-sandbox: starting the fake model (tools/librechat-local/fake-llm.mjs)");
+    let port_file = dir.join("fake-llm.port");
+    let mut cmd = Command::new(node);
+    cmd.arg(opsconsole_testsupport::librechat::local_dir(root).join("fake-llm.mjs"))
+        .env("FAKE_LLM_PORT", "0")
+        .env("FAKE_LLM_PORT_FILE", &port_file)
+        .env("FAKE_LLM_API_KEY", FAKE_LLM_KEY)
+        .current_dir(dir);
+    let log = logs.join("fake-llm.log");
+    let mut p = Proc::spawn("fake-llm", cmd, &log)?;
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let llm_port: u16 = loop {
+        if let Some(port) = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break port;
+        }
+        if let Some(st) = p.exited() {
+            bail!(
+                "the fake model exited at start ({st}); see {}",
+                log.display()
+            );
+        }
+        if std::time::Instant::now() >= until {
+            bail!(
+                "the fake model wrote no port within 20 s; see {}",
+                log.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let fake_model = format!(
+        "http://127.0.0.1:{llm_port}/v1 (fake-llm.mjs pid {}, log {})",
+        p.pid(),
+        log.display()
+    );
+    peers.push(p);
+    Ok(LibreChatPeers {
+        mongo_uri,
+        mongo,
+        llm_port,
+        fake_model,
+    })
+}
+
+/// The fake model's API key (LibreChat's config passes it; a throw-away value).
+const FAKE_LLM_KEY: &str = "sk-fake-llm-not-a-secret";
+
+/// `--librechat`: LibreChat's own config (tools/librechat-local/librechat.yaml) in the config
+/// bucket and its secrets (librechat.env's, and the MongoDB URI) in SSM, over what [`seed`] put.
+async fn seed_librechat_config(
+    sdk: &aws_config::SdkConfig,
+    names: &seed::Names,
+    root: &Path,
+    mongo_uri: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use opsconsole_testsupport::librechat as lc;
+    let yaml_path = lc::local_dir(root).join("librechat.yaml");
+    let yaml =
+        std::fs::read(&yaml_path).with_context(|| format!("reading {}", yaml_path.display()))?;
+    aws_sdk_s3::Client::new(sdk)
+        .put_object()
+        .bucket(&names.config_bucket)
+        .key(&names.config_key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(yaml))
+        .send()
+        .await
+        .context("S3 PutObject librechat.yaml (LibreChat's config)")?;
+    let mut plain =
+        lc::librechat_env(root).context("reading tools/librechat-local/librechat.env")?;
+    let ssm = aws_sdk_ssm::Client::new(sdk);
+    for (name, param) in names.secret_parameters() {
+        let value = if name == "MONGO_URI" {
+            mongo_uri.to_string()
+        } else {
+            plain
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .with_context(|| format!("{name} is not in tools/librechat-local/librechat.env"))?
+        };
+        ssm.put_parameter()
+            .name(&param)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("SSM PutParameter {param}"))?;
+    }
+    plain.retain(|(k, _)| !lc::SECRETS.contains(&k.as_str()));
+    Ok(plain)
+}
+
+/// Starts every part of the sandbox (with `librechat`: the real LibreChat instead of the
+/// stand-in) and seeds it; returns once `/api/health` answers through the whole path (and, with
+/// `librechat`, the user, agent and API key are made).
+pub async fn start_with(
+    root: &Path,
+    fault: Option<Fault>,
+    librechat: Option<&librechat::LibreChatSpec>,
+) -> anyhow::Result<Sandbox> {
     let root = root.to_path_buf();
     let tools = ensure_tools(&root)?;
     static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -481,6 +763,13 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let names = seed::Names::new(ENV, REGION);
     let token = random_token();
+    let mut peers: Vec<Proc> = Vec::new();
+    let lc_peers = match librechat {
+        Some(spec) => {
+            Some(start_librechat_peers(&root, &dir, &logs, spec, &tools.node, &mut peers).await?)
+        }
+        None => None,
+    };
 
     eprintln!("opsconsole-sandbox: starting moto");
     let moto = tokio::task::block_in_place(MotoServer::start)?;
@@ -591,6 +880,10 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
     })
     .await;
     let seeded = seed::seed(&sdk, &east, &names, fault, "127.0.0.1", &token).await?;
+    let lc_plain_env = match &lc_peers {
+        Some(p) => Some(seed_librechat_config(&sdk, &names, &root, &p.mongo_uri).await?),
+        None => None,
+    };
     let log_forwarder = tokio::spawn(logs::forward(
         aws_sdk_cloudwatchlogs::Client::new(&sdk),
         names.log_group.clone(),
@@ -650,7 +943,37 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
         ("HOST".into(), "127.0.0.1".into()),
         ("SHIM_READY_INTERVAL_MS".into(), "250".into()),
     ];
-    if fault == Some(Fault::LibrechatDown) {
+    if let (Some(spec), Some(p), Some(plain)) = (librechat, &lc_peers, lc_plain_env) {
+        // The image's environment (the Dockerfile's ENV, with its in-image paths left out),
+        // then LibreChat's (librechat.env, secrets via SSM), then the sandbox's.
+        let image = opsconsole_testsupport::librechat::dockerfile_env(&root)
+            .context("reading the image's Dockerfile (its ENV lines)")?;
+        let mut all: Vec<(String, String)> = image
+            .into_iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "SHIM_CHILD_CWD" | "SHIM_UPSTREAM_PORT" | "CONFIG_PATH"
+                )
+            })
+            .collect();
+        all.extend(plain);
+        env.retain(|(k, _)| k != "SHIM_CHILD_CMD" && k != "SHIM_CHILD_CWD");
+        all.extend(env);
+        all.extend([
+            ("SHIM_CHILD_CWD".to_string(), spec.dir.display().to_string()),
+            ("DOMAIN_CLIENT".into(), site_url.clone()),
+            ("DOMAIN_SERVER".into(), site_url.clone()),
+            (
+                "FAKE_LLM_BASE_URL".into(),
+                format!("http://127.0.0.1:{}/v1", p.llm_port),
+            ),
+            ("FAKE_LLM_API_KEY".into(), FAKE_LLM_KEY.into()),
+            // LibreChat boots in 3-6 s, up to a minute on a loaded machine: 180 s of readiness.
+            ("SHIM_READY_ATTEMPTS".into(), "720".into()),
+        ]);
+        env = all;
+    } else if fault == Some(Fault::LibrechatDown) {
         env.push(("STANDIN_HEALTH_STATUS".into(), "503".into()));
         env.push(("SHIM_READY_ATTEMPTS".into(), "6".into()));
         env.push(("SHIM_INIT_WAIT_MS".into(), "2000".into()));
@@ -688,10 +1011,12 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
         redis_uri,
         diagnostics_token: token,
         fault,
+        librechat: None,
     };
-    let sandbox = Sandbox {
+    let mut sandbox = Sandbox {
         info,
         shim: Some(shim),
+        _peers: peers,
         _gateway: gw,
         _cargo_lambda: cargo_lambda,
         _redis: redis,
@@ -699,10 +1024,86 @@ pub(crate) async fn start_in(root: &Path, fault: Option<Fault>) -> anyhow::Resul
         log_forwarder,
         keep_dir,
     };
-    if fault != Some(Fault::LibrechatDown) {
+    if let (Some(spec), Some(p)) = (librechat, lc_peers) {
+        eprintln!(
+            "opsconsole-sandbox: waiting for LibreChat ({}) to get ready behind the shim",
+            spec.dir.display()
+        );
+        wait_librechat(&site_url, &logs, &p.mongo_uri).await?;
+        eprintln!(
+            "opsconsole-sandbox: seeding a user, an agent and an API key through LibreChat's API"
+        );
+        let seeded = librechat::seed_user(&site_url).await?;
+        let key_parameter = format!("{}/probe-chat-api-key", names.ssm_prefix);
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name(&key_parameter)
+            .value(&seeded.api_key)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("SSM PutParameter {key_parameter}"))?;
+        let console_config = dir.join("console.toml");
+        std::fs::write(
+            &console_config,
+            librechat::console_config(ENV, &seeded.agent_id, &key_parameter),
+        )
+        .with_context(|| format!("writing {}", console_config.display()))?;
+        sandbox.info.librechat = Some(LibreChatInfo {
+            dir: spec.dir.clone(),
+            mongo: p.mongo,
+            mongo_uri: p.mongo_uri,
+            fake_model: p.fake_model,
+            agent_id: seeded.agent_id,
+            key_parameter,
+            console_config,
+        });
+    } else if fault != Some(Fault::LibrechatDown) {
         wait_healthy(&site_url, &logs).await?;
     }
     Ok(sandbox)
+}
+
+/// `--librechat`: waits (bounded, 240 s) until `/api/health` answers 200 through the whole
+/// path. When the first execution environment exits (LibreChat exited at boot, or never got
+/// ready), says why from the last lines of its log.
+async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .context("HTTP client")?;
+    let url = format!("{site_url}/api/health");
+    let until = std::time::Instant::now() + Duration::from_secs(240);
+    let first_log = logs.join("shim-1.log");
+    loop {
+        if logs.join("shim-2.log").exists() {
+            let lines = last_lines(&first_log, 40);
+            let (cause, fix) = librechat::diagnose(&lines, mongo_uri);
+            let tail: Vec<&String> = lines.iter().rev().take(8).rev().collect();
+            bail!(
+                "{cause}\n  fix: {fix}\n  the last lines of {}:\n    {}",
+                first_log.display(),
+                tail.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n    ")
+            );
+        }
+        let last = match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => format!("HTTP {}", r.status()),
+            Err(e) => e.to_string(),
+        };
+        if std::time::Instant::now() >= until {
+            bail!(
+                "{url} did not answer 200 within 240 s (last: {last}); see the logs in {}",
+                logs.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Waits (bounded) until `/api/health` answers 200 through the gateway, cargo-lambda and the shim.
@@ -741,6 +1142,26 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
             None => bail!("unknown fault `{name}`\n{}", fault_help()),
         },
     };
+    let lc_spec = match &args.librechat {
+        None => None,
+        Some(d) => {
+            if fault == Some(Fault::LibrechatDown) {
+                bail!(
+                    "--fault librechat-down makes the stand-in unhealthy; with --librechat there is no stand-in\n  fix: leave one of the two out"
+                );
+            }
+            let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
+            let mut spec = librechat::check(
+                d,
+                args.nx.as_deref(),
+                env_nx.as_deref(),
+                args.mongo_uri.as_deref(),
+                which("node").is_some(),
+            )?;
+            spec.dir = spec.dir.canonicalize().unwrap_or(spec.dir);
+            Some(spec)
+        }
+    };
     if args.no_tui {
         // The sandbox's own events (a shim restarted, an invocation that failed) on stderr;
         // with the TUI they would draw over the screen.
@@ -757,7 +1178,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     // A signal during start-up drops the half-started sandbox, which stops what already runs.
     let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
     let sandbox = tokio::select! {
-        s = start_in(&root, fault) => s?,
+        s = start_with(&root, fault, lc_spec.as_ref()) => s?,
         r = signals.recv() => {
             r?;
             eprintln!("opsconsole-sandbox: interrupted during start-up; stopped");
@@ -767,15 +1188,15 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let info = sandbox.info.clone();
     if args.no_tui {
         println!(
-            "opsconsole-sandbox is up (fault: {})",
-            fault.map(Fault::name).unwrap_or("none")
+            "opsconsole-sandbox is up (fault: {}; LibreChat: {})",
+            fault.map(Fault::name).unwrap_or("none"),
+            if info.librechat.is_some() {
+                "real"
+            } else {
+                "stand-in"
+            }
         );
-        println!("  outputs:   {}", info.outputs.display());
-        println!("  site_url:  {}", info.site_url);
-        println!("  moto:      {}", info.moto_url);
-        println!("  lambda:    {}", info.invoke_url);
-        println!("  redis:     {}", info.redis_uri);
-        println!("  logs:      {}", info.dir.join("logs").display());
+        print!("{}", info.describe());
         println!("  probe:     {}", info.probe_command());
         println!("Ctrl-C stops the sandbox.");
         if let Some(trigger) = std::env::var_os(PANIC_HOOK_ENV).map(PathBuf::from) {
@@ -794,6 +1215,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         drop(sandbox);
         return Ok(ExitCode::SUCCESS);
     }
+    eprintln!("opsconsole-sandbox is up:\n{}", info.describe());
     let result = tokio::select! {
         r = open_console(global, &info) => r,
         r = signals.recv() => r,
@@ -846,6 +1268,15 @@ pub(crate) async fn console_context(
     settings.token = Some(opsconsole::config::TokenSource::Literal(
         info.diagnostics_token.clone(),
     ));
+    if let Some(l) = &info.librechat {
+        // The SSE panel streams a real chat: the seeded agent, its API key from SSM (moto).
+        settings.chat_agent = Some(l.agent_id.clone());
+        settings.chat_key = Some(opsconsole::config::TokenSource::Ssm(
+            l.key_parameter.clone(),
+        ));
+        settings.chat_prompt = librechat::CHAT_PROMPT.to_string();
+        settings.cold_start_p95_ms = librechat::COLD_START_P95_MS;
+    }
     let outputs = opsconsole::outputs::Outputs::from_file(&info.outputs)?;
     let aws = opsconsole::aws::AwsClients::load(&opsconsole::aws::AwsOptions {
         profile: None,

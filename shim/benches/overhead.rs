@@ -1,8 +1,28 @@
-//! Benchmark (not a test): the same requests through shim + cargo-lambda and directly against the
-//! upstream (the Node stand-in), in one run. Reports added latency p50/p99, added per-event SSE
-//! delay p99, large-body throughput, the shim's RSS and its own init time.
+//! Benchmark (not a test): the shim's overhead next to aws-lambda-web-adapter's, in one run.
 //!
-//! Run: `cargo bench -p shim --bench overhead` (env `BENCH_REQUESTS`, default 300).
+//! Three ways to the same Node upstream (tools/librechat-standin), in interleaved rounds:
+//! - `direct`: client -> upstream;
+//! - `shim`: client -> cargo-lambda's invoke API -> Runtime API -> `bootstrap` (release) -> upstream;
+//! - `lwa`: the same with aws-lambda-web-adapter 1.0.0-rc1 (crates.io `lambda_web_adapter`,
+//!   built in release by this bench into `target/lwa-runner`, see benches/lwa-runner) in place
+//!   of the shim, each with its own cargo-lambda.
+//!
+//! Reports per way: latency p50/p99 of `GET /api/__standin/echo` and what the proxy adds to the
+//! direct figure; per-event SSE delay (arrival - the upstream's `sent_at_ms`) for events 50 ms
+//! apart; RSS of the shim and of LWA after those runs. Then the same latency with a client that
+//! sends the request body 1 ms after its head (the case that made the emulator write `/next` in
+//! two pieces), large-body throughput and memory, and the shim's own init time.
+//!
+//! The client adds no delay of its own: every connection has `TCP_NODELAY` and re-arms
+//! `TCP_QUICKACK` before every read (the shim's own connector, `shim::quickack`), so no response
+//! waits for the client's delayed ACK; connections are kept alive, as a real client's are.
+//!
+//! Run: `cargo bench -p shim --bench overhead`. Env: `BENCH_REQUESTS` (300), `BENCH_SSE_STREAMS`
+//! (4) x `BENCH_SSE_EVENTS` (40) at `BENCH_SSE_INTERVAL_MS` (50), `BENCH_SPLIT_REQUESTS` (100),
+//! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_NOQUICKACK=0` (leave out the
+//! `shim-noqa` way: the shim with `SHIM_RUNTIME_QUICKACK=0`, i.e. without src/quickack.rs's
+//! re-arming, the A/B of that fix), `BENCH_RUNTIME_LOOP=lambda_runtime` (the shim on
+//! `lambda_runtime::run`, for comparison).
 
 // A benchmark: a failed setup step ends the run with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,14 +30,32 @@
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
-use serde_json::json;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lambda_runtime::streaming::Body;
+use serde_json::{Value, json};
+use shim::quickack::QuickAckConnector;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::*;
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+type HttpClient = Client<QuickAckConnector, Body>;
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn pct(v: &[f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
+    let mut v = v.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let idx = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
     v[idx.min(v.len() - 1)]
@@ -30,7 +68,7 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn rss_kb(pid: u32, field: &str) -> Option<u64> {
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
         .find(|l| l.starts_with(field))?
@@ -40,31 +78,164 @@ fn rss_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-/// Per-event delay (arrival wall time - server's sent_at_ms) for one SSE response.
-async fn sse_direct(c: &reqwest::Client, port: u16, events: u32, interval: u32) -> Vec<f64> {
-    use futures::StreamExt;
-    let url =
-        format!("http://127.0.0.1:{port}/api/__standin/sse?events={events}&interval_ms={interval}");
-    let resp = c.post(url).send().await.expect("direct sse");
-    let mut s = resp.bytes_stream();
-    let mut chunks = Vec::new();
-    while let Some(Ok(b)) = s.next().await {
-        chunks.push((now_ms(), b.to_vec()));
-    }
-    delays(&chunks)
+/// `VmRSS (RssAnon anon + RssFile file)` in MB.
+fn rss(pid: u32) -> String {
+    let mb = |f| proc_status_kb(pid, f).map_or(f64::NAN, |k| k as f64 / 1000.0);
+    format!(
+        "{:.1} MB ({:.1} anon + {:.1} file)",
+        mb("VmRSS:"),
+        mb("RssAnon:"),
+        mb("RssFile:")
+    )
 }
 
-fn delays(chunks: &[(f64, Vec<u8>)]) -> Vec<f64> {
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A response: status and every body frame with its arrival (monotonic, and wall-clock ms).
+struct Resp {
+    status: u16,
+    frames: Vec<(Instant, f64, Bytes)>,
+}
+
+impl Resp {
+    fn body(&self) -> Vec<u8> {
+        self.frames.iter().flat_map(|f| f.2.to_vec()).collect()
+    }
+}
+
+/// One request; with `split`, the body is sent 1 ms after the head (own write, own segment).
+async fn request(
+    c: &HttpClient,
+    method: &str,
+    url: &str,
+    body: Option<Bytes>,
+    split: bool,
+) -> Resp {
+    let mut b = http::Request::builder().method(method).uri(url);
+    let body = match body {
+        None => Body::empty(),
+        Some(data) if split => {
+            b = b.header("content-length", data.len());
+            let (mut tx, rx) = Body::channel();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let _ = tx.send_data(data).await;
+            });
+            rx
+        }
+        Some(data) => Body::from(data),
+    };
+    let req = b
+        .header("content-type", "application/json")
+        .body(body)
+        .expect("request");
+    let resp = c.request(req).await.expect("request sent");
+    let status = resp.status().as_u16();
+    let mut body = resp.into_body();
+    let mut frames = Vec::new();
+    while let Some(f) = body.frame().await {
+        let f = f.expect("response body");
+        if let Ok(data) = f.into_data() {
+            frames.push((Instant::now(), now_ms(), data));
+        }
+    }
+    Resp { status, frames }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    Direct(u16),
+    /// Through a proxy under cargo-lambda: its invoke port.
+    Invoke(u16),
+}
+
+/// A REST API (v1) event as API Gateway sends it: `requestContext` also has `httpMethod`,
+/// `resourcePath`, `accountId`, `apiId` (lambda_http, hence LWA, does not take the event as an
+/// HTTP request without them and posts it to its pass-through path `/events` instead).
+fn apigw(mut ev: Value) -> Value {
+    let method = ev["httpMethod"].clone();
+    let proxy = ev["path"]
+        .as_str()
+        .unwrap_or("/")
+        .trim_start_matches('/')
+        .to_string();
+    if let Some(rc) = ev["requestContext"].as_object_mut() {
+        rc.insert("httpMethod".into(), method);
+        rc.insert("resourcePath".into(), json!("/{proxy+}"));
+        rc.insert("accountId".into(), json!("123456789012"));
+        rc.insert("apiId".into(), json!("bench"));
+    }
+    with(ev, "pathParameters", json!({ "proxy": proxy }))
+}
+
+async fn call(c: &HttpClient, way: Way, ev: &Value, split: bool) -> Resp {
+    match way {
+        Way::Direct(port) => {
+            let path = ev["path"].as_str().unwrap_or("/");
+            let q: Vec<String> = ev["multiValueQueryStringParameters"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .flat_map(|(k, vs)| {
+                            vs.as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(move |v| format!("{k}={}", v.as_str().unwrap_or("")))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let url = if q.is_empty() {
+                format!("http://127.0.0.1:{port}{path}")
+            } else {
+                format!("http://127.0.0.1:{port}{path}?{}", q.join("&"))
+            };
+            let body = match (ev["body"].as_str(), ev["isBase64Encoded"].as_bool()) {
+                (Some(b), Some(true)) => {
+                    use base64::Engine as _;
+                    Some(Bytes::from(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b)
+                            .expect("base64"),
+                    ))
+                }
+                (Some(b), _) => Some(Bytes::from(b.to_string())),
+                (None, _) if split => Some(Bytes::from_static(b"{}")),
+                (None, _) => None,
+            };
+            request(
+                c,
+                ev["httpMethod"].as_str().unwrap_or("GET"),
+                &url,
+                body,
+                split,
+            )
+            .await
+        }
+        Way::Invoke(port) => {
+            let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations");
+            let ev = apigw(ev.clone());
+            request(c, "POST", &url, Some(Bytes::from(ev.to_string())), split).await
+        }
+    }
+}
+
+/// Per-event delays (arrival wall time - `sent_at_ms`) of a timed SSE response.
+fn sse_delays(r: &Resp) -> Vec<f64> {
     let mut out = Vec::new();
     let mut buf = String::new();
-    for (at, data) in chunks {
+    for (_, at, data) in &r.frames {
         buf.push_str(&String::from_utf8_lossy(data));
         while let Some(i) = buf.find("\n\n") {
             let block = buf[..i].to_string();
             buf = buf[i + 2..].to_string();
             for line in block.lines() {
                 if let Some(d) = line.strip_prefix("data: ")
-                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(d)
+                    && let Ok(v) = serde_json::from_str::<Value>(d)
                     && let Some(sent) = v["sent_at_ms"].as_f64()
                 {
                     out.push(at - sent);
@@ -73,6 +244,71 @@ fn delays(chunks: &[(f64, Vec<u8>)]) -> Vec<f64> {
         }
     }
     out
+}
+
+fn elapsed_ms(t: Instant, r: &Resp) -> f64 {
+    r.frames
+        .last()
+        .map_or_else(|| t.elapsed(), |f| f.0.duration_since(t))
+        .as_secs_f64()
+        * 1000.0
+}
+
+/// aws-lambda-web-adapter, built in release from crates.io by `cargo build` (a no-op when
+/// fresh): `target/lwa-runner/release/lwa-runner`.
+fn lwa_binary() -> Option<PathBuf> {
+    if std::env::var("BENCH_LWA").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("lwa-runner");
+    let manifest = repo_root().join("shim/benches/lwa-runner/Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!(
+        "building aws-lambda-web-adapter 1.0.0-rc1 (release) into {}",
+        target.display()
+    );
+    let ok = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "building {} failed (BENCH_LWA=0 leaves LWA out)",
+        manifest.display()
+    );
+    Some(target.join("release/lwa-runner"))
+}
+
+fn lwa(bin: &PathBuf, rt_port: u16, upstream: u16, dir: &std::path::Path) -> Proc {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{rt_port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_LWA_PORT", upstream.to_string())
+        .env("AWS_LWA_READINESS_CHECK_PATH", "/health")
+        .env("AWS_LWA_INVOKE_MODE", "response_stream")
+        // lambda_http puts the stage in the path unless told not to (the shim does not).
+        .env("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
+    Proc::spawn("lwa", cmd, dir)
+}
+
+struct Stats {
+    lat: Vec<f64>,
+    split: Vec<f64>,
+    sse: Vec<f64>,
 }
 
 fn main() {
@@ -85,10 +321,13 @@ fn main() {
 }
 
 async fn run() {
-    let n: usize = std::env::var("BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+    let n = env_num("BENCH_REQUESTS", 300);
+    let n_split = env_num("BENCH_SPLIT_REQUESTS", 100);
+    let streams = env_num("BENCH_SSE_STREAMS", 4);
+    let events = env_num("BENCH_SSE_EVENTS", 40);
+    let interval = env_num("BENCH_SSE_INTERVAL_MS", 50);
+    let lwa_bin = lwa_binary();
+    let load_start = loadavg();
     let dir = tempfile::tempdir().expect("tempdir");
     let up = free_port();
     let _standin = standin(up, &[], dir.path());
@@ -96,37 +335,70 @@ async fn run() {
         wait_port(up, Duration::from_secs(20)),
         "stand-in did not start"
     );
-    let (_cl, inv) = cargo_lambda(dir.path());
-    // The shim proxies the already-running stand-in (no child): init time is the shim's own.
-    let spawn_at = Instant::now();
-    let boot = bootstrap(
-        inv,
-        &[
+    let runtime_loop = std::env::var("BENCH_RUNTIME_LOOP").unwrap_or_default();
+    let shim_env = |extra: &[(&str, &str)]| {
+        let mut e = vec![
             ("SHIM_CHILD_CMD".to_string(), "none".to_string()),
             ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
-            ("RUST_LOG".to_string(), "warn,bootstrap=info".to_string()),
-            // BENCH_RUNTIME_LOOP=lambda_runtime measures lambda_runtime::run for comparison.
-            (
-                "SHIM_RUNTIME_LOOP".to_string(),
-                std::env::var("BENCH_RUNTIME_LOOP").unwrap_or_default(),
-            ),
-        ],
-        dir.path(),
-        "bootstrap",
-    );
-    // A fresh connection per request, both ways: on a kept-alive connection cargo-lambda's invoke
-    // endpoint (the emulator, not the shim) holds most responses ~40 ms (Nagle/delayed ACK).
-    let c = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client");
-    // Warm-up (also waits for the shim's init).
-    let first = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
+            ("SHIM_RUNTIME_LOOP".to_string(), runtime_loop.clone()),
+        ];
+        e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        e
+    };
+    let c: HttpClient = Client::builder(TokioExecutor::new()).build(QuickAckConnector::new());
+
+    // The shim proxies the already-running stand-in (no child): init time is the shim's own.
+    let (_cl, inv) = cargo_lambda(dir.path());
+    let spawn_at = Instant::now();
+    let boot = bootstrap(inv, &shim_env(&[]), dir.path(), "bootstrap");
+    let echo = v1_event("GET", "/api/__standin/echo");
+    let first = call(&c, Way::Invoke(inv), &echo, false).await;
     assert_eq!(first.status, 200, "{}", boot.output());
     let first_invoke_ms = spawn_at.elapsed().as_secs_f64() * 1000.0;
+
+    let lwa_dir = dir.path().join("lwa");
+    std::fs::create_dir_all(&lwa_dir).expect("dir");
+    let lwa_proc = lwa_bin.as_ref().map(|bin| {
+        let (cl, port) = cargo_lambda(&lwa_dir);
+        (cl, port, lwa(bin, port, up, &lwa_dir))
+    });
+    let mut ways = vec![("direct", Way::Direct(up)), ("shim", Way::Invoke(inv))];
+    if let Some((_, port, p)) = &lwa_proc {
+        let r = call(&c, Way::Invoke(*port), &echo, false).await;
+        assert_eq!(r.status, 200, "LWA: {}", p.output());
+        ways.push(("lwa", Way::Invoke(*port)));
+    }
+    // The shim without TCP_QUICKACK on its Runtime API connection (SHIM_RUNTIME_QUICKACK=0):
+    // the A/B of src/quickack.rs in the same run. BENCH_NOQUICKACK=0 leaves it out.
+    let noqa_dir = dir.path().join("noquickack");
+    std::fs::create_dir_all(&noqa_dir).expect("dir");
+    let noqa = (std::env::var("BENCH_NOQUICKACK").as_deref() != Ok("0")).then(|| {
+        let (cl, port) = cargo_lambda(&noqa_dir);
+        let p = bootstrap(
+            port,
+            &shim_env(&[("SHIM_RUNTIME_QUICKACK", "0")]),
+            &noqa_dir,
+            "bootstrap-noquickack",
+        );
+        (cl, port, p)
+    });
+    if let Some((_, port, p)) = &noqa {
+        let r = call(&c, Way::Invoke(*port), &echo, false).await;
+        assert_eq!(r.status, 200, "shim without quickack: {}", p.output());
+        ways.push(("shim-noqa", Way::Invoke(*port)));
+    }
+    // For a packet trace alongside (tcpdump -i lo 'port P'): every port of this run.
+    eprintln!(
+        "ports: upstream {up}; shim's cargo-lambda (invoke + Runtime API) {inv}; lwa's {}; shim-noqa's {}",
+        lwa_proc.as_ref().map_or("-".into(), |l| l.1.to_string()),
+        noqa.as_ref().map_or("-".into(), |l| l.1.to_string())
+    );
+    let pids: Vec<u32> = std::iter::once(boot.pid())
+        .chain(lwa_proc.iter().map(|(_, _, p)| p.pid()))
+        .chain(noqa.iter().map(|(_, _, p)| p.pid()))
+        .collect();
+    let rss_idle: Vec<String> = pids.iter().map(|p| rss(*p)).collect();
+
     // A second shim with glibc's dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0), for the
     // large-body memory comparison; its own emulator, idle until then.
     let dir_dyn = dir.path().join("dynamic-threshold");
@@ -134,152 +406,163 @@ async fn run() {
     let (_cl_dyn, inv_dyn) = cargo_lambda(&dir_dyn);
     let boot_dyn = bootstrap(
         inv_dyn,
-        &[
-            ("SHIM_CHILD_CMD".to_string(), "none".to_string()),
-            ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
-            ("RUST_LOG".to_string(), "warn".to_string()),
-            ("SHIM_MMAP_THRESHOLD_KB".to_string(), "0".to_string()),
-            (
-                "SHIM_RUNTIME_LOOP".to_string(),
-                std::env::var("BENCH_RUNTIME_LOOP").unwrap_or_default(),
-            ),
-        ],
+        &shim_env(&[("SHIM_MMAP_THRESHOLD_KB", "0")]),
         &dir_dyn,
-        "bootstrap",
+        "bootstrap-dyn",
     );
-    let r = invoke(&c, inv_dyn, &v1_event("GET", "/api/health")).await;
+    let r = call(&c, Way::Invoke(inv_dyn), &echo, false).await;
     assert_eq!(r.status, 200, "{}", boot_dyn.output());
+
+    // Warm-up.
     for _ in 0..20 {
-        let _ = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
-        let _ = c
-            .get(format!("http://127.0.0.1:{up}/api/health"))
-            .send()
-            .await
-            .map(|r| r.bytes());
+        for (_, w) in &ways {
+            let _ = call(&c, *w, &echo, false).await;
+        }
     }
 
-    // 1. Latency, interleaved so both see the same machine state.
-    let (mut via, mut direct) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = invoke(&c, inv, &v1_event("GET", "/api/health")).await;
-        via.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(r.status, 200);
-        let t = Instant::now();
-        let r = c
-            .get(format!("http://127.0.0.1:{up}/api/health"))
-            .send()
-            .await
-            .expect("direct");
-        let _ = r.bytes().await;
-        direct.push(t.elapsed().as_secs_f64() * 1000.0);
+    let mut stats: Vec<Stats> = ways
+        .iter()
+        .map(|_| Stats {
+            lat: Vec::new(),
+            split: Vec::new(),
+            sse: Vec::new(),
+        })
+        .collect();
+    // 1. Latency: rounds of one request each way, the order rotated every round.
+    for i in 0..n {
+        for k in 0..ways.len() {
+            let j = (i + k) % ways.len();
+            let t = Instant::now();
+            let r = call(&c, ways[j].1, &echo, false).await;
+            assert_eq!(r.status, 200, "{}", ways[j].0);
+            stats[j].lat.push(elapsed_ms(t, &r));
+            // The stand-in's echo (JSON), not its SPA page: every way reached the same route.
+            assert_eq!(r.body().first(), Some(&b'{'), "{}: not the echo", ways[j].0);
+        }
     }
-    let (v50, v99, d50, d99) = (
-        pct(&mut via, 50.0),
-        pct(&mut via, 99.0),
-        pct(&mut direct, 50.0),
-        pct(&mut direct, 99.0),
+    // 2. SSE: `streams` rounds of one stream each way.
+    let sse = with(
+        v1_event("POST", "/api/__standin/sse"),
+        "multiValueQueryStringParameters",
+        json!({"events": [events.to_string()], "interval_ms": [interval.to_string()]}),
     );
-
-    // 2. Per-event SSE delay: 4 streams x 50 events at 20 ms, each way.
-    let (mut ev_via, mut ev_direct) = (Vec::new(), Vec::new());
-    for _ in 0..4 {
-        let ev = with(
-            v1_event("POST", "/api/__standin/sse"),
-            "multiValueQueryStringParameters",
-            json!({"events": ["50"], "interval_ms": ["20"]}),
-        );
-        let r = invoke(&c, inv, &ev).await;
-        let wall: Vec<(f64, Vec<u8>)> = {
-            // Convert Instant arrivals to wall-clock ms.
-            let base_i = Instant::now();
-            let base_w = now_ms();
-            r.chunks
-                .iter()
-                .map(|ch| {
-                    (
-                        base_w - base_i.duration_since(ch.at).as_secs_f64() * 1000.0,
-                        ch.data.clone(),
-                    )
-                })
-                .collect()
-        };
-        ev_via.extend(delays(&wall));
-        ev_direct.extend(sse_direct(&c, up, 50, 20).await);
+    for i in 0..streams {
+        for k in 0..ways.len() {
+            let j = (i + k) % ways.len();
+            let r = call(&c, ways[j].1, &sse, false).await;
+            assert_eq!(r.status, 200, "{}", ways[j].0);
+            let d = sse_delays(&r);
+            assert_eq!(d.len(), events, "{}: events received", ways[j].0);
+            stats[j].sse.extend(d);
+        }
     }
-    let (e99v, e99d) = (pct(&mut ev_via, 99.0), pct(&mut ev_direct, 99.0));
-    let (e50v, e50d) = (pct(&mut ev_via, 50.0), pct(&mut ev_direct, 50.0));
+    let rss_after: Vec<String> = pids.iter().map(|p| rss(*p)).collect();
+    // 3. The request body 1 ms after its head.
+    let echo_post = with(
+        with(v1_event("POST", "/api/__standin/echo"), "body", json!("{}")),
+        "httpMethod",
+        json!("POST"),
+    );
+    for i in 0..n_split {
+        for k in 0..ways.len() {
+            let j = (i + k) % ways.len();
+            let t = Instant::now();
+            let r = call(&c, ways[j].1, &echo_post, true).await;
+            assert_eq!(r.status, 200, "{}", ways[j].0);
+            stats[j].split.push(elapsed_ms(t, &r));
+        }
+    }
 
-    let rss_small = rss_kb(boot.pid(), "VmRSS:");
-
-    // 3. Large body: 3 MiB request echoed back (~4 MiB JSON response), 5 times each way, and
+    // 4. Large body: 3 MiB request echoed back (~4 MiB JSON response), 5 times each way, and
     //    through the second shim (dynamic mmap threshold), interleaved.
     let big = vec![b'x'; 3 * 1024 * 1024];
     let b64 = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(&big)
     };
-    let ev = with(
-        with(
-            with(v1_event("POST", "/api/__standin/echo"), "body", json!(b64)),
-            "isBase64Encoded",
-            json!(true),
-        ),
-        "httpMethod",
-        json!("POST"),
+    let big_ev = with(
+        with(echo_post.clone(), "body", json!(b64)),
+        "isBase64Encoded",
+        json!(true),
     );
     let (mut bytes_v, mut secs_v, mut bytes_d, mut secs_d) = (0usize, 0f64, 0usize, 0f64);
     let (mut bytes_dyn, mut secs_dyn) = (0usize, 0f64);
     for _ in 0..5 {
-        let t = Instant::now();
-        let r = invoke(&c, inv, &ev).await;
-        secs_v += t.elapsed().as_secs_f64();
-        bytes_v += r.body().len();
-        let t = Instant::now();
-        let r = invoke(&c, inv_dyn, &ev).await;
-        secs_dyn += t.elapsed().as_secs_f64();
-        bytes_dyn += r.body().len();
-        let t = Instant::now();
-        let r = c
-            .post(format!("http://127.0.0.1:{up}/api/__standin/echo"))
-            .body(big.clone())
-            .send()
-            .await
-            .expect("direct big");
-        bytes_d += r.bytes().await.map(|b| b.len()).unwrap_or(0);
-        secs_d += t.elapsed().as_secs_f64();
+        for (way, bytes, secs) in [
+            (Way::Invoke(inv), &mut bytes_v, &mut secs_v),
+            (Way::Invoke(inv_dyn), &mut bytes_dyn, &mut secs_dyn),
+            (Way::Direct(up), &mut bytes_d, &mut secs_d),
+        ] {
+            let t = Instant::now();
+            let r = call(&c, way, &big_ev, false).await;
+            *secs += t.elapsed().as_secs_f64();
+            *bytes += r.body().len();
+        }
     }
     let mbps = |b: usize, s: f64| b as f64 / (1024.0 * 1024.0) / s;
-
-    // 4. RSS of the shim and its init time (from its own log line).
-    let rss = rss_kb(boot.pid(), "VmRSS:");
-    let hwm = rss_kb(boot.pid(), "VmHWM:");
+    let (rss_big, hwm) = (
+        proc_status_kb(boot.pid(), "VmRSS:"),
+        proc_status_kb(boot.pid(), "VmHWM:"),
+    );
     let (rss_dyn, hwm_dyn) = (
-        rss_kb(boot_dyn.pid(), "VmRSS:"),
-        rss_kb(boot_dyn.pid(), "VmHWM:"),
+        proc_status_kb(boot_dyn.pid(), "VmRSS:"),
+        proc_status_kb(boot_dyn.pid(), "VmHWM:"),
     );
     let init_ms = boot
         .output()
         .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| v["message"] == "init phase done")
         .and_then(|v| v["init_ms"].as_f64());
 
+    let load_end = loadavg();
     println!(
-        "shim overhead benchmark ({n} requests each way, interleaved, fresh connection per request; shim path includes cargo-lambda's emulator)"
+        "shim overhead benchmark: {n} requests and {streams}x{events} SSE events ({interval} ms apart) each way, interleaved; kept-alive connections, TCP_NODELAY + TCP_QUICKACK re-armed before every read; loadavg {load_start} at start, {load_end} at end"
     );
     println!(
-        "latency ms      via-shim p50 {v50:.3} p99 {v99:.3} | direct p50 {d50:.3} p99 {d99:.3} | added p50 {:.3} p99 {:.3}",
-        v50 - d50,
-        v99 - d99
+        "{:<9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>13}   RSS after the runs (idle after init)",
+        "way", "p50 ms", "p99 ms", "added p50", "added p99", "SSE p50", "SSE p99", "SSE added p99"
+    );
+    let (d50, d99) = (pct(&stats[0].lat, 50.0), pct(&stats[0].lat, 99.0));
+    let ds99 = pct(&stats[0].sse, 99.0);
+    for (j, (name, _)) in ways.iter().enumerate() {
+        let s = &stats[j];
+        let (p50, p99, s50, s99) = (
+            pct(&s.lat, 50.0),
+            pct(&s.lat, 99.0),
+            pct(&s.sse, 50.0),
+            pct(&s.sse, 99.0),
+        );
+        let mem = if j == 0 {
+            String::new()
+        } else {
+            format!("{} ({})", rss_after[j - 1], rss_idle[j - 1])
+        };
+        println!(
+            "{name:<9} {p50:>9.3} {p99:>9.3} {:>+10.3} {:>+10.3} {s50:>9.3} {s99:>9.3} {:>+13.3}   {mem}",
+            p50 - d50,
+            p99 - d99,
+            s99 - ds99
+        );
+    }
+    let (sd50, sd99) = (pct(&stats[0].split, 50.0), pct(&stats[0].split, 99.0));
+    println!(
+        "request body 1 ms after its head ({n_split} each way): {}",
+        ways.iter()
+            .enumerate()
+            .map(|(j, (name, _))| {
+                let (p50, p99) = (pct(&stats[j].split, 50.0), pct(&stats[j].split, 99.0));
+                format!(
+                    "{name} p50 {p50:.3} p99 {p99:.3} (added {:+.3} / {:+.3})",
+                    p50 - sd50,
+                    p99 - sd99
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
     println!(
-        "sse event delay via-shim p50 {e50v:.3} p99 {e99v:.3} | direct p50 {e50d:.3} p99 {e99d:.3} | added p99 {:.3} ({} events each way)",
-        e99v - e99d,
-        ev_via.len()
-    );
-    println!(
-        "large body      via-shim {:.1} MiB/s | direct {:.1} MiB/s ({} bytes per response) | via-shim with glibc's dynamic mmap threshold {:.1} MiB/s",
+        "large body      shim {:.1} MiB/s | direct {:.1} MiB/s ({} bytes per response) | shim with glibc's dynamic mmap threshold {:.1} MiB/s",
         mbps(bytes_v, secs_v),
         mbps(bytes_d, secs_d),
         bytes_v / 5,
@@ -287,13 +570,9 @@ async fn run() {
     );
     let kib = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
     println!(
-        "shim memory     VmRSS {} KiB after latency+SSE runs; after the large bodies VmRSS {} KiB, peak VmHWM {} KiB",
-        kib(rss_small),
-        kib(rss),
-        kib(hwm)
-    );
-    println!(
-        "  dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0), same bodies: after them VmRSS {} KiB, peak VmHWM {} KiB",
+        "shim memory     after the large bodies VmRSS {} KiB, peak VmHWM {} KiB; with glibc's dynamic mmap threshold (SHIM_MMAP_THRESHOLD_KB=0): VmRSS {} KiB, peak VmHWM {} KiB",
+        kib(rss_big),
+        kib(hwm),
         kib(rss_dyn),
         kib(hwm_dyn)
     );

@@ -10,6 +10,8 @@ pub mod coldstart;
 pub mod diag;
 pub(crate) mod emf;
 pub mod event;
+pub mod memory;
+pub mod quickack;
 pub mod readiness;
 pub mod response;
 pub mod runtime_loop;

@@ -1,27 +1,107 @@
 //! The invocation loop over the Lambda Runtime API, built from `lambda_runtime`'s own parts
-//! (`Config`, `Context`, `LambdaEvent`, `StreamResponse`, the `lambda_runtime_api_client` client)
-//! with one difference from `lambda_runtime::run`: the connection to the Runtime API has
-//! `TCP_NODELAY` set.
+//! (`Config`, `Context`, `LambdaEvent`, `StreamResponse`, `lambda_runtime_api_client`'s request
+//! builder) with one difference from `lambda_runtime::run`: the connection to the Runtime API.
 //!
-//! Why: `lambda_runtime` 1.5 builds its client with a default `HttpConnector` (Nagle on). A
-//! streamed response is several small writes (prelude, delimiter, body chunks, final chunk);
-//! with Nagle and the peer's delayed ACK the tail of a response (and the next `/next` on the same
-//! connection) waits ~40 ms. Measured with the benchmark: p50 added latency 42.8 ms with
-//! `lambda_runtime::run`, see shim/README.md for the figure with this loop.
+//! `lambda_runtime` 1.5 builds its client with a default `HttpConnector` (Nagle on). A streamed
+//! response is several small writes (prelude, delimiter, body chunks, final chunk); with Nagle
+//! and the peer's delayed ACK the tail of a response (and the next `/next` on the same
+//! connection) waits ~40 ms (bench p50 added latency 42.8 ms with `lambda_runtime::run`).
+//! Here the connection has `TCP_NODELAY` and re-arms `TCP_QUICKACK` before every read
+//! ([`crate::quickack`]): a Runtime API that writes the head of `/next` and the event in two
+//! pieces with Nagle on (cargo-lambda's emulator does, whenever the event is not in its buffer
+//! yet) otherwise waits for our delayed ACK, ~40 ms, before it sends the event
+//! (shim/README.md, "The ~40 ms tail").
 
+use crate::quickack::QuickAckConnector;
 use bytes::Bytes;
 use futures::StreamExt;
-use http::{HeaderValue, Method, Request, Uri};
+use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body_util::BodyExt;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use lambda_runtime::streaming::Body;
 use lambda_runtime::{Config, Context, LambdaEvent, StreamResponse};
-use lambda_runtime_api_client::{PooledClient, build_request};
+use lambda_runtime_api_client::build_request;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
 
 type BoxError = lambda_runtime::Error;
+
+/// The Runtime API's base URI from `AWS_LAMBDA_RUNTIME_API`: Lambda sets `host:port`
+/// (`127.0.0.1:9001`), emulators a URL with a scheme and a path prefix
+/// (cargo-lambda: `http://127.0.0.1:9000/.rt`). Both are accepted.
+pub fn runtime_base(value: &str) -> Result<Uri, String> {
+    let v = value.trim();
+    let with_scheme = if v.contains("://") {
+        v.to_string()
+    } else {
+        format!("http://{v}")
+    };
+    let uri: Uri = with_scheme
+        .parse()
+        .map_err(|e| format!("AWS_LAMBDA_RUNTIME_API={value:?} is not host:port or a URL: {e}"))?;
+    if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+        return Err(format!(
+            "AWS_LAMBDA_RUNTIME_API={value:?}: expected host:port or http://host:port[/prefix]"
+        ));
+    }
+    Ok(uri)
+}
+
+/// `path` (e.g. `/2018-06-01/runtime/invocation/next`) under the base URI's path prefix.
+pub fn runtime_uri(base: &Uri, path: &str) -> Result<Uri, BoxError> {
+    let prefix = base.path().trim_end_matches('/');
+    let authority = base
+        .authority()
+        .ok_or("runtime API base URI has no host")?
+        .as_str();
+    Ok(format!("http://{authority}{prefix}{path}").parse()?)
+}
+
+/// The Runtime API client: one hyper client over [`QuickAckConnector`] connections.
+pub struct RuntimeClient {
+    base: Uri,
+    client: Client<QuickAckConnector, Body>,
+}
+
+impl RuntimeClient {
+    pub fn new(base: Uri) -> RuntimeClient {
+        Self::with_connector(base, QuickAckConnector::new())
+    }
+
+    pub fn with_connector(base: Uri, connector: QuickAckConnector) -> RuntimeClient {
+        let mut builder = Client::builder(TokioExecutor::new());
+        // As lambda_runtime_api_client builds its client.
+        builder.http1_max_buf_size(1024 * 1024);
+        RuntimeClient {
+            base,
+            client: builder.build(connector),
+        }
+    }
+
+    /// From `AWS_LAMBDA_RUNTIME_API`; `SHIM_RUNTIME_QUICKACK=0` leaves out the `TCP_QUICKACK`
+    /// re-arming (for comparison only, as `SHIM_RUNTIME_LOOP=lambda_runtime`).
+    pub fn from_env() -> Result<RuntimeClient, BoxError> {
+        let v = std::env::var("AWS_LAMBDA_RUNTIME_API")
+            .map_err(|_| "AWS_LAMBDA_RUNTIME_API is not set (Lambda sets it)")?;
+        let rearm = std::env::var("SHIM_RUNTIME_QUICKACK").as_deref() != Ok("0");
+        Ok(RuntimeClient::with_connector(
+            runtime_base(&v)?,
+            QuickAckConnector::with_rearm(rearm),
+        ))
+    }
+
+    async fn call(&self, path: &str, req: Request<Body>) -> Result<Response<Incoming>, BoxError> {
+        let (mut parts, body) = req.into_parts();
+        parts.uri = runtime_uri(&self.base, path)?;
+        Ok(self
+            .client
+            .request(Request::from_parts(parts, body))
+            .await?)
+    }
+}
 
 /// Poll `/next`, run `handler`, stream its response back; forever.
 pub async fn run<H, Fut>(handler: H) -> Result<(), BoxError>
@@ -30,9 +110,7 @@ where
     Fut: Future<Output = StreamResponse<Body>>,
 {
     let config = Arc::new(Config::from_env());
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client = PooledClient::builder().with_connector(connector).build();
+    let client = RuntimeClient::from_env()?;
     loop {
         let (parts, bytes) = next_invocation(&client).await?;
         if !parts.status.is_success() {
@@ -84,15 +162,15 @@ const NEXT_ATTEMPTS: u32 = 3;
 /// refused, or closed before the response, e.g. a kept-alive connection the peer had just closed)
 /// is retried a few times; an answer, even an error status, is returned as is.
 async fn next_invocation(
-    client: &PooledClient,
+    client: &RuntimeClient,
 ) -> Result<(http::response::Parts, Bytes), BoxError> {
     let mut attempt = 1;
     loop {
-        let req = build_request()
-            .method(Method::GET)
-            .uri(Uri::from_static("/2018-06-01/runtime/invocation/next"))
-            .body(Body::empty())?;
-        match client.call(req).await {
+        let req = build_request().method(Method::GET).body(Body::empty())?;
+        match client
+            .call("/2018-06-01/runtime/invocation/next", req)
+            .await
+        {
             Ok(resp) => {
                 let (parts, body) = resp.into_parts();
                 return Ok((parts, body.collect().await?.to_bytes()));
@@ -110,12 +188,12 @@ async fn next_invocation(
 /// POST the streamed response: prelude, 8 NULs (separate frames, as `lambda_runtime` does; the
 /// cargo-lambda emulator requires it), then the body frames.
 async fn post_streaming(
-    client: &PooledClient,
+    client: &RuntimeClient,
     request_id: &str,
     mut response: StreamResponse<Body>,
 ) -> Result<(), BoxError> {
-    let uri: Uri = format!("/2018-06-01/runtime/invocation/{request_id}/response").parse()?;
-    let mut builder = build_request().method(Method::POST).uri(uri);
+    let path = format!("/2018-06-01/runtime/invocation/{request_id}/response");
+    let mut builder = build_request().method(Method::POST);
     if let Some(h) = builder.headers_mut() {
         h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
         h.insert(
@@ -163,7 +241,7 @@ async fn post_streaming(
         }
     });
     let req: Request<Body> = builder.body(rx)?;
-    let resp = client.call(req).await?;
+    let resp = client.call(&path, req).await?;
     let status = resp.status();
     let _ = resp.into_body().collect().await;
     if !status.is_success() {
@@ -174,20 +252,51 @@ async fn post_streaming(
 
 /// Report a failed invocation (`/invocation/{id}/error`).
 async fn post_error(
-    client: &PooledClient,
+    client: &RuntimeClient,
     request_id: &str,
     message: &str,
 ) -> Result<(), BoxError> {
-    let uri: Uri = format!("/2018-06-01/runtime/invocation/{request_id}/error").parse()?;
+    let path = format!("/2018-06-01/runtime/invocation/{request_id}/error");
     let body = serde_json::json!({"errorType": "Shim.InvalidContext", "errorMessage": message})
         .to_string();
     let req = build_request()
         .method(Method::POST)
-        .uri(uri)
         .header("lambda-runtime-function-error-type", "Shim.InvalidContext")
         .header("content-type", "application/json")
         .body(Body::from(body))?;
-    let resp = client.call(req).await?;
+    let resp = client.call(&path, req).await?;
     let _ = resp.into_body().collect().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_base_accepts_lambdas_and_emulators_forms() {
+        let b = runtime_base("127.0.0.1:9001").expect("lambda form");
+        assert_eq!(
+            runtime_uri(&b, "/2018-06-01/runtime/invocation/next")
+                .expect("uri")
+                .to_string(),
+            "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"
+        );
+        let b = runtime_base("http://127.0.0.1:9000/.rt").expect("cargo-lambda form");
+        assert_eq!(
+            runtime_uri(&b, "/2018-06-01/runtime/invocation/abc/response")
+                .expect("uri")
+                .to_string(),
+            "http://127.0.0.1:9000/.rt/2018-06-01/runtime/invocation/abc/response"
+        );
+        let b = runtime_base("http://localhost:9001/prefix/").expect("trailing slash");
+        assert_eq!(
+            runtime_uri(&b, "/x").expect("uri").to_string(),
+            "http://localhost:9001/prefix/x"
+        );
+        for bad in ["", "https://127.0.0.1:9001", "not a uri", "http://"] {
+            let e = runtime_base(bad).expect_err(bad);
+            assert!(e.contains("AWS_LAMBDA_RUNTIME_API"), "{e}");
+        }
+    }
 }

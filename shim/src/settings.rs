@@ -40,6 +40,8 @@ pub struct Settings {
     pub mmap_threshold_kb: u32,
     /// Path-style S3 addressing (for S3 emulators); on when `AWS_ENDPOINT_URL` is set.
     pub s3_force_path_style: bool,
+    /// Give back the init phase's memory once it is over ([`crate::memory`]).
+    pub release_init_memory: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -102,6 +104,15 @@ impl Settings {
                 })
             }
         };
+        let flag = |name: &'static str, default: bool| match opt(name).as_deref() {
+            None => Ok(default),
+            Some("1" | "true") => Ok(true),
+            Some("0" | "false") => Ok(false),
+            Some(v) => Err(SettingsError {
+                name,
+                reason: format!("`{v}` is not true, false, 1 or 0"),
+            }),
+        };
         let health_path = path("SHIM_HEALTH_PATH", DEFAULT_HEALTH_PATH)?;
         let ready_path = path("SHIM_READY_PATH", DEFAULT_READY_PATH)?;
         Ok(Settings {
@@ -162,6 +173,7 @@ impl Settings {
                 opt("SHIM_SHUTDOWN_GRACE_MS"),
                 300,
             )?),
+            release_init_memory: flag("SHIM_RELEASE_INIT_MEMORY", true)?,
         })
     }
 
@@ -196,6 +208,7 @@ mod tests {
         assert_eq!(s.deadline_margin, Duration::from_secs(2));
         assert_eq!(s.shutdown_grace, Duration::from_millis(300));
         assert_eq!(s.mmap_threshold_kb, 128);
+        assert!(s.release_init_memory);
         assert!(s.diagnostics_token.is_none());
     }
 
@@ -218,6 +231,18 @@ mod tests {
             })
         );
         assert!(from(&[("SHIM_HEALTH_PATH", "health")]).is_err());
+        assert!(
+            !from(&[("SHIM_RELEASE_INIT_MEMORY", "false")])
+                .expect("parses")
+                .release_init_memory
+        );
+        assert_eq!(
+            from(&[("SHIM_RELEASE_INIT_MEMORY", "no")]).map(|_| ()),
+            Err(SettingsError {
+                name: "SHIM_RELEASE_INIT_MEMORY",
+                reason: "`no` is not true, false, 1 or 0".into()
+            })
+        );
         assert_eq!(
             from(&[("SHIM_READY_PATH", "readyz")]).map(|_| ()),
             Err(SettingsError {

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::aws::classify;
 use crate::context::Context;
+use crate::domain::window::Window;
 use crate::domain::{alarms::parse_state, logs, stats};
 use crate::model::{AlarmHistory, AlarmHistoryItem, MAX_ALARM_HISTORY};
 use crate::model::{
@@ -17,9 +18,16 @@ use crate::model::{
     Invalidation, LambdaData, RedisData, RedisNode,
 };
 
-/// Sparkline window and period of the alarms' series.
-pub(crate) const ALARM_WINDOW_MINUTES: u32 = 180;
+/// The alarms' series: the alarms' own period (5 min) up to 3 h, then about 36 points over the
+/// window.
 pub(crate) const ALARM_PERIOD_SECONDS: u32 = 300;
+
+pub(crate) fn alarm_period(window: Window) -> i32 {
+    window
+        .period_for_points(36)
+        .max(i32::try_from(ALARM_PERIOD_SECONDS).unwrap_or(300))
+        .min(window.period_for_points(3))
+}
 /// Most invalidations listed (newest first); more is reported as truncated.
 pub(crate) const MAX_INVALIDATIONS: i32 = 10;
 /// Most log pages read per scan.
@@ -63,7 +71,7 @@ pub async fn identity(ctx: &Context) -> Result<Identity, CollectorError> {
 
 /// DescribeAlarms for the alarms of the outputs, region by region, names in chunks of 100,
 /// following NextToken; then each alarm's metric over the last 3 h.
-pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
+pub async fn alarms(ctx: &Context, window: Window) -> Result<AlarmsData, CollectorError> {
     let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for a in &ctx.outputs.alarms {
         by_region
@@ -98,7 +106,8 @@ pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
         }
     }
     let end = SystemTime::now();
-    let start = end - Duration::from_secs(u64::from(ALARM_WINDOW_MINUTES) * 60);
+    let start = end - Duration::from_secs(window.secs());
+    let period = alarm_period(window);
     let futs = ctx.outputs.alarms.iter().map(|a| {
         let m = found.get(&(a.region.clone(), a.name.clone())).cloned();
         async move {
@@ -108,7 +117,7 @@ pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
                     ..AlarmInfo::bare(&a.name, &a.region, AlarmState::Missing)
                 };
             };
-            let series = alarm_series(ctx, &a.region, &m, start, end).await;
+            let series = alarm_series(ctx, &a.region, &m, start, end, period).await;
             AlarmInfo {
                 name: a.name.clone(),
                 region: a.region.clone(),
@@ -132,8 +141,8 @@ pub async fn alarms(ctx: &Context) -> Result<AlarmsData, CollectorError> {
     let alarms = futures::future::join_all(futs).await;
     Ok(AlarmsData {
         alarms,
-        window_minutes: ALARM_WINDOW_MINUTES,
-        period_seconds: ALARM_PERIOD_SECONDS,
+        window_minutes: window.minutes(),
+        period_seconds: u32::try_from(period).unwrap_or(ALARM_PERIOD_SECONDS),
     })
 }
 
@@ -145,6 +154,7 @@ async fn alarm_series(
     m: &aws_sdk_cloudwatch::types::MetricAlarm,
     start: SystemTime,
     end: SystemTime,
+    period: i32,
 ) -> Vec<f64> {
     let queries: Vec<MetricDataQuery> = if !m.metrics().is_empty() {
         m.metrics().to_vec()
@@ -163,7 +173,7 @@ async fn alarm_series(
             name,
             m.dimensions().to_vec(),
             &stat,
-            ALARM_PERIOD_SECONDS as i32,
+            period,
         )]
     };
     let cw = ctx.aws.cloudwatch_in(region);
@@ -221,6 +231,20 @@ pub(crate) async fn get_metric_data(
     start: SystemTime,
     end: SystemTime,
 ) -> Result<Vec<(String, Vec<f64>)>, String> {
+    Ok(get_metric_series(cw, queries, start, end)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().map(|x| x.1).collect()))
+        .collect())
+}
+
+/// GetMetricData, all pages: per query id, `(unix seconds, value)` oldest first.
+pub(crate) async fn get_metric_series(
+    cw: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    start: SystemTime,
+    end: SystemTime,
+) -> Result<Vec<(String, Vec<(i64, f64)>)>, String> {
     let mut out: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
     let mut token: Option<String> = None;
     for _ in 0..50 {
@@ -250,7 +274,7 @@ pub(crate) async fn get_metric_data(
         .into_iter()
         .map(|(k, mut v)| {
             v.sort_by_key(|x| x.0);
-            (k, v.into_iter().map(|x| x.1).collect())
+            (k, v)
         })
         .collect())
 }
@@ -273,9 +297,9 @@ fn avg(results: &[(String, Vec<f64>)], id: &str) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
-pub async fn lambda(ctx: &Context) -> Result<LambdaData, CollectorError> {
+pub async fn lambda(ctx: &Context, w: Window) -> Result<LambdaData, CollectorError> {
     let name = &ctx.outputs.lambda_function_name;
-    let window = ctx.settings.lambda_window_minutes;
+    let window = w.minutes();
     let f = ctx
         .aws
         .lambda
@@ -430,7 +454,7 @@ async fn scan_logs(
     Ok(scan)
 }
 
-pub async fn redis(ctx: &Context) -> Result<RedisData, CollectorError> {
+pub async fn redis(ctx: &Context, window: Window) -> Result<RedisData, CollectorError> {
     let id = &ctx.outputs.redis_replication_group_id;
     let out = ctx
         .aws
@@ -488,10 +512,11 @@ pub async fn redis(ctx: &Context) -> Result<RedisData, CollectorError> {
     let (mut cpu, mut mem, mut conns, mut evictions, mut hit_rate) = (None, None, None, None, None);
     if let Some(cluster) = member {
         let end = SystemTime::now();
-        let start = end - Duration::from_secs(3600);
+        let start = end - Duration::from_secs(window.secs());
+        let period = window.period_for_points(12);
         let d = || vec![dim("CacheClusterId", &cluster)];
         let q = |id: &str, name: &str, stat: &str| {
-            metric_query(id, "AWS/ElastiCache", name, d(), stat, 300)
+            metric_query(id, "AWS/ElastiCache", name, d(), stat, period)
         };
         let queries = vec![
             q("cpu", "EngineCPUUtilization", "Average"),
@@ -515,7 +540,11 @@ pub async fn redis(ctx: &Context) -> Result<RedisData, CollectorError> {
             };
         }
     }
-    let ping = super::http::shim_redis_ping(ctx).await;
+    let (ping, shim_status_error) = match super::http::shim_redis_ping(ctx).await {
+        super::http::ShimPing::NotAsked => (None, None),
+        super::http::ShimPing::Answered(p) => (Some(p), None),
+        super::http::ShimPing::NoAnswer(why) => (None, Some(why)),
+    };
     Ok(RedisData {
         replication_group_id: id.clone(),
         status: rg.status().map(str::to_string),
@@ -529,6 +558,7 @@ pub async fn redis(ctx: &Context) -> Result<RedisData, CollectorError> {
         evictions,
         hit_rate,
         ping,
+        shim_status_error,
     })
 }
 

@@ -9,16 +9,19 @@
 
 pub mod aws;
 pub mod http;
+pub mod logs;
+pub mod series;
 pub mod sse;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::context::Context;
+use crate::domain::window::Window;
 use crate::model::{CollectorError, DataEvent, ErrorKind, Source};
 
 /// How often each source refreshes on its own when healthy.
@@ -70,6 +73,7 @@ pub(crate) async fn collect_once(
     ctx: &Context,
     source: Source,
     budget: Duration,
+    window: Window,
     live: Option<&mpsc::Sender<DataEvent>>,
 ) -> DataEvent {
     macro_rules! bounded {
@@ -82,9 +86,9 @@ pub(crate) async fn collect_once(
     }
     match source {
         Source::Identity => bounded!(Identity, aws::identity(ctx)),
-        Source::Alarms => bounded!(Alarms, aws::alarms(ctx)),
-        Source::Lambda => bounded!(Lambda, aws::lambda(ctx)),
-        Source::Redis => bounded!(Redis, aws::redis(ctx)),
+        Source::Alarms => bounded!(Alarms, aws::alarms(ctx, window)),
+        Source::Lambda => bounded!(Lambda, aws::lambda(ctx, window)),
+        Source::Redis => bounded!(Redis, aws::redis(ctx, window)),
         Source::CloudFront => bounded!(CloudFront, aws::cloudfront(ctx)),
         Source::Health => bounded!(Health, http::health(ctx)),
         Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
@@ -118,10 +122,11 @@ pub(crate) async fn collect_isolated(
     ctx: Arc<Context>,
     source: Source,
     budget: Duration,
+    window: Window,
     live: Option<mpsc::Sender<DataEvent>>,
 ) -> DataEvent {
     let mut task = AbortOnDrop(tokio::spawn(async move {
-        collect_once(&ctx, source, budget, live.as_ref()).await
+        collect_once(&ctx, source, budget, window, live.as_ref()).await
     }));
     match (&mut task.0).await {
         Ok(ev) => ev,
@@ -141,6 +146,7 @@ pub(crate) async fn collect_isolated(
 pub struct CollectorHandle {
     notify: HashMap<Source, Arc<Notify>>,
     tasks: Vec<JoinHandle<()>>,
+    window: watch::Sender<Window>,
 }
 
 impl CollectorHandle {
@@ -155,6 +161,24 @@ impl CollectorHandle {
         for s in Source::ALL {
             self.refresh(s);
         }
+    }
+
+    /// Looks back over `window` from now on: the sources that depend on it collect again.
+    pub fn set_window(&self, window: Window) {
+        self.window.send_replace(window);
+        for s in Source::ALL.into_iter().filter(|s| s.windowed()) {
+            self.refresh(s);
+        }
+    }
+
+    /// Follows the window (for tasks outside the handle, e.g. the logs view's follower).
+    pub fn subscribe_window(&self) -> watch::Receiver<Window> {
+        self.window.subscribe()
+    }
+
+    /// The window the collectors look back over.
+    pub fn window(&self) -> Window {
+        *self.window.borrow()
     }
 
     /// Runs the SSE probe again.
@@ -178,7 +202,17 @@ impl Drop for CollectorHandle {
 
 /// Starts one task per source. Must be called inside a tokio runtime.
 pub fn spawn(ctx: Arc<Context>, tx: mpsc::Sender<DataEvent>) -> CollectorHandle {
-    spawn_sources(ctx, tx, &Source::ALL)
+    let window = Window::covering(ctx.settings.lambda_window_minutes);
+    spawn_sources(ctx, tx, &Source::ALL, window)
+}
+
+/// Like [`spawn`], looking back over `window` at first.
+pub fn spawn_windowed(
+    ctx: Arc<Context>,
+    tx: mpsc::Sender<DataEvent>,
+    window: Window,
+) -> CollectorHandle {
+    spawn_sources(ctx, tx, &Source::ALL, window)
 }
 
 /// Like [`spawn`], for a subset of the sources.
@@ -186,10 +220,13 @@ pub(crate) fn spawn_sources(
     ctx: Arc<Context>,
     tx: mpsc::Sender<DataEvent>,
     sources: &[Source],
+    window: Window,
 ) -> CollectorHandle {
     let mut notify = HashMap::new();
     let mut tasks = Vec::new();
+    let (window_tx, window_rx) = watch::channel(window);
     for &source in sources {
+        let window_rx = window_rx.clone();
         let n = Arc::new(Notify::new());
         notify.insert(source, n.clone());
         let ctx = ctx.clone();
@@ -198,7 +235,9 @@ pub(crate) fn spawn_sources(
             let mut failures = 0u32;
             loop {
                 let budget = ctx.settings.timeout;
-                let ev = collect_isolated(ctx.clone(), source, budget, Some(tx.clone())).await;
+                let window = *window_rx.borrow();
+                let ev =
+                    collect_isolated(ctx.clone(), source, budget, window, Some(tx.clone())).await;
                 let ok = is_ok(&ev);
                 if tx.send(ev).await.is_err() {
                     return; // receiver gone
@@ -218,7 +257,11 @@ pub(crate) fn spawn_sources(
             }
         }));
     }
-    CollectorHandle { notify, tasks }
+    CollectorHandle {
+        notify,
+        tasks,
+        window: window_tx,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
 //! The SSE probe, with `eventsource-client`, against the shim's `/api/__shim/sse` (or a
-//! configured chat endpoint with a bearer token). Measures connect time (TCP), time to the
-//! response head (TTFB), time to the first event, each event's arrival against its send time,
-//! and gives the verdict of [`crate::domain::sse`].
+//! configured chat endpoint with a bearer token, `chat_url`). Measures connect time (TCP), time
+//! to the response head (TTFB), time to the first event, each event's arrival against its send
+//! time, and gives the verdict of [`crate::domain::sse`].
+//!
+//! The chat mode (`chat_agent`): a real LibreChat chat, POSTed to the agents API
+//! ([`crate::config::CHAT_PATH`]) with an API key and the headers a browser sends (`Accept:
+//! text/event-stream`, `Accept-Encoding: gzip, deflate, br`, a browser User-Agent), read with
+//! reqwest and decoded here (br/gzip/deflate), each `data:` frame's arrival recorded, ending on
+//! `data: [DONE]`. A hop that compresses (and so buffers) the stream shows as BUFFERED.
 
 use std::time::{Duration, Instant};
 
@@ -24,12 +30,62 @@ pub struct SseTarget {
     pub expected: Option<u64>,
     /// No event for this long = stalled.
     pub stall_after: Duration,
+    /// The chat mode: POST this JSON body (OpenAI-style stream, ends on `data: [DONE]`).
+    pub post_body: Option<String>,
+}
+
+/// A browser's User-Agent (LibreChat rejects non-browser agents on its JWT routes).
+pub const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+/// What a browser sends as `Accept-Encoding`.
+pub const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br";
+
+/// The chat mode's request: the agents API on `site_url`, the browser's headers, the API key.
+pub fn chat_target(site_url: &str, agent: &str, prompt: &str, key: &str) -> SseTarget {
+    let body = serde_json::json!({
+        "model": agent,
+        "stream": true,
+        "messages": [{"role": "user", "content": prompt}],
+    });
+    SseTarget {
+        url: format!(
+            "{}{}",
+            site_url.trim_end_matches('/'),
+            crate::config::CHAT_PATH
+        ),
+        headers: vec![
+            ("authorization".into(), format!("Bearer {key}")),
+            ("accept".into(), "text/event-stream".into()),
+            ("accept-encoding".into(), BROWSER_ACCEPT_ENCODING.into()),
+            ("user-agent".into(), BROWSER_UA.into()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        expected: None,
+        stall_after: Duration::from_secs(30),
+        post_body: Some(body.to_string()),
+    }
 }
 
 /// The probe target from the context: the shim endpoint with the token, or the chat endpoint.
 pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
     let s = &ctx.settings;
     let stall_after = Duration::from_millis((s.sse_interval_ms * 5).max(5000));
+    if let Some(agent) = &s.chat_agent {
+        let key = match (&ctx.chat_key, &ctx.chat_key_error) {
+            (Some(k), _) => k.0.clone(),
+            (None, Some(e)) => return Err(chat_key_err(e.clone())),
+            (None, None) => {
+                return Err(chat_key_err(
+                    "chat_agent is set but no API key: set chat_key_env or chat_key_ssm in [env.NAME.probe]".into(),
+                ));
+            }
+        };
+        return Ok(chat_target(
+            &ctx.outputs.site_url,
+            agent,
+            &s.chat_prompt,
+            &key,
+        ));
+    }
     if let Some(chat) = &s.chat_url {
         let mut headers = vec![];
         if let Some(var) = &s.chat_token_env {
@@ -43,6 +99,7 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
             headers,
             expected: None,
             stall_after: stall_after.max(Duration::from_secs(30)),
+            post_body: None,
         });
     }
     let token = match (&ctx.token, &ctx.token_error) {
@@ -68,7 +125,19 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
         headers: vec![(TOKEN_HEADER.to_string(), token)],
         expected: Some(u64::from(s.sse_events)),
         stall_after,
+        post_body: None,
     })
+}
+
+fn chat_key_err(message: String) -> CollectorError {
+    CollectorError {
+        kind: ErrorKind::Config,
+        message,
+        fix: Some(
+            "configure the chat probe's API key: chat_key_env or chat_key_ssm (see console/README.md, config file)"
+                .into(),
+        ),
+    }
 }
 
 fn config_err(message: String) -> CollectorError {
@@ -110,11 +179,26 @@ pub async fn run(
         expected_events: t.expected,
         verdict: crate::model::Verdict::Failed,
         reason: String::new(),
+        mode: Some(
+            if t.post_body.is_some() {
+                "chat"
+            } else if t.expected.is_none() {
+                "chat_url"
+            } else {
+                "shim"
+            }
+            .into(),
+        ),
     };
     let start = Instant::now();
     let ms = |i: Instant| i.duration_since(start).as_secs_f64() * 1000.0;
     data.connect_ms = tcp_connect_ms(&t.url).await;
-    let end = match stream(t, &mut data, live, ms).await {
+    let res = if t.post_body.is_some() {
+        chat_stream(t, &mut data, live, ms).await
+    } else {
+        stream(t, &mut data, live, ms).await
+    };
+    let end = match res {
         Ok(end) => end,
         Err(end) => end,
     };
@@ -225,6 +309,126 @@ async fn stream(
             }
             Err(e) if !connected => return Ok(StreamEnd::ConnectError(e.to_string())),
             Err(e) => return Ok(StreamEnd::Dropped(e.to_string())),
+        }
+    }
+}
+
+/// The chat mode: POST, decode the body as the server encoded it, one observation per `data:`
+/// frame, until `data: [DONE]`.
+async fn chat_stream(
+    t: &SseTarget,
+    data: &mut SseProbeData,
+    live: Option<&mpsc::Sender<DataEvent>>,
+    ms: impl Fn(Instant) -> f64,
+) -> Result<StreamEnd, StreamEnd> {
+    use tokio::io::AsyncReadExt as _;
+    opsconsole_proc::tls::install_crypto_provider();
+    let mut b = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if is_loopback(&t.url) {
+        b = b.no_proxy();
+    }
+    let client = b
+        .build()
+        .map_err(|e| StreamEnd::ConnectError(format!("HTTP client: {e}")))?;
+    let mut req = client
+        .post(&t.url)
+        .body(t.post_body.clone().unwrap_or_default());
+    for (k, v) in &t.headers {
+        req = req.header(k, v);
+    }
+    let resp = tokio::time::timeout(t.stall_after, req.send())
+        .await
+        .map_err(|_| StreamEnd::Stalled {
+            after_ms: t.stall_after.as_secs_f64() * 1000.0,
+        })?
+        .map_err(|e| StreamEnd::ConnectError(opsconsole_proc::error_chain(&e)))?;
+    data.ttfb_ms = Some(ms(Instant::now()));
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(StreamEnd::HttpStatus(status));
+    }
+    let encoding = resp
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    let body = tokio_util::io::StreamReader::new(
+        resp.bytes_stream()
+            .map(|r| r.map_err(std::io::Error::other)),
+    );
+    let body = tokio::io::BufReader::new(body);
+    let mut reader: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> = match encoding.as_str() {
+        "br" => Box::pin(async_compression::tokio::bufread::BrotliDecoder::new(body)),
+        "gzip" | "x-gzip" => Box::pin(async_compression::tokio::bufread::GzipDecoder::new(body)),
+        "deflate" => Box::pin(async_compression::tokio::bufread::ZlibDecoder::new(body)),
+        "identity" | "" => Box::pin(body),
+        other => {
+            return Err(StreamEnd::Dropped(format!(
+                "unsupported Content-Encoding `{other}`"
+            )));
+        }
+    };
+    let mut frames = opsconsole_wire::sse::Frames::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut last = Instant::now();
+    loop {
+        let n = match tokio::time::timeout(t.stall_after, reader.read(&mut buf)).await {
+            Err(_) => {
+                return Ok(StreamEnd::Stalled {
+                    after_ms: last.elapsed().as_secs_f64() * 1000.0,
+                });
+            }
+            Ok(Err(e)) => return Ok(StreamEnd::Dropped(e.to_string())),
+            Ok(Ok(0)) => {
+                return Ok(StreamEnd::Dropped(
+                    "the stream ended without `data: [DONE]`".into(),
+                ));
+            }
+            Ok(Ok(n)) => n,
+        };
+        let now = Instant::now();
+        last = now;
+        pending.extend_from_slice(&buf[..n]);
+        // Only whole UTF-8 characters to the frame reader; a split one waits for its rest.
+        let valid = match std::str::from_utf8(&pending) {
+            Ok(_) => pending.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        let text = String::from_utf8_lossy(&pending[..valid]).into_owned();
+        pending.drain(..valid);
+        for f in frames.push(&text) {
+            if f.data.is_empty() {
+                continue;
+            }
+            if f.data.trim() == "[DONE]" {
+                return Ok(StreamEnd::Done);
+            }
+            let payload = ProbeData::parse(&f.data);
+            if data.first_event_ms.is_none() {
+                data.first_event_ms = Some(ms(now));
+            }
+            let mut obs = SseEventObs {
+                seq: data.events.len() as u64 + 1,
+                arrived_ms: ms(now),
+                sent_at_ms: payload.as_ref().and_then(|p| p.sent_at_ms),
+                gap_ms: None,
+                sent_gap_ms: None,
+            };
+            if let Some(prev) = data.events.last() {
+                obs.gap_ms = Some(obs.arrived_ms - prev.arrived_ms);
+            }
+            if let Some(tx) = live {
+                let _ = tx.send(DataEvent::SseEvent(obs.clone())).await;
+            }
+            data.events.push(obs);
+            if data.events.len() > 10_000 {
+                return Ok(StreamEnd::Dropped(
+                    "more than 10000 events: stopped reading".into(),
+                ));
+            }
         }
     }
 }

@@ -151,32 +151,7 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
         None => {}
     }
     match &r.redis {
-        Some(Ok(d)) => {
-            let status_bad = !eq_ci(d.status.as_deref(), "available");
-            let ping_bad = d.ping.as_ref().is_some_and(|p| !p.ok);
-            if status_bad || ping_bad {
-                let mut why = Vec::new();
-                if status_bad {
-                    why.push(format!(
-                        "replication group {} is {}",
-                        d.replication_group_id,
-                        d.status.as_deref().unwrap_or("(no status)")
-                    ));
-                }
-                if let Some(p) = d.ping.as_ref().filter(|p| !p.ok) {
-                    why.push(format!(
-                        "in-VPC PING from the shim failed: {}",
-                        p.error.as_deref().unwrap_or("no error given")
-                    ));
-                }
-                out.push(finding(
-                    "redis",
-                    "redis_unreachable",
-                    Severity::Degraded,
-                    why.join("; "),
-                ));
-            }
-        }
+        Some(Ok(d)) => out.extend(redis_findings(d)),
         Some(Err(e)) => out.push(collector_error("redis", e)),
         None => {}
     }
@@ -213,18 +188,27 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
             "health",
             "health_failed",
             Severity::Failing,
-            format!(
-                "GET {} answered {} in {:.0} ms",
-                h.url, h.status, h.latency_ms
-            ),
+            health_message(h),
         )),
         Some(Err(e)) if e.kind == ErrorKind::Config => out.push(collector_error("health", e)),
-        Some(Err(e)) => out.push(finding(
-            "health",
-            "health_failed",
-            Severity::Failing,
-            format!("health check failed: {}", e.message),
-        )),
+        Some(Err(e)) => {
+            let what = match e.kind {
+                ErrorKind::Timeout => "did not answer in time",
+                ErrorKind::Unreachable => "could not be reached",
+                _ => "failed",
+            };
+            out.push(finding(
+                "health",
+                "health_failed",
+                Severity::Failing,
+                format!(
+                    "the health check {what}: {}. Likely cause: the path to the function \
+                     (DNS, CloudFront, API Gateway) rather than LibreChat; next: the alarms \
+                     panel and the function's log lines (`l` in the console)",
+                    e.message
+                ),
+            ))
+        }
         _ => {}
     }
     match &r.sse {
@@ -255,6 +239,90 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
     out
 }
 
+/// Redis findings: only what the replication group's status or the shim's own PING showed. A
+/// status endpoint that did not answer is an observation about the shim / LibreChat
+/// (`shim_status_unavailable`), never `redis_unreachable`.
+fn redis_findings(d: &RedisData) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let status_bad = !eq_ci(d.status.as_deref(), "available");
+    let mut why = Vec::new();
+    if status_bad {
+        why.push(format!(
+            "replication group {} is {} (ElastiCache's own status)",
+            d.replication_group_id,
+            d.status.as_deref().unwrap_or("(no status)")
+        ));
+    }
+    if let Some(p) = d.ping.as_ref().filter(|p| !p.ok) {
+        why.push(format!(
+            "the shim answered its status request and its in-VPC PING of Redis failed: {}",
+            p.error.as_deref().unwrap_or("no error given")
+        ));
+    }
+    if !why.is_empty() {
+        out.push(finding(
+            "redis",
+            "redis_unreachable",
+            Severity::Degraded,
+            format!(
+                "{}. Next: the Redis panel (nodes, CPU, memory) and the shim's REDIS_URI / \
+                 security groups",
+                why.join("; ")
+            ),
+        ));
+    }
+    if let Some(e) = &d.shim_status_error {
+        out.push(finding(
+            "redis",
+            "shim_status_unavailable",
+            Severity::Degraded,
+            format!(
+                "{e}; Redis was not checked from inside the VPC (this says nothing about \
+                 Redis). Likely cause: the shim or LibreChat is stuck or busy; next: the \
+                 health finding and the function's log lines (`l` in the console)"
+            ),
+        ));
+    }
+    out
+}
+
+/// The `health_failed` message from what the health check saw: the shim's JSON body names
+/// what LibreChat did; any other body means the request did not reach the shim.
+fn health_message(h: &HealthData) -> String {
+    let head = format!("GET {} answered {} in {:.0} ms", h.url, h.status, h.latency_ms);
+    let logs = "its last log lines: `l` in the console";
+    let Some(b) = &h.shim else {
+        return format!(
+            "{head} without the shim's JSON body: the request did not reach the shim or the \
+             function failed before answering (API Gateway / CloudFront / Lambda error). Next: \
+             the alarms panel and the function's log lines (`l` in the console)"
+        );
+    };
+    if eq_ci(b.status.as_deref(), "unhealthy") {
+        let lc = b.librechat.as_ref();
+        let seen = match lc.and_then(|l| l.status) {
+            Some(s) => format!("LibreChat's /health answered HTTP {s}"),
+            None => "LibreChat did not answer /health".to_string(),
+        };
+        let err = b.error.as_deref().unwrap_or("no detail given");
+        return format!(
+            "{head}: the shim is up and says {seen} ({err}). Likely cause: LibreChat (hung, \
+             crashed or overloaded); {logs}"
+        );
+    }
+    let code = b.error.as_deref().unwrap_or("unknown");
+    let detail = b.detail.as_deref().unwrap_or("");
+    let cause = match code {
+        "librechat_not_ready" => {
+            "LibreChat did not become ready after the cold start (config, secrets, \
+             its database or Redis at startup)"
+        }
+        "upstream_unavailable" => "LibreChat's process could not be reached or has exited",
+        _ => "the shim's answer names it",
+    };
+    format!("{head}: the shim answered `{code}` ({detail}). Likely cause: {cause}; {logs}")
+}
+
 /// The overall status: the worst severity among the findings.
 pub fn status(findings: &[Finding]) -> Status {
     match findings.iter().map(|f| f.severity).max() {
@@ -267,7 +335,7 @@ pub fn status(findings: &[Finding]) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AlarmInfo, ColdStartStats, RedisPing};
+    use crate::model::{AlarmInfo, ColdStartStats, RedisPing, ShimHealthBody};
 
     const T: Thresholds = Thresholds {
         cold_start_p95_ms: 5000.0,
@@ -356,6 +424,7 @@ mod tests {
                 status: 502,
                 latency_ms: 1.0,
                 ok: false,
+                shim: None,
             })),
             redis: Some(Ok(RedisData {
                 replication_group_id: "rg".into(),
@@ -374,6 +443,7 @@ mod tests {
                     rtt_ms: None,
                     error: Some("refused".into()),
                 }),
+                shim_status_error: None,
             })),
             ..Default::default()
         };
@@ -401,5 +471,99 @@ mod tests {
         assert_eq!(f[0].code, "collector_error");
         assert!(f[0].message.contains("task login:dev"));
         assert_eq!(status(&f).exit_code(), 1);
+    }
+
+    fn redis_data(ping: Option<RedisPing>, shim_status_error: Option<&str>) -> RedisData {
+        RedisData {
+            replication_group_id: "rg".into(),
+            status: Some("available".into()),
+            engine: None,
+            engine_version: None,
+            endpoint: None,
+            nodes: vec![],
+            cpu_percent: None,
+            memory_percent: None,
+            connections: None,
+            evictions: None,
+            hit_rate: None,
+            ping,
+            shim_status_error: shim_status_error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn unanswered_shim_status_is_not_a_redis_finding() {
+        let r = ProbeResults {
+            redis: Some(Ok(redis_data(
+                None,
+                Some("the shim's status endpoint did not answer in time: timeout"),
+            ))),
+            ..Default::default()
+        };
+        let f = findings(&r, &T);
+        assert_eq!(
+            f.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(),
+            ["shim_status_unavailable"]
+        );
+        assert!(f[0].message.contains("did not answer in time"), "{}", f[0].message);
+        assert!(f[0].message.contains("says nothing about Redis"));
+        // An answered, good PING: nothing at all.
+        let ok = ProbeResults {
+            redis: Some(Ok(redis_data(
+                Some(RedisPing {
+                    ok: true,
+                    rtt_ms: Some(0.5),
+                    error: None,
+                }),
+                None,
+            ))),
+            ..Default::default()
+        };
+        assert!(codes(&ok).is_empty());
+        // The replication group itself not available is a Redis finding.
+        let mut d = redis_data(None, None);
+        d.status = Some("modifying".into());
+        let bad = ProbeResults {
+            redis: Some(Ok(d)),
+            ..Default::default()
+        };
+        assert_eq!(codes(&bad), ["redis_unreachable"]);
+    }
+
+    fn health(status: u16, body: &str) -> HealthData {
+        HealthData {
+            url: "https://x/api/health".into(),
+            status,
+            latency_ms: 2003.0,
+            ok: false,
+            shim: ShimHealthBody::parse(body),
+        }
+    }
+
+    #[test]
+    fn health_message_says_what_the_shim_saw() {
+        let hung = health(
+            503,
+            r#"{"status":"unhealthy","librechat":{"status":null,"latency_ms":null},
+                "error":"http://127.0.0.1:3080/health: no answer within 2000 ms","source":"shim"}"#,
+        );
+        let m = health_message(&hung);
+        assert!(m.contains("LibreChat did not answer /health"), "{m}");
+        assert!(m.contains("no answer within 2000 ms"), "{m}");
+        assert!(m.contains("`l` in the console"), "{m}");
+        let sick = health(
+            503,
+            r#"{"status":"unhealthy","librechat":{"status":500,"latency_ms":3.0},"error":"e","source":"shim"}"#,
+        );
+        assert!(health_message(&sick).contains("LibreChat's /health answered HTTP 500"));
+        let gone = health(
+            502,
+            r#"{"error":"upstream_unavailable","detail":"connection refused","source":"shim"}"#,
+        );
+        let m = health_message(&gone);
+        assert!(m.contains("`upstream_unavailable` (connection refused)"), "{m}");
+        assert!(m.contains("process could not be reached"), "{m}");
+        let gw = health(504, "<html>Gateway Timeout</html>");
+        assert!(health_message(&gw).contains("did not reach the shim"));
     }
 }

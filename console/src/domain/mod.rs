@@ -7,3 +7,5 @@ pub mod leftovers;
 pub(crate) mod logs;
 pub mod sse;
 pub(crate) mod stats;
+pub mod window;
+pub mod loglines;

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::actions::audit::AuditRecord;
 use crate::actions::{ActionEvent, ActionRequest, ActionResult};
+use crate::domain::window::Window;
 use crate::model::{AlarmHistory, CollectorError};
 use crate::model::{
     AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData, PanelState, RedisData,
@@ -159,6 +160,12 @@ pub struct App {
     pub keymap: KeyMap,
     pub no_color: bool,
     pub should_quit: bool,
+    /// How far back the collectors look (shown in the header).
+    pub window: Window,
+    /// The logs view (`l`).
+    pub logs: super::logs::LogsState,
+    /// The charts view (`c`).
+    pub charts: super::charts::ChartsState,
 }
 
 impl App {
@@ -200,6 +207,9 @@ impl App {
             keymap: KeyMap::default(),
             no_color: false,
             should_quit: false,
+            window: Window::default(),
+            logs: super::logs::LogsState::default(),
+            charts: super::charts::ChartsState::default(),
         }
     }
 
@@ -278,6 +288,10 @@ pub enum Action {
     /// The clock moved (ages in the panels change).
     Tick,
     Resize(u16, u16),
+    /// The charts' series (or why they could not be read).
+    Charts(Result<crate::collectors::series::ChartsData, String>),
+    /// Lines (or the mode, or an error) from the log group's follower.
+    Logs(crate::collectors::logs::LogsEvent),
     /// The answer to [`Effect::FetchAlarmHistory`].
     AlarmHistory {
         alarm: String,
@@ -304,6 +318,8 @@ pub enum Effect {
         alarm: String,
         region: String,
     },
+    /// Look back over this window from now on (the windowed sources collect again).
+    SetWindow(Window),
 }
 
 /// Carries out `action` on `app`. Whenever the alarm detail view ends up showing an alarm
@@ -319,6 +335,14 @@ fn update_inner(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Key(k) => on_key(app, k),
         Action::Data(d) => on_data(app, d),
         Action::Job(j) => on_job(app, j),
+        Action::Logs(ev) => {
+            app.logs.on_event(ev);
+            Vec::new()
+        }
+        Action::Charts(r) => {
+            app.charts.data = Some(r);
+            Vec::new()
+        }
         Action::Tick => {
             if app
                 .status_at
@@ -759,7 +783,16 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.overlay = Some(Overlay::Detail);
             Vec::new()
         }
-        None => on_command(app, key),
+        None => {
+            if app.logs.open && app.logs.on_key(&key) {
+                return Vec::new();
+            }
+            if app.charts.open && !app.logs.open && key.code == KeyCode::Esc {
+                app.charts.open = false;
+                return Vec::new();
+            }
+            on_command(app, key)
+        }
     }
 }
 
@@ -783,6 +816,25 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         Command::Down => move_selection(app, 1),
         Command::Up => move_selection(app, -1),
+        Command::Open if app.focus == Panel::Lambda && item_count(app, app.focus) > 0 => {
+            // A REPORT line: its request's lines in the logs view.
+            let sel = selected(app, Panel::Lambda);
+            let rid = super::panels::lambda::visible(app)
+                .get(sel)
+                .map(|r| r.request_id.clone());
+            if let Some(rid) = rid {
+                app.logs.open_request(&rid);
+                app.set_status(format!("the lines of request {rid} (Esc: all lines)"));
+            }
+        }
+        Command::Logs => {
+            app.logs.open = !app.logs.open;
+            app.charts.open = false;
+        }
+        Command::Charts => {
+            app.charts.open = !app.charts.open;
+            app.logs.open = false;
+        }
         Command::Open => {
             if item_count(app, app.focus) > 0 {
                 app.overlay = Some(Overlay::Detail);
@@ -813,6 +865,20 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Command::Probe => {
             app.set_status("SSE probe started");
             return vec![Effect::RerunProbe];
+        }
+        Command::Wider | Command::Narrower => {
+            let w = if cmd == Command::Wider {
+                app.window.wider()
+            } else {
+                app.window.narrower()
+            };
+            if w == app.window {
+                app.set_status(format!("the time window is already {w}"));
+                return vec![];
+            }
+            app.window = w;
+            app.set_status(format!("time window {w}: collecting again"));
+            return vec![Effect::SetWindow(w)];
         }
         Command::Invalidate => {
             app.overlay = Some(Overlay::CommandLine {

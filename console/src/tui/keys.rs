@@ -36,11 +36,19 @@ pub enum Command {
     Probe,
     Cancel,
     Invalidate,
+    /// The logs view (the function's log group, live).
+    Logs,
+    /// The charts view.
+    Charts,
+    /// Look further back (15m, 1h, 3h, 12h, 24h, 7d).
+    Wider,
+    /// Look less far back.
+    Narrower,
 }
 
 impl Command {
     /// The config-file name of each command, in the order the help shows them.
-    pub(crate) const NAMED: [(&'static str, Command, &'static str); 15] = [
+    pub(crate) const NAMED: [(&'static str, Command, &'static str); 19] = [
         ("help", Command::Help, "show this help"),
         ("next_panel", Command::NextPanel, "next panel"),
         ("prev_panel", Command::PrevPanel, "previous panel"),
@@ -60,6 +68,22 @@ impl Command {
         ),
         ("refresh", Command::Refresh, "refresh every panel"),
         ("probe", Command::Probe, "rerun the SSE probe"),
+        (
+            "logs",
+            Command::Logs,
+            "the function's logs, live (/ L o Enter Esc inside)",
+        ),
+        (
+            "charts",
+            Command::Charts,
+            "charts over the window (more on a larger terminal)",
+        ),
+        (
+            "wider",
+            Command::Wider,
+            "widen the time window (15m 1h 3h 12h 24h 7d)",
+        ),
+        ("narrower", Command::Narrower, "narrow the time window"),
         ("invalidate", Command::Invalidate, "prefill :invalidate /*"),
         ("cancel", Command::Cancel, "cancel the running action"),
         ("quit", Command::Quit, "quit"),
@@ -214,6 +238,12 @@ impl Default for KeyMap {
         bind(Char('p'), Command::Probe);
         bind(Char('x'), Command::Cancel);
         bind(Char('i'), Command::Invalidate);
+        // bottom's zoom habit: `-` shows more time, `+` (or `=`) less.
+        bind(Char('l'), Command::Logs);
+        bind(Char('c'), Command::Charts);
+        bind(Char('-'), Command::Wider);
+        bind(Char('+'), Command::Narrower);
+        bind(Char('='), Command::Narrower);
         map.insert(
             Key {
                 code: Char('c'),

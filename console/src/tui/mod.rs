@@ -10,8 +10,10 @@
 //! while drawing, and carries out the effects.
 
 pub mod app;
+pub mod charts;
 mod command;
 pub mod keys;
+pub mod logs;
 mod overlays;
 mod panels;
 pub mod render;
@@ -33,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::actions::{self, ActionEnv, ActionEvent};
 use crate::collectors::{self, CollectorHandle};
 use crate::context::Context;
+use crate::domain::window::Window;
 use crate::model::DataEvent;
 
 use app::{Action, App, Effect, OutputRow};
@@ -170,6 +173,7 @@ fn load_keymap(ctx: &Context) -> Result<keys::KeyMap, String> {
 /// The app's initial state from the context (no network).
 pub(crate) fn initial_app(ctx: &Context) -> App {
     let mut app = App::new(&ctx.env, ctx.read_only, OffsetDateTime::now_utc());
+    app.window = Window::covering(ctx.settings.lambda_window_minutes);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     app.outputs = Ok(ctx
         .outputs
@@ -277,9 +281,25 @@ fn spawn_alarm_history(
 }
 
 /// The collectors of one environment and the channel they send on.
-fn start_collectors(ctx: &Arc<Context>) -> (CollectorHandle, mpsc::Receiver<DataEvent>) {
+fn start_collectors(
+    ctx: &Arc<Context>,
+    window: Window,
+) -> (CollectorHandle, mpsc::Receiver<DataEvent>) {
     let (tx, rx) = mpsc::channel::<DataEvent>(256);
-    (collectors::spawn(ctx.clone(), tx), rx)
+    (collectors::spawn_windowed(ctx.clone(), tx, window), rx)
+}
+
+/// The log group's follower (the logs view), looking back over the collectors' window.
+fn start_logs(
+    ctx: &Arc<Context>,
+    collectors: &CollectorHandle,
+    tx: mpsc::Sender<collectors::logs::LogsEvent>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(collectors::logs::run(
+        ctx.clone(),
+        tx,
+        collectors.subscribe_window(),
+    ))
 }
 
 async fn event_loop<B: Backend>(
@@ -290,7 +310,15 @@ async fn event_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    let (mut collectors, mut data_rx) = start_collectors(&ctx);
+    let (mut collectors, mut data_rx) = start_collectors(&ctx, app.window);
+    let (logs_tx, mut logs_rx) = mpsc::channel::<collectors::logs::LogsEvent>(64);
+    let mut logs_task = start_logs(&ctx, &collectors, logs_tx.clone());
+    let (charts_tx, mut charts_rx) = mpsc::channel(4);
+    let mut charts_task = tokio::spawn(collectors::series::run(
+        ctx.clone(),
+        charts_tx.clone(),
+        collectors.subscribe_window(),
+    ));
     let mut action_env = Arc::new(action_env(&ctx));
     let (env_tx, mut env_rx) = mpsc::unbounded_channel::<Result<Context, String>>();
     let mut events = EventStream::new();
@@ -316,19 +344,31 @@ where
             Some(d) = data_rx.recv() => Action::Data(d),
             Some(j) = job_rx.recv() => Action::Job(j),
             Some(h) = hist_rx.recv() => h,
+            Some(l) = logs_rx.recv() => Action::Logs(l),
+            Some(c) = charts_rx.recv() => Action::Charts(c),
             Some(new_ctx) = env_rx.recv() => {
                 match new_ctx {
                     Ok(new_ctx) => {
                         // A fresh state for the new environment; keys and NO_COLOR carry over.
                         let new_ctx = Arc::new(new_ctx);
                         let keymap = app.keymap.clone();
+                        let window = app.window;
                         *app = initial_app(&new_ctx);
                         app.keymap = keymap;
+                        app.window = window;
                         app.set_status(format!("switched to {}", new_ctx.env));
                         // Dropping the old handle stops the old environment's collectors.
-                        let (c, rx) = start_collectors(&new_ctx);
+                        let (c, rx) = start_collectors(&new_ctx, window);
                         collectors = c;
                         data_rx = rx;
+                        logs_task.abort();
+                        logs_task = start_logs(&new_ctx, &collectors, logs_tx.clone());
+                        charts_task.abort();
+                        charts_task = tokio::spawn(collectors::series::run(
+                            new_ctx.clone(),
+                            charts_tx.clone(),
+                            collectors.subscribe_window(),
+                        ));
                         action_env = Arc::new(self::action_env(&new_ctx));
                         ctx = new_ctx;
                     }
@@ -347,6 +387,7 @@ where
                 Effect::Refresh(None) => collectors.refresh_all(),
                 Effect::Refresh(Some(source)) => collectors.refresh(source),
                 Effect::RerunProbe => collectors.rerun_sse(),
+                Effect::SetWindow(w) => collectors.set_window(w),
                 Effect::Start(req) => {
                     let token = CancellationToken::new();
                     let handle =
@@ -389,6 +430,8 @@ where
             break;
         }
     }
+    logs_task.abort();
+    charts_task.abort();
     // Quitting with an action running (confirmed): cancel it and give it a moment to stop.
     if let Some((token, handle)) = running {
         token.cancel();

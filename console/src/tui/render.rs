@@ -72,8 +72,14 @@ pub fn render(f: &mut Frame, app: &App) {
     ])
     .areas(area);
     render_header(f, header, app, theme);
-    for (panel, cell) in Panel::ALL.iter().zip(grid(body, Panel::ALL.len())) {
-        render_panel(f, cell, app, *panel, theme);
+    if app.logs.open {
+        super::logs::render(f, body, &app.logs, theme);
+    } else if app.charts.open {
+        super::charts::render(f, body, &app.charts, theme);
+    } else {
+        for (panel, cell) in Panel::ALL.iter().zip(grid(body, Panel::ALL.len())) {
+            render_panel(f, cell, app, *panel, theme);
+        }
     }
     render_footer(f, footer, app, theme);
     super::overlays::render(f, area, body, app, theme);
@@ -149,6 +155,8 @@ pub(crate) fn render_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) 
             theme.bad(),
         ));
     }
+    spans.push(Span::raw("  window "));
+    spans.push(Span::styled(app.window.label(), theme.accent()));
     spans.push(Span::styled(
         match app.last_refresh {
             Some(t) => format!("  refreshed {} ago", age(app.now, t)),

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::common::{TOKEN, moto, seeded_ctx};
 use opsconsole::collectors::{self, aws as c, http};
 use opsconsole::context::Context;
+use opsconsole::domain::window::Window;
 use opsconsole::domain::findings::{ProbeResults, Thresholds, findings};
 use opsconsole::model::{AlarmState, DataEvent, ErrorKind, Source};
 use opsconsole_testsupport::seed::SeedSpec;
@@ -70,7 +71,7 @@ async fn alarms_report_state_missing_and_live_in_their_region() {
     spec.firing = vec!["lambda-errors".into()];
     spec.missing = vec!["redis-cpu".into()];
     let ctx = seeded_ctx(&spec, |_| {}).await;
-    let a = c::alarms(&ctx).await.expect("alarms");
+    let a = c::alarms(&ctx, Window::H3).await.expect("alarms");
     assert_eq!(a.alarms.len(), 10);
     let by = |suffix: &str| {
         a.alarms
@@ -107,7 +108,7 @@ async fn more_alarms_than_one_describe_call_takes() {
     let mut spec = spec("many");
     spec.extra_alarms = 140; // 150 names: two DescribeAlarms name chunks in eu-west-1
     let ctx = seeded_ctx(&spec, |_| {}).await;
-    let a = c::alarms(&ctx).await.expect("alarms");
+    let a = c::alarms(&ctx, Window::H3).await.expect("alarms");
     assert_eq!(a.alarms.len(), 150);
     let missing: Vec<&str> = a
         .alarms
@@ -126,7 +127,7 @@ async fn lambda_cold_starts_over_many_log_pages() {
     spec.noise = 300;
     spec.emf_totals_ms = vec![1000.0, 2000.0];
     let ctx = seeded_ctx(&spec, |s| s.log_page_size = 250).await;
-    let l = c::lambda(&ctx).await.expect("lambda");
+    let l = c::lambda(&ctx, Window::H1).await.expect("lambda");
     assert_eq!(l.function_name, "lamb-api");
     assert_eq!(l.state.as_deref(), Some("Active"));
     assert_eq!(l.memory_mb, Some(1024));
@@ -158,7 +159,7 @@ async fn log_scan_limit_is_reported_not_silent() {
         s.max_log_events = 300;
     })
     .await;
-    let l = c::lambda(&ctx).await.expect("lambda");
+    let l = c::lambda(&ctx, Window::H1).await.expect("lambda");
     assert_eq!(l.cold_starts.invocations, 300, "stops at the bound");
     assert!(
         l.truncated
@@ -171,14 +172,14 @@ async fn log_scan_limit_is_reported_not_silent() {
 async fn redis_group_and_shim_ping() {
     let shim = ShimStandIn::start(TOKEN, SseMode::Streaming).expect("stand-in");
     let ctx = seeded_ctx(&SeedSpec::healthy("redi", REGION, &shim.url()), |_| {}).await;
-    let r = c::redis(&ctx).await.expect("redis");
+    let r = c::redis(&ctx, Window::H1).await.expect("redis");
     assert_eq!(r.replication_group_id, "redi-redis");
     assert_eq!(r.status.as_deref(), Some("available"));
     let ping = r.ping.expect("ping with a token");
     assert!(ping.ok);
     assert_eq!(ping.rtt_ms, Some(0.4));
     shim.set_redis_ok(false);
-    let r = c::redis(&ctx).await.expect("redis");
+    let r = c::redis(&ctx, Window::H1).await.expect("redis");
     let ping = r.ping.clone().expect("ping");
     assert!(!ping.ok);
     assert!(ping.error.unwrap_or_default().contains("ECONNREFUSED"));
@@ -214,10 +215,10 @@ async fn missing_resources_and_dead_endpoints_are_classified() {
     let mut ctx = healthy_ctx("gone").await;
     ctx.outputs.lambda_function_name = "no-such-function".into();
     ctx.outputs.redis_replication_group_id = "no-such-group".into();
-    let e = c::lambda(&ctx).await.expect_err("no function");
+    let e = c::lambda(&ctx, Window::H1).await.expect_err("no function");
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.message.contains("no-such-function"), "{e}");
-    let e = c::redis(&ctx).await.expect_err("no group");
+    let e = c::redis(&ctx, Window::H1).await.expect_err("no group");
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     // Health against a closed port: unreachable.
     let e = http::health(&ctx).await.expect_err("closed port");
@@ -304,7 +305,7 @@ async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
         ],
     )
     .await;
-    let a = c::alarms(&ctx).await.expect("alarms");
+    let a = c::alarms(&ctx, Window::H3).await.expect("alarms");
     let errors = a
         .alarms
         .iter()
@@ -323,7 +324,7 @@ async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
         .find(|x| x.name == "metr-cloudfront-5xx-rate")
         .expect("alarm");
     assert_eq!(cf.series.iter().sum::<f64>(), 0.0, "{:?}", cf.series);
-    let l = c::lambda(&ctx).await.expect("lambda");
+    let l = c::lambda(&ctx, Window::H1).await.expect("lambda");
     assert_eq!(l.errors, Some(6.0));
     assert_eq!(l.invocations, Some(30.0));
     assert_eq!(l.throttles, None, "no data is not zero");
@@ -332,7 +333,7 @@ async fn metrics_feed_the_sparklines_and_the_lambda_sums() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_metrics_come_from_the_primary_node() {
     let ctx = healthy_ctx("redm").await;
-    let before = c::redis(&ctx).await.expect("redis");
+    let before = c::redis(&ctx, Window::H1).await.expect("redis");
     let primary = before
         .nodes
         .iter()
@@ -355,7 +356,7 @@ async fn redis_metrics_come_from_the_primary_node() {
         ],
     )
     .await;
-    let r = c::redis(&ctx).await.expect("redis");
+    let r = c::redis(&ctx, Window::H1).await.expect("redis");
     assert_eq!(r.cpu_percent, Some(30.0));
     assert_eq!(r.hit_rate, Some(0.9));
     assert_eq!(r.connections, Some(7.0));
@@ -372,7 +373,7 @@ async fn a_function_without_a_log_group_has_no_cold_starts_and_says_why() {
         .send()
         .await
         .expect("delete log group");
-    let l = c::lambda(&ctx).await.expect("the function itself is fine");
+    let l = c::lambda(&ctx, Window::H1).await.expect("the function itself is fine");
     assert_eq!(l.cold_starts.invocations, 0);
     assert!(l.reports.is_empty());
     assert!(l.truncated.unwrap_or_default().contains("does not exist"));
@@ -401,4 +402,93 @@ async fn alarm_history_on_moto_is_a_classified_error() {
     assert!(!e.message.contains("parsing XML"), "{e}");
     assert!(e.fix.is_some(), "{e}");
     eprintln!("moto DescribeAlarmHistory -> {e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_when_the_shim_status_does_not_answer_is_not_a_redis_finding() {
+    // A token, but nothing listens at the site: the status endpoint is not reached.
+    let ctx = healthy_ctx("rnst").await;
+    let r = c::redis(&ctx, Window::H1).await.expect("redis");
+    assert_eq!(r.ping, None, "no PING result without the shim's answer");
+    let why = r.shim_status_error.clone().expect("the reason is kept");
+    assert!(why.contains("could not be reached"), "{why}");
+    let codes: Vec<String> = findings(
+        &ProbeResults {
+            redis: Some(Ok(r)),
+            ..Default::default()
+        },
+        &thresholds(),
+    )
+    .into_iter()
+    .map(|f| f.code)
+    .collect();
+    assert_eq!(codes, ["shim_status_unavailable"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_follower_reads_the_window_then_polls_because_moto_has_no_live_tail() {
+    use opsconsole::collectors::logs::{LogsEvent, TailMode};
+    use opsconsole::domain::loglines::Origin;
+    let ctx = std::sync::Arc::new(healthy_ctx("lgfw").await);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let (_wtx, wrx) = tokio::sync::watch::channel(Window::H24);
+    let task = tokio::spawn(collectors::logs::run(ctx.clone(), tx, wrx));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    macro_rules! next {
+        () => {
+            tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("in time")
+                .expect("open")
+        };
+    }
+    let LogsEvent::Reset { lines, group, .. } = next!() else {
+        panic!("the first event is the window's lines");
+    };
+    assert_eq!(group, "/aws/lambda/lgfw-api");
+    assert!(
+        lines.iter().any(|l| l.is_report() && l.request_id.is_some()),
+        "seeded REPORT lines are there"
+    );
+    let mode = next!();
+    let LogsEvent::Mode(TailMode::Polling { why }) = mode else {
+        panic!("moto offers no StartLiveTail: polling expected, got {mode:?}");
+    };
+    assert!(why.contains("live tail not offered"), "{why}");
+    // A new shim line arrives through the poller, parsed.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    ctx.aws
+        .logs
+        .put_log_events()
+        .log_group_name("/aws/lambda/lgfw-api")
+        .log_stream_name("2026/01/01/[$LATEST]seed")
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now_ms)
+                .message(r#"{"level":"ERROR","message":"proxy error","request_id":"new-1","target":"shim::app"}"#)
+                .build()
+                .expect("event"),
+        )
+        .send()
+        .await
+        .expect("put");
+    loop {
+        match next!() {
+            LogsEvent::Append(v) => {
+                let l = v
+                    .iter()
+                    .find(|l| l.request_id.as_deref() == Some("new-1"))
+                    .expect("the new line");
+                assert_eq!(l.origin, Origin::Shim);
+                assert!(l.text.starts_with("proxy error"));
+                break;
+            }
+            LogsEvent::Error(e) => panic!("poll failed: {e}"),
+            _ => {}
+        }
+    }
+    task.abort();
 }

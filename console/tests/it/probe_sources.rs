@@ -324,7 +324,7 @@ async fn access_denied_and_unknown_keys_are_classified() {
     .await;
     // (ElastiCache: with IAM enforced, moto's signature check rejects every signed Lambda
     // request, boto3's too, with SignatureDoesNotMatch.)
-    let e = opsconsole::collectors::aws::redis(&ctx)
+    let e = opsconsole::collectors::aws::redis(&ctx, opsconsole::domain::window::Window::H1)
         .await
         .expect_err("denied");
     assert_eq!(e.kind, opsconsole::model::ErrorKind::AccessDenied, "{e}");
@@ -339,7 +339,7 @@ async fn access_denied_and_unknown_keys_are_classified() {
         opsconsole::aws::AwsClients::load(&opts).await,
     )
     .await;
-    let e = opsconsole::collectors::aws::redis(&ctx)
+    let e = opsconsole::collectors::aws::redis(&ctx, opsconsole::domain::window::Window::H1)
         .await
         .expect_err("unknown keys");
     assert_eq!(e.kind, opsconsole::model::ErrorKind::NoCredentials, "{e}");

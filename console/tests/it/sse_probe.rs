@@ -17,6 +17,7 @@ fn target(base: &str, events: u32, interval_ms: u32) -> SseTarget {
         headers: vec![("x-opsconsole-token".into(), TOKEN.into())],
         expected: Some(u64::from(events)),
         stall_after: Duration::from_millis(1500),
+        post_body: None,
     }
 }
 
@@ -123,4 +124,109 @@ async fn events_are_sent_live_while_the_probe_runs() {
     assert_eq!(started, 1);
     assert_eq!(seqs, [1, 2, 3, 4, 5]);
     assert_eq!(d.verdict, Verdict::Streaming);
+}
+
+/// The LibreChat stand-in (tools/librechat-standin), started directly: it compresses (and so
+/// buffers) a stream when the request carries `Accept-Encoding`, as LibreChat does.
+struct LibreChatStandIn {
+    _proc: opsconsole_proc::child::Proc,
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+impl LibreChatStandIn {
+    async fn start() -> LibreChatStandIn {
+        let root = opsconsole_testsupport::repo_root();
+        let dir = tempfile::tempdir().unwrap();
+        let port = opsconsole_testsupport::free_port().unwrap();
+        let mut cmd = std::process::Command::new("node");
+        cmd.arg(root.join("tools/librechat-standin/server.mjs"))
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("STANDIN_API_KEY", "sk-chat-probe-test");
+        let proc = opsconsole_proc::child::Proc::spawn(
+            "librechat-standin",
+            cmd,
+            &dir.path().join("standin.log"),
+        )
+        .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        LibreChatStandIn {
+            _proc: proc,
+            _dir: dir,
+            url,
+        }
+    }
+}
+
+const CHAT_PROMPT: &str = "hi [fake chunks=5 delay_ms=80]";
+
+#[tokio::test]
+async fn chat_mode_with_a_browsers_headers_sees_a_compressing_server_as_buffered() {
+    use opsconsole::collectors::sse::chat_target;
+    let s = LibreChatStandIn::start().await;
+    let t = chat_target(&s.url, "agent_probe", CHAT_PROMPT, "sk-chat-probe-test");
+    // The request is a browser's: POST, the agents API, Accept-Encoding as browsers send it.
+    assert_eq!(t.url, format!("{}/api/agents/v1/chat/completions", s.url));
+    assert!(t.post_body.as_deref().unwrap().contains("\"stream\":true"));
+    let d = run(&t, None, &SseRule::default()).await;
+    assert_eq!(d.verdict, Verdict::Buffered, "{}: {:?}", d.reason, d.events);
+    assert_eq!(d.mode.as_deref(), Some("chat"));
+    // Decoded (brotli) and framed: role chunk + 5 content chunks + finish chunk.
+    assert_eq!(d.events.len(), 7, "{:?}", d.events);
+    assert!(d.ttfb_ms.is_some() && d.first_event_ms.is_some());
+
+    // The same server without Accept-Encoding (what the shim sends it) streams.
+    let mut plain = t.clone();
+    plain.headers.retain(|(k, _)| k != "accept-encoding");
+    let d = run(&plain, None, &SseRule::default()).await;
+    assert_eq!(
+        d.verdict,
+        Verdict::Streaming,
+        "{}: {:?}",
+        d.reason,
+        d.events
+    );
+    assert_eq!(d.events.len(), 7);
+    let span = d.events[6].arrived_ms - d.events[0].arrived_ms;
+    assert!(span >= 5.0 * 60.0, "content chunks spaced ~80 ms: {span}");
+}
+
+#[tokio::test]
+async fn chat_mode_failures_name_the_cause() {
+    use opsconsole::collectors::sse::chat_target;
+    let s = LibreChatStandIn::start().await;
+    // A wrong API key: LibreChat's 401.
+    let d = run(
+        &chat_target(&s.url, "agent_probe", CHAT_PROMPT, "sk-wrong"),
+        None,
+        &SseRule::default(),
+    )
+    .await;
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert!(d.reason.contains("401"), "{}", d.reason);
+    // Nothing listens: a connect error.
+    let port = opsconsole_testsupport::free_port().unwrap();
+    let d = run(
+        &chat_target(
+            &format!("http://127.0.0.1:{port}"),
+            "a",
+            CHAT_PROMPT,
+            "sk-x",
+        ),
+        None,
+        &SseRule::default(),
+    )
+    .await;
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert!(d.reason.contains("could not connect"), "{}", d.reason);
 }

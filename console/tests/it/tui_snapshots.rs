@@ -153,12 +153,54 @@ fn overlay_detail_alarm() {
     assert_snapshot!(screen(&app, 100, 30));
 }
 
+/// Enter on a REPORT line (the second newest, req-5) opens the logs view on its request.
 #[test]
-fn overlay_detail_report_line() {
+fn lambda_enter_opens_the_logs_of_the_request() {
+    use opsconsole::collectors::logs::{LogsEvent, TailMode};
+    use opsconsole::domain::loglines::parse_line;
+    use opsconsole::domain::window::Window;
     let mut app = ready_app();
+    let t0 = 1_764_540_000_000_i64;
+    let lines = vec![
+        parse_line(t0, "START RequestId: req-5 Version: $LATEST"),
+        parse_line(
+            t0 + 10,
+            r#"{"level":"INFO","message":"proxy","request_id":"req-5","status":200,"target":"shim::app"}"#,
+        ),
+        parse_line(t0 + 20, "START RequestId: req-6 Version: $LATEST"),
+        parse_line(
+            t0 + 30,
+            r#"{"level":"ERROR","message":"proxy error","request_id":"req-5","reason":"upstream timed out","target":"shim::app"}"#,
+        ),
+        parse_line(
+            t0 + 40,
+            r#"{"level":"INFO","stream":"stdout","line":"2026-11-30 22:00:00 error: Mongo connection lost","target":"librechat"}"#,
+        ),
+        parse_line(t0 + 50, "END RequestId: req-5"),
+        parse_line(
+            t0 + 60,
+            "REPORT RequestId: req-5\tDuration: 61.0 ms\tBilled Duration: 62 ms\tMemory Size: 2048 MB\tMax Memory Used: 90 MB",
+        ),
+    ];
+    app::update(
+        &mut app,
+        Action::Logs(LogsEvent::Reset {
+            group: "/aws/lambda/librechat-dev-api".into(),
+            window: Window::H1,
+            lines,
+            truncated: false,
+        }),
+    );
+    app::update(
+        &mut app,
+        Action::Logs(LogsEvent::Mode(TailMode::Polling {
+            why: "live tail not offered: StartLiveTail: HTTP 500".into(),
+        })),
+    );
     key(&mut app, KeyCode::Char('3'));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Enter);
+    assert_eq!(app.logs.filter.request_id.as_deref(), Some("req-5"));
     assert_snapshot!(screen(&app, 100, 30));
 }
 
@@ -271,4 +313,96 @@ fn overlay_detail_alarm_history_unavailable() {
         "{s}"
     );
     assert_snapshot!(s);
+}
+
+fn charts_app() -> App {
+    use opsconsole::collectors::series::{ChartsData, Series};
+    use opsconsole::domain::window::Window;
+    let start = 1_764_540_000.0_f64;
+    let pts = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+        (0..60)
+            .map(|i| (start + f64::from(i) * 60.0, f(f64::from(i))))
+            .collect()
+    };
+    let s = |title: &'static str, unit: &'static str, points: Vec<(f64, f64)>| Series {
+        title,
+        unit,
+        points,
+    };
+    let data = ChartsData {
+        window: Window::H1,
+        period_s: 60,
+        start,
+        end: start + 3600.0,
+        series: vec![
+            s("Lambda invocations", "count", pts(&|i| 10.0 + (i % 7.0))),
+            s("Lambda errors", "count", pts(&|i| if i > 40.0 { 3.0 } else { 0.0 })),
+            s("Lambda throttles", "count", pts(&|_| 0.0)),
+            s("Lambda duration p95", "ms", vec![]),
+            s("Cold starts", "count", pts(&|i| if i % 15.0 == 0.0 { 1.0 } else { 0.0 })),
+            s("Init duration (shim total, max)", "ms", pts(&|i| 800.0 + i * 10.0)),
+            s("Redis engine CPU", "%", pts(&|i| 5.0 + i / 10.0)),
+            s("Redis memory", "%", pts(&|_| 41.5)),
+            s("API Gateway 5XX", "count", pts(&|_| 0.0)),
+            s("API Gateway latency p95", "ms", vec![]),
+        ],
+        notes: vec![],
+    };
+    let mut app = ready_app();
+    app::update(&mut app, Action::Charts(Ok(data)));
+    key(&mut app, KeyCode::Char('c'));
+    assert!(app.charts.open);
+    app
+}
+
+/// The charts view at 80x24: four charts with time axes and units.
+#[test]
+fn charts_80x24() {
+    assert_snapshot!(screen(&charts_app(), 80, 24));
+}
+
+/// The charts view at 200x50: every chart (more than at 80x24), "no data" said honestly.
+#[test]
+fn charts_200x50() {
+    let s = screen(&charts_app(), 200, 50);
+    assert!(s.contains("no data"), "{s}");
+    assert!(s.contains("Redis memory (%)"), "{s}");
+    assert_snapshot!(s);
+}
+
+/// The logs view at 200x50 and 80x24.
+#[test]
+fn logs_view_both_sizes() {
+    use opsconsole::collectors::logs::{LogsEvent, TailMode};
+    use opsconsole::domain::loglines::parse_line;
+    use opsconsole::domain::window::Window;
+    let mut app = ready_app();
+    let t0 = 1_764_540_000_000_i64;
+    let lines = (0..40)
+        .map(|i| {
+            if i % 5 == 0 {
+                parse_line(
+                    t0 + i * 1000,
+                    &format!(
+                        r#"{{"level":"ERROR","message":"proxy error","request_id":"r{i}","reason":"timeout","target":"shim::app"}}"#
+                    ),
+                )
+            } else {
+                parse_line(t0 + i * 1000, &format!("START RequestId: r{i} Version: $LATEST"))
+            }
+        })
+        .collect();
+    app::update(
+        &mut app,
+        Action::Logs(LogsEvent::Reset {
+            group: "/aws/lambda/librechat-dev-api".into(),
+            window: Window::H1,
+            lines,
+            truncated: false,
+        }),
+    );
+    app::update(&mut app, Action::Logs(LogsEvent::Mode(TailMode::LiveTail)));
+    key(&mut app, KeyCode::Char('l'));
+    assert_snapshot!("logs_view_80x24", screen(&app, 80, 24));
+    assert_snapshot!("logs_view_200x50", screen(&app, 200, 50));
 }

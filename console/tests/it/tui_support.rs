@@ -161,6 +161,7 @@ pub fn redis() -> RedisData {
             rtt_ms: Some(0.8),
             error: None,
         }),
+        shim_status_error: None,
     }
 }
 
@@ -187,6 +188,7 @@ pub fn health() -> HealthData {
         status: 200,
         latency_ms: 42.0,
         ok: true,
+        shim: None,
     }
 }
 
@@ -209,6 +211,7 @@ pub fn sse() -> SseProbeData {
         expected_events: Some(5),
         verdict: Verdict::Streaming,
         reason: "5 events spaced as sent".into(),
+        mode: Some("shim".into()),
     }
 }
 

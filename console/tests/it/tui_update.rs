@@ -600,9 +600,48 @@ fn moving_in_the_alarm_detail_fetches_the_next_history_and_drops_late_answers() 
 #[test]
 fn other_detail_views_fetch_no_alarm_history() {
     let mut app = ready_app();
-    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('4'));
     let effects = key(&mut app, KeyCode::Enter);
     assert_eq!(app.overlay, Some(Overlay::Detail));
     assert!(effects.is_empty());
     assert_eq!(app.alarm_history, None);
+}
+
+#[test]
+fn minus_and_plus_step_the_time_window_and_ask_to_collect_again() {
+    use opsconsole::domain::window::Window;
+    let mut app = ready_app();
+    assert_eq!(app.window, Window::H1);
+    let e = key(&mut app, KeyCode::Char('-'));
+    assert_eq!(app.window, Window::H3);
+    assert_eq!(e, [Effect::SetWindow(Window::H3)]);
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Char('-'));
+    }
+    assert_eq!(app.window, Window::D7);
+    assert!(key(&mut app, KeyCode::Char('-')).is_empty(), "already widest");
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Char('+'));
+    }
+    assert_eq!(app.window, Window::M15);
+}
+
+#[test]
+fn l_opens_the_logs_view_and_enter_on_a_report_opens_its_request() {
+    let mut app = ready_app();
+    key(&mut app, KeyCode::Char('l'));
+    assert!(app.logs.open);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.logs.open);
+    // The Lambda panel's first row is the newest REPORT line.
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.focus, Panel::Lambda);
+    key(&mut app, KeyCode::Enter);
+    assert!(app.logs.open);
+    let newest = app
+        .lambda
+        .data()
+        .and_then(|(d, _)| d.reports.last().map(|r| r.request_id.clone()));
+    assert_eq!(app.logs.filter.request_id, newest);
+    assert_eq!(app.overlay, None);
 }

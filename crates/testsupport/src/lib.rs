@@ -7,6 +7,7 @@
 //!   outputs document;
 //! - [`sse`]: a stand-in for the shim's HTTP surface (streaming, buffering, stalling, dropping);
 //! - [`procs`]: the process table, for tests that check nothing is left behind;
+//! - [`librechat`]: the image's environment and tools/librechat-local's, for the real LibreChat;
 //! - [`bins`]: the workspace's binaries as tests run them, and whether they are stale;
 //! - [`free_port`], [`repo_root`].
 
@@ -14,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bins;
+pub mod librechat;
 pub mod moto;
 pub mod procs;
 #[cfg(feature = "console")]

@@ -7,6 +7,7 @@
 //!
 //! Dependencies: serde and serde_json only.
 
+pub mod canary;
 pub mod emf;
 pub mod sse;
 pub mod status;

@@ -6,8 +6,10 @@
 // #[test] functions; the helpers here are test code too).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod multi_env_probe;
 mod sandbox_cleanup;
 mod sandbox_faults;
+mod sandbox_librechat;
 mod sandbox_tui;
 
 /// A whole sandbox takes both cores: the tests of every module start theirs one at a time.

@@ -149,3 +149,72 @@ async fn sandbox_fault_deploy_in_progress_gives_deploy_in_progress() {
     )
     .await;
 }
+
+/// SIGCONTs the stopped processes when dropped (also while unwinding from a failed assert), so
+/// the sandbox's SIGTERM reaches them.
+struct Continue(Vec<i32>);
+
+impl Drop for Continue {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            // SAFETY: kill(2) with a pid this test stopped; no memory is touched.
+            unsafe {
+                libc::kill(*pid, libc::SIGCONT);
+            }
+        }
+    }
+}
+
+/// LibreChat hung (its process stopped with SIGSTOP, not a `--fault`): the probe names
+/// `health_failed` with what the shim saw of LibreChat's `/health`, and no `redis_unreachable`
+/// (Redis is fine; the shim's status endpoint not answering is not a Redis observation).
+#[allow(clippy::await_holding_lock)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_hung_librechat_gives_health_failed_and_no_redis_finding() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let sandbox = opsconsole_sandbox::start(None)
+        .await
+        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
+    // The LibreChat stand-in runs under the shim (bootstrap) the sandbox started.
+    let me = i32::try_from(std::process::id()).expect("pid fits i32");
+    let standins: Vec<i32> = opsconsole_testsupport::procs::descendants(me)
+        .into_iter()
+        .filter(|(_, cmd)| cmd.contains("librechat-standin"))
+        .map(|(pid, _)| pid)
+        .collect();
+    assert!(
+        !standins.is_empty(),
+        "no LibreChat stand-in process under this test: {:?}",
+        opsconsole_testsupport::procs::descendants(me)
+    );
+    let _cont = Continue(standins.clone());
+    for pid in &standins {
+        // SAFETY: kill(2) on a child process of this test's sandbox.
+        let rc = unsafe { libc::kill(*pid, libc::SIGSTOP) };
+        assert_eq!(rc, 0, "SIGSTOP {pid}");
+    }
+    let (code, doc, stderr) = probe(&sandbox.info).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let got = codes(&doc);
+    assert!(
+        got.iter().any(|c| c == "health_failed"),
+        "{got:?}\n{pretty}\nstderr: {stderr}"
+    );
+    assert!(
+        !got.iter().any(|c| c == "redis_unreachable"),
+        "a hung LibreChat must not be blamed on Redis: {got:?}\n{pretty}\nstderr: {stderr}"
+    );
+    let health = doc["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|x| x["code"] == "health_failed"))
+        .and_then(|x| x["message"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        health.contains("LibreChat did not answer /health"),
+        "the health finding says what the shim saw: {health}\n{pretty}"
+    );
+    assert_eq!(code, 2, "{pretty}");
+    drop(_cont);
+    drop(sandbox);
+}

@@ -58,6 +58,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         init_ms = started.elapsed().as_secs_f64() * 1000.0,
         "init phase done"
     );
+    if app.settings.release_init_memory {
+        let r = shim::memory::release_after_init();
+        tracing::info!(
+            paged_out_kb = r.paged_out_bytes / 1024,
+            rss_before_kb = r.rss_before_kb,
+            rss_after_kb = r.rss_after_kb,
+            skipped = r.skipped,
+            "init memory released"
+        );
+    }
     let handler_app = app.clone();
     let serve = async {
         if std::env::var("SHIM_RUNTIME_LOOP").as_deref() == Ok("lambda_runtime") {

@@ -384,3 +384,32 @@ async fn httpbin_cookies_binary_empty_gzip_drip() {
         "drip bytes arrived together"
     );
 }
+
+/// After init the shim hands back its binary's clean pages (src/memory.rs) and says so;
+/// `SHIM_RELEASE_INIT_MEMORY=false` turns it off. Requests are served either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_memory_is_released_unless_turned_off() {
+    let c = http_client();
+    let ev = v1_event("GET", "/api/__standin/echo");
+    let on = shim_with_standin(&[]);
+    let r = invoke(&c, on.invoke_port, &ev).await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), on.logs());
+    let logs = on.logs();
+    assert!(
+        logs.contains("init memory released"),
+        "no release logged: {logs}"
+    );
+    let kb = logged_number(&logs, "paged_out_kb").unwrap_or(0.0);
+    assert!(kb > 0.0, "nothing paged out: {logs}");
+    assert!(!logs.contains("\"skipped\":\""), "release skipped: {logs}");
+
+    let off = shim_with_standin(&[("SHIM_RELEASE_INIT_MEMORY", "false".into())]);
+    let r = invoke(&c, off.invoke_port, &ev).await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), off.logs());
+    assert!(
+        !off.logs().contains("init memory released"),
+        "released although turned off: {}",
+        off.logs()
+    );
+    drop((on.cl, off.cl));
+}

@@ -12,10 +12,26 @@ use crate::tui::theme::Theme;
 
 pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut lines = Vec::new();
+    // Pairs share a line (the help fits 80x24): the second of each is shown with the first.
+    let partner = |cmd: Command| match cmd {
+        Command::Down => Some((Command::Up, "move down / up")),
+        Command::Wider => Some((Command::Narrower, "widen / narrow the time window")),
+        Command::Logs => Some((Command::Charts, "logs view (live) / charts view")),
+        _ => None,
+    };
     for (_, cmd, what) in Command::NAMED {
-        let keys: Vec<String> = app.keymap.keys_for(cmd).iter().map(|k| k.label()).collect();
-        let what = match cmd {
-            Command::Focus(_) => format!("focus panel 1 (2-{} likewise)", Panel::ALL.len()),
+        if matches!(cmd, Command::Up | Command::Narrower | Command::Charts) {
+            continue;
+        }
+        let mut keys: Vec<String> = app.keymap.keys_for(cmd).iter().map(|k| k.label()).collect();
+        let what = match (cmd, partner(cmd)) {
+            (Command::Focus(_), _) => {
+                format!("focus panel 1 (2-{} likewise)", Panel::ALL.len())
+            }
+            (_, Some((other, both))) => {
+                keys.extend(app.keymap.keys_for(other).iter().map(|k| k.label()));
+                both.to_string()
+            }
             _ => what.to_string(),
         };
         lines.push(Line::from(vec![
@@ -23,7 +39,6 @@ pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Span::raw(what),
         ]));
     }
-    lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Commands (: then Tab completes)",
         Style::default().add_modifier(Modifier::BOLD),

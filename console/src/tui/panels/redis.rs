@@ -53,10 +53,13 @@ impl PanelView for Redis {
             return;
         };
         let status = d.status.clone().unwrap_or_else(|| "?".into());
-        let ping = match &d.ping {
-            None => Span::styled("PING n/a (no token)", theme.dim()),
-            Some(p) if p.ok => Span::styled(format!("PING ok {}", ms(p.rtt_ms)), theme.ok()),
-            Some(p) => Span::styled(
+        let ping = match (&d.ping, &d.shim_status_error) {
+            (None, Some(_)) => Span::styled("PING ? (shim status did not answer)", theme.warn()),
+            (None, None) => Span::styled("PING n/a (no token)", theme.dim()),
+            (Some(p), _) if p.ok => {
+                Span::styled(format!("PING ok {}", ms(p.rtt_ms)), theme.ok())
+            }
+            (Some(p), _) => Span::styled(
                 format!("PING ✖ {}", p.error.clone().unwrap_or_default()),
                 theme.bad(),
             ),

@@ -5,3 +5,5 @@ output "alarms" {
 }
 # CloudWatch dashboard name (in the deployment region)
 output "dashboard_name" { value = aws_cloudwatch_dashboard.this.dashboard_name }
+# The regional alarm topic (create_sns_topic), or null: the canary module reuses it
+output "alarm_topic_arn" { value = one(aws_sns_topic.this[*].arn) }

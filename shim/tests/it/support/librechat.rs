@@ -118,13 +118,7 @@ pub fn local_dir() -> PathBuf {
 
 /// `KEY=value` lines of tools/librechat-local/librechat.env.
 pub fn librechat_env() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(local_dir().join("librechat.env")).expect("librechat.env");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    opsconsole_testsupport::librechat::librechat_env(&repo_root()).expect("librechat.env")
 }
 
 #[derive(Default)]

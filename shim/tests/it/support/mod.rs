@@ -34,39 +34,9 @@ pub fn dockerfile_librechat_version() -> String {
 
 /// The `ENV` settings of the image's Dockerfile, as (name, value) pairs.
 pub fn dockerfile_env() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(dockerfile()).expect("read the Dockerfile");
-    let joined = text.replace("\\\n", " ");
-    let mut out = Vec::new();
-    for line in joined.lines() {
-        let Some(rest) = line.trim().strip_prefix("ENV ") else {
-            continue;
-        };
-        // KEY=value or KEY="value with spaces", separated by whitespace.
-        let mut chars = rest.chars().peekable();
-        while chars.peek().is_some() {
-            while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                chars.next();
-            }
-            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
-            let mut value = String::new();
-            if chars.peek() == Some(&'"') {
-                chars.next();
-                value = chars.by_ref().take_while(|c| *c != '"').collect();
-            } else {
-                while let Some(c) = chars.peek().copied() {
-                    if c.is_whitespace() {
-                        break;
-                    }
-                    value.push(c);
-                    chars.next();
-                }
-            }
-            if !key.is_empty() {
-                out.push((key.trim().to_string(), value));
-            }
-        }
-    }
-    out
+    opsconsole_testsupport::librechat::parse_dockerfile_env(
+        &std::fs::read_to_string(dockerfile()).expect("read the Dockerfile"),
+    )
 }
 
 /// A tool in `.tools/venv/bin`; runs `scripts/bootstrap.sh` once if it is missing.

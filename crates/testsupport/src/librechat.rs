@@ -1,0 +1,124 @@
+//! What running the real LibreChat needs from this repository, shared by the shim's
+//! real-LibreChat tests and `opsconsole-sandbox --librechat`: the image's environment (the
+//! Dockerfile's `ENV` lines, the one place it is set) and tools/librechat-local's
+//! `librechat.env`.
+
+use std::path::{Path, PathBuf};
+
+/// The image's Dockerfile in a checkout.
+pub fn dockerfile(root: &Path) -> PathBuf {
+    root.join("infrastructure/terraform/modules/backend/docker/Dockerfile")
+}
+
+/// tools/librechat-local in a checkout (the fake model, LibreChat's config and environment).
+pub fn local_dir(root: &Path) -> PathBuf {
+    root.join("tools/librechat-local")
+}
+
+/// The `ENV` settings of a Dockerfile's text, as (name, value) pairs in order: `KEY=value` or
+/// `KEY="value with spaces"`, several per line, continued lines joined.
+pub fn parse_dockerfile_env(text: &str) -> Vec<(String, String)> {
+    let joined = text.replace("\\\n", " ");
+    let mut out = Vec::new();
+    for line in joined.lines() {
+        let Some(rest) = line.trim().strip_prefix("ENV ") else {
+            continue;
+        };
+        let mut chars = rest.chars().peekable();
+        while chars.peek().is_some() {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            let mut value = String::new();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                value = chars.by_ref().take_while(|c| *c != '"').collect();
+            } else {
+                while let Some(c) = chars.peek().copied() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+            }
+            if !key.trim().is_empty() {
+                out.push((key.trim().to_string(), value));
+            }
+        }
+    }
+    out
+}
+
+/// `KEY=value` lines (blank lines and `#` comments skipped), as in `librechat.env`.
+pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The image's environment from the checkout's Dockerfile.
+pub fn dockerfile_env(root: &Path) -> std::io::Result<Vec<(String, String)>> {
+    Ok(parse_dockerfile_env(&std::fs::read_to_string(dockerfile(
+        root,
+    ))?))
+}
+
+/// tools/librechat-local/librechat.env of the checkout.
+pub fn librechat_env(root: &Path) -> std::io::Result<Vec<(String, String)>> {
+    Ok(parse_env_file(&std::fs::read_to_string(
+        local_dir(root).join("librechat.env"),
+    )?))
+}
+
+/// The names in `librechat.env` that reach LibreChat through SSM (`SHIM_SSM_SECRETS`), as in a
+/// deployment (MONGO_URI is set per run).
+pub const SECRETS: &[&str] = &[
+    "CREDS_KEY",
+    "CREDS_IV",
+    "JWT_SECRET",
+    "JWT_REFRESH_SECRET",
+    "MONGO_URI",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_lines_with_quotes_and_continuations() {
+        let text =
+            "FROM x\nENV A=1 \\\n    B=\"two words\" \\\n    C=/tmp\nRUN echo ENV D=4\nENV E=5\n";
+        assert_eq!(
+            parse_dockerfile_env(text),
+            [
+                ("A".to_string(), "1".to_string()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "/tmp".into()),
+                ("E".into(), "5".into()),
+            ]
+        );
+        assert_eq!(
+            parse_env_file("# c\nX = 1\n\nY=a=b\n"),
+            [
+                ("X".to_string(), "1".to_string()),
+                ("Y".into(), "a=b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_repositorys_dockerfile_sets_the_child_command() {
+        let root = crate::repo_root();
+        let env = dockerfile_env(&root).unwrap();
+        assert!(
+            env.iter()
+                .any(|(k, v)| k == "SHIM_CHILD_CMD" && v == "node api/server/index.js"),
+            "{env:?}"
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The chat probe mode on the sandbox, and `--librechat DIR` (the real LibreChat as the shim's
+//! child):
+//! - the chat probe with a browser's headers through the default sandbox (gateway, cargo-lambda,
+//!   the shim, the stand-in): STREAMING; with the gateway's `buffering` fault: BUFFERED;
+//! - the real-LibreChat sandbox: up, `opsconsole probe sandbox --json` exits 0 with the chat
+//!   mode STREAMING (skipped with the reason when no LibreChat tree is available, required
+//!   with OPSCONSOLE_REQUIRE_LIBRECHAT=1);
+//! - bad input: no LibreChat directory, an unreachable `--mongo-uri`, a LibreChat that exits at
+//!   boot: exit 3, the cause and the fix, no process left.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opsconsole_sandbox::{Fault, SandboxInfo};
+use opsconsole_testsupport::procs::{descendants, survivors};
+use serde_json::Value;
+
+const REQUIRE_ENV: &str = "OPSCONSOLE_REQUIRE_LIBRECHAT";
+
+/// The LibreChat tree to run: `LIBRECHAT_DIR`, else `.tools/librechat/librechat-v*` (what
+/// scripts/librechat-tier.sh sets up). `None` = skipped (the reason on stderr), unless
+/// OPSCONSOLE_REQUIRE_LIBRECHAT=1.
+pub(crate) fn librechat_tree() -> Option<PathBuf> {
+    let dir = std::env::var_os("LIBRECHAT_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let tools = opsconsole_testsupport::repo_root().join(".tools/librechat");
+            std::fs::read_dir(tools).ok().and_then(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .find(|p| p.join("api/server/index.js").is_file())
+            })
+        });
+    match dir {
+        Some(d) if d.join("node_modules").is_dir() => Some(d),
+        _ => {
+            let why = "real LibreChat not available: set LIBRECHAT_DIR to a LibreChat tree with \
+                       node_modules (scripts/librechat-tier.sh sets one up in .tools/librechat)";
+            assert!(
+                std::env::var(REQUIRE_ENV).as_deref() != Ok("1"),
+                "{REQUIRE_ENV}=1 but {why}"
+            );
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+/// Runs `opsconsole probe sandbox --json` as the sandbox prints it, with `config` (and `env`).
+async fn probe(info: &SandboxInfo, config: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
+    let xdg = tempfile::tempdir().expect("tempdir");
+    let bin = opsconsole_testsupport::bins::workspace_bin("opsconsole", "console", "opsconsole");
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(["probe", "sandbox", "--json", "--outputs"])
+        .arg(&info.outputs)
+        .args(["--endpoint-url", &info.moto_url, "--config"])
+        .arg(config)
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in info.console_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("probe finished within 180 s")
+        .expect("probe ran");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("probe stdout is not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+/// The chat probe on the stand-in (it accepts any `sk-` key): the sandbox's agents API.
+fn standin_chat_config(dir: &Path) -> PathBuf {
+    let p = dir.join("console.toml");
+    std::fs::write(
+        &p,
+        "[env.sandbox.probe]\nchat_agent = \"agent_standin\"\nchat_key_env = \"SANDBOX_CHAT_KEY\"\nchat_prompt = \"hi [fake chunks=8 delay_ms=150]\"\n",
+    )
+    .expect("write config");
+    p
+}
+
+fn sse_check(doc: &Value) -> &Value {
+    &doc["checks"]["sse"]["data"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn chat_probe_streams_through_the_shim_and_is_buffered_by_a_buffering_gateway() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = standin_chat_config(tmp.path());
+    let key = [("SANDBOX_CHAT_KEY", "sk-sandbox-chat-probe")];
+    for (fault, verdict) in [(None, "STREAMING"), (Some(Fault::Buffering), "BUFFERED")] {
+        let sandbox = opsconsole_sandbox::start(fault)
+            .await
+            .unwrap_or_else(|e| panic!("sandbox {fault:?} did not start: {e:#}"));
+        let (code, doc, stderr) = probe(&sandbox.info, &config, &key).await;
+        let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        let sse = sse_check(&doc);
+        assert_eq!(sse["mode"], "chat", "{pretty}\n{stderr}");
+        assert_eq!(sse["verdict"], verdict, "{fault:?}: {pretty}\n{stderr}");
+        assert!(
+            sse["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/api/agents/v1/chat/completions")),
+            "{pretty}"
+        );
+        // role chunk + 8 content chunks + finish chunk
+        assert_eq!(sse["events"].as_array().map(Vec::len), Some(10), "{pretty}");
+        assert!(
+            !pretty.contains("sk-sandbox-chat-probe"),
+            "the API key must never be in the document"
+        );
+        assert_eq!(code, if fault.is_none() { 0 } else { 1 }, "{pretty}");
+        drop(sandbox);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn real_librechat_sandbox_probe_streams_a_real_chat() {
+    let Some(tree) = librechat_tree() else {
+        return;
+    };
+    let _serial = crate::one_sandbox_at_a_time();
+    let root = opsconsole_testsupport::repo_root();
+    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
+    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
+    let spec = opsconsole_sandbox::librechat::check(
+        &tree,
+        None,
+        env_nx.as_deref(),
+        mongo.as_deref(),
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let sandbox = opsconsole_sandbox::start_with(&root, None, Some(&spec))
+        .await
+        .unwrap_or_else(|e| panic!("the real-LibreChat sandbox did not start: {e:#}"));
+    let lc = sandbox.info.librechat.clone().expect("librechat info");
+    assert!(lc.agent_id.starts_with("agent_"), "{}", lc.agent_id);
+    let described = sandbox.info.describe();
+    for needle in [
+        "node api/server/index.js",
+        "mongo:",
+        "model:",
+        "api key:",
+        "SSM parameter",
+    ] {
+        assert!(described.contains(needle), "{needle} in {described}");
+    }
+    let (code, doc, stderr) = probe(&sandbox.info, &lc.console_config, &[]).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let sse = sse_check(&doc);
+    assert_eq!(sse["mode"], "chat", "{pretty}\n{stderr}");
+    assert_eq!(sse["verdict"], "STREAMING", "{pretty}\n{stderr}");
+    // role chunk + 10 content chunks + finish (+ usage) through LibreChat
+    assert!(
+        sse["events"].as_array().map(Vec::len).unwrap_or(0) >= 11,
+        "{pretty}"
+    );
+    assert_eq!(code, 0, "{pretty}\n{stderr}");
+    drop(sandbox);
+}
+
+/// Runs `opsconsole-sandbox --no-tui ARGS` to its exit (bounded), collecting every process it
+/// started on the way; returns (exit code, stderr, the processes seen).
+fn run_sandbox(args: &[&str], within: Duration) -> (i32, String, BTreeMap<i32, String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsconsole-sandbox"));
+    cmd.arg("--no-tui")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    opsconsole_proc::child::die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().expect("spawn opsconsole-sandbox");
+    let stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut s);
+        s
+    });
+    let mut seen = BTreeMap::new();
+    let until = Instant::now() + within;
+    let status = loop {
+        seen.extend(descendants(child.id() as i32));
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("opsconsole-sandbox {args:?} did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = reader.join().unwrap_or_default();
+    (status.code().unwrap_or(-1), err, seen)
+}
+
+fn assert_all_gone(seen: &BTreeMap<i32, String>) {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive = survivors(seen);
+        if alive.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < until, "processes left behind: {alive:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn librechat_bad_input_names_cause_and_fix_and_starts_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let missing = tmp.path().join("no-such-librechat");
+    let (code, err, seen) = run_sandbox(
+        &["--librechat", missing.to_str().expect("utf-8")],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no such directory") && err.contains("fix:"),
+        "{err}"
+    );
+    assert_all_gone(&seen);
+
+    // A tree without node_modules.
+    let tree = tmp.path().join("lc");
+    std::fs::create_dir_all(tree.join("api/server")).expect("mkdir");
+    std::fs::write(tree.join("api/server/index.js"), "").expect("write");
+    let (code, err, _) = run_sandbox(
+        &["--librechat", tree.to_str().expect("utf-8")],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no node_modules") && err.contains("npm ci"),
+        "{err}"
+    );
+}
+
+/// A LibreChat tree whose server prints an error and exits at boot, as LibreChat does with a
+/// wrong environment.
+fn exiting_tree(dir: &Path) -> PathBuf {
+    let tree = dir.join("broken-librechat");
+    std::fs::create_dir_all(tree.join("api/server")).expect("mkdir");
+    std::fs::create_dir_all(tree.join("node_modules")).expect("mkdir");
+    std::fs::create_dir_all(tree.join("client/dist")).expect("mkdir");
+    std::fs::write(tree.join("client/dist/index.html"), "<!doctype html>").expect("write");
+    std::fs::write(
+        tree.join("api/server/index.js"),
+        "console.error('Error: JWT_SECRET is wrong (test tree exiting at boot)');\nprocess.exit(1);\n",
+    )
+    .expect("write");
+    tree
+}
+
+#[test]
+fn librechat_mongo_unreachable_and_exit_at_boot_name_cause_and_fix_and_leave_nothing() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tree = exiting_tree(tmp.path());
+    // Mongo down: nothing listens at the URI.
+    let closed = opsconsole_testsupport::free_port().expect("port");
+    let uri = format!("mongodb://127.0.0.1:{closed}/LibreChat");
+    let (code, err, seen) = run_sandbox(
+        &[
+            "--librechat",
+            tree.to_str().expect("utf-8"),
+            "--mongo-uri",
+            &uri,
+        ],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&format!("MongoDB at {uri} is not reachable")) && err.contains("fix:"),
+        "{err}"
+    );
+    assert_all_gone(&seen);
+
+    // A MongoDB that answers (a listener is enough to pass the check), and a LibreChat that
+    // exits at boot: the shim's readiness fails, the sandbox names it with LibreChat's lines.
+    let mongo = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let uri = format!(
+        "mongodb://127.0.0.1:{}/LibreChat",
+        mongo.local_addr().expect("addr").port()
+    );
+    let (code, err, seen) = run_sandbox(
+        &[
+            "--librechat",
+            tree.to_str().expect("utf-8"),
+            "--mongo-uri",
+            &uri,
+        ],
+        Duration::from_secs(240),
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("LibreChat exited at boot"), "{err}");
+    assert!(
+        err.contains("JWT_SECRET is wrong"),
+        "LibreChat's own line: {err}"
+    );
+    assert!(err.contains("fix:"), "{err}");
+    assert_all_gone(&seen);
+}
