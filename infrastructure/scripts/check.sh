@@ -14,7 +14,8 @@
 #      tests-stubbed/ (assertions on the arguments passed to registry modules) always in the
 #      stubbed copy
 #   4. checkov --skip-download, skipped checks only from infrastructure/checkov-skips.txt
-#   5. SC-006: under 500 lines of Terraform (comments, blank lines and variable blocks excluded)
+#   5. SC-006: under 500 lines of Terraform (comments, blank lines and variable blocks excluded;
+#      the optional canary counted apart)
 # Exits non-zero if any check fails; prints a summary. Usage: infrastructure/scripts/check.sh
 set -uo pipefail
 
@@ -230,8 +231,14 @@ else
 fi
 
 # 5. SC-006 line count
+# The optional canary (issue 14, beyond the seed specification: modules/canary and
+# environments/*/canary.tf) is counted apart: SC-006 is the seeds' criterion for the deployment
+# they specify.
 sc006_count() { # counts code lines of *.tf: no blank lines, no comments, no variable blocks
-  find "$tf_root" -name '*.tf' -not -path '*/.terraform/*' -print0 | sort -z | xargs -0 awk '
+  # $1: `base` (everything but the canary) or `canary` (only the canary)
+  local sel=(-not -path '*/modules/canary/*' -not -name canary.tf)
+  [ "${1:-base}" = canary ] && sel=('(' -path '*/modules/canary/*' -o -name canary.tf ')')
+  find "$tf_root" -name '*.tf' -not -path '*/.terraform/*' "${sel[@]}" -print0 | sort -z | xargs -0 awk '
     FNR == 1 { invar = 0; incomment = 0 }
     incomment { if ($0 ~ /\*\//) incomment = 0; next }
     /^[[:space:]]*\/\*/ { if ($0 !~ /\*\//) incomment = 1; next }
@@ -243,8 +250,9 @@ sc006_count() { # counts code lines of *.tf: no blank lines, no comments, no var
     END { print n + 0 }'
 }
 lines=$(sc006_count)
+canary_lines=$(sc006_count canary)
 if [ "$lines" -lt "$SC006_LIMIT" ]; then
-  record PASS "SC-006 line count" "$lines Terraform lines < $SC006_LIMIT (comments, blanks, variable blocks excluded)"
+  record PASS "SC-006 line count" "$lines Terraform lines < $SC006_LIMIT (comments, blanks, variable blocks excluded; the optional canary module's $canary_lines lines counted apart)"
 else
   record FAIL "SC-006 line count" "$lines Terraform lines >= $SC006_LIMIT"
 fi

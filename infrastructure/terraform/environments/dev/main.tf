@@ -87,21 +87,3 @@ module "monitoring" {
   redis_cache_cluster_id     = module.redis.primary_cache_cluster_id
   create_sns_topic           = var.create_alarm_topic
 }
-
-# The scheduled SSE canary (optional; issue 14). Its outputs document is the console's contract
-# (docs/contracts.md section 1) built from the same values as outputs.tf.
-module "canary" {
-  source = "../../modules/canary"
-  count  = var.enable_canary ? 1 : 0
-
-  name_prefix         = local.name_prefix
-  environment         = var.environment
-  token_ssm_parameter = var.diagnostics_token_ssm
-  package_path        = var.canary_package_path
-  alarm_topic_arn     = module.monitoring.alarm_topic_arn
-  outputs_json = jsonencode({ for k, v in {
-    site_url                   = module.frontend.site_url, region = var.region, cloudfront_distribution_id = module.frontend.distribution_id,
-    lambda_function_name       = module.backend.function_name, lambda_log_group_name = module.backend.log_group_name,
-    redis_replication_group_id = module.redis.replication_group_id, alarms = module.monitoring.alarms
-  } : k => { value = v } })
-}

@@ -29,5 +29,3 @@ output "alarms" { value = module.monitoring.alarms }
 output "dashboard_name" { value = module.monitoring.dashboard_name }
 # Namespace of the shim's EMF metrics (docs/contracts.md section 3)
 output "shim_metrics_namespace" { value = "LibreChat/Shim" }
-# The canary's 2 alarms as [{name, region}] when modules/canary is enabled, else [] (contracts section 7)
-output "canary_alarms" { value = flatten(module.canary[*].alarms) }

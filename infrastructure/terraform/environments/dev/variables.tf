@@ -116,15 +116,3 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
-
-variable "enable_canary" {
-  description = "Deploy the scheduled SSE canary (modules/canary); it judges SSE when diagnostics_token_ssm is set, else checks health only."
-  type        = bool
-  default     = true
-}
-
-variable "canary_package_path" {
-  description = "The canary's zip (`cargo lambda build --release -p canary --output-format zip`), relative to this directory."
-  type        = string
-  default     = "../../../../target/lambda/canary/bootstrap.zip"
-}
