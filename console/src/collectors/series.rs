@@ -40,7 +40,11 @@ pub struct ChartsData {
 /// The dimensions of the alarm of the outputs whose name ends with `suffix` (the monitoring
 /// module's own dimensions: API Gateway's `ApiName`/`Stage` are not in the outputs).
 async fn alarm_dims(ctx: &Context, suffix: &str) -> Option<Vec<Dimension>> {
-    let a = ctx.outputs.alarms.iter().find(|a| a.name.ends_with(suffix))?;
+    let a = ctx
+        .outputs
+        .alarms
+        .iter()
+        .find(|a| a.name.ends_with(suffix))?;
     let out = ctx
         .aws
         .cloudwatch_in(&a.region)
@@ -168,7 +172,14 @@ pub async fn charts(ctx: &Context, window: Window) -> Result<ChartsData, String>
                 "a5xx",
                 "API Gateway 5XX",
                 "count",
-                metric_query("a5xx", "AWS/ApiGateway", "5XXError", d.clone(), "Sum", period),
+                metric_query(
+                    "a5xx",
+                    "AWS/ApiGateway",
+                    "5XXError",
+                    d.clone(),
+                    "Sum",
+                    period,
+                ),
             ));
             q.push((
                 "alat",
@@ -189,8 +200,8 @@ pub async fn charts(ctx: &Context, window: Window) -> Result<ChartsData, String>
     let series = q
         .iter()
         .map(|(id, title, unit, _)| Series {
-            title: *title,
-            unit: *unit,
+            title,
+            unit,
             points: got
                 .iter()
                 .find(|(k, _)| k.as_str() == *id)

@@ -289,7 +289,10 @@ fn redis_findings(d: &RedisData) -> Vec<Finding> {
 /// The `health_failed` message from what the health check saw: the shim's JSON body names
 /// what LibreChat did; any other body means the request did not reach the shim.
 fn health_message(h: &HealthData) -> String {
-    let head = format!("GET {} answered {} in {:.0} ms", h.url, h.status, h.latency_ms);
+    let head = format!(
+        "GET {} answered {} in {:.0} ms",
+        h.url, h.status, h.latency_ms
+    );
     let logs = "its last log lines: `l` in the console";
     let Some(b) = &h.shim else {
         return format!(
@@ -505,7 +508,11 @@ mod tests {
             f.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(),
             ["shim_status_unavailable"]
         );
-        assert!(f[0].message.contains("did not answer in time"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("did not answer in time"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].message.contains("says nothing about Redis"));
         // An answered, good PING: nothing at all.
         let ok = ProbeResults {
@@ -561,7 +568,10 @@ mod tests {
             r#"{"error":"upstream_unavailable","detail":"connection refused","source":"shim"}"#,
         );
         let m = health_message(&gone);
-        assert!(m.contains("`upstream_unavailable` (connection refused)"), "{m}");
+        assert!(
+            m.contains("`upstream_unavailable` (connection refused)"),
+            "{m}"
+        );
         assert!(m.contains("process could not be reached"), "{m}");
         let gw = health(504, "<html>Gateway Timeout</html>");
         assert!(health_message(&gw).contains("did not reach the shim"));

@@ -4,8 +4,8 @@
 pub(crate) mod alarms;
 pub mod findings;
 pub mod leftovers;
+pub mod loglines;
 pub(crate) mod logs;
 pub mod sse;
 pub(crate) mod stats;
 pub mod window;
-pub mod loglines;

@@ -22,8 +22,12 @@ pub struct ChartsState {
 
 /// Columns and rows of charts that fit `area` (each chart at least ~38x9).
 pub fn grid_shape(area: Rect, n: usize) -> (usize, usize) {
-    let cols = usize::from(area.width / 60).clamp(1, 3).max(if area.width >= 76 { 2 } else { 1 });
-    let rows = usize::from(area.height / 11).clamp(1, 4).max(if area.height >= 20 { 2 } else { 1 });
+    let cols = usize::from(area.width / 60)
+        .clamp(1, 3)
+        .max(if area.width >= 76 { 2 } else { 1 });
+    let rows = usize::from(area.height / 11)
+        .clamp(1, 4)
+        .max(if area.height >= 20 { 2 } else { 1 });
     let cols = cols.min(n.max(1));
     let rows = rows.min(n.div_ceil(cols).max(1));
     (cols, rows)
@@ -82,11 +86,12 @@ fn render_one(f: &mut Frame, area: Rect, d: &ChartsData, s: &Series, theme: Them
         Span::raw(value_label(0.0, s.unit)),
         Span::raw(value_label(top, s.unit)),
     ];
-    let style = if s.title.contains("error") || s.title.contains("5XX") || s.title.contains("throttle") {
-        theme.bad()
-    } else {
-        theme.ok()
-    };
+    let style =
+        if s.title.contains("error") || s.title.contains("5XX") || s.title.contains("throttle") {
+            theme.bad()
+        } else {
+            theme.ok()
+        };
     let ds = Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)

@@ -217,8 +217,7 @@ pub(crate) fn render(f: &mut Frame, area: Rect, s: &LogsState, theme: Theme) {
         .title(Span::styled(title, theme.accent()));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let [bar, list] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let [bar, list] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
     let mut bar_spans = vec![Span::styled(
         format!(
             "{} · level {} ",

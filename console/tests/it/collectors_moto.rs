@@ -5,8 +5,8 @@ use std::time::Duration;
 use crate::common::{TOKEN, moto, seeded_ctx};
 use opsconsole::collectors::{self, aws as c, http};
 use opsconsole::context::Context;
-use opsconsole::domain::window::Window;
 use opsconsole::domain::findings::{ProbeResults, Thresholds, findings};
+use opsconsole::domain::window::Window;
 use opsconsole::model::{AlarmState, DataEvent, ErrorKind, Source};
 use opsconsole_testsupport::seed::SeedSpec;
 use opsconsole_testsupport::sse::{ShimStandIn, SseMode};
@@ -373,7 +373,9 @@ async fn a_function_without_a_log_group_has_no_cold_starts_and_says_why() {
         .send()
         .await
         .expect("delete log group");
-    let l = c::lambda(&ctx, Window::H1).await.expect("the function itself is fine");
+    let l = c::lambda(&ctx, Window::H1)
+        .await
+        .expect("the function itself is fine");
     assert_eq!(l.cold_starts.invocations, 0);
     assert!(l.reports.is_empty());
     assert!(l.truncated.unwrap_or_default().contains("does not exist"));
@@ -447,7 +449,9 @@ async fn logs_follower_reads_the_window_then_polls_because_moto_has_no_live_tail
     };
     assert_eq!(group, "/aws/lambda/lgfw-api");
     assert!(
-        lines.iter().any(|l| l.is_report() && l.request_id.is_some()),
+        lines
+            .iter()
+            .any(|l| l.is_report() && l.request_id.is_some()),
         "seeded REPORT lines are there"
     );
     let mode = next!();

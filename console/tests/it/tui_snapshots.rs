@@ -336,11 +336,23 @@ fn charts_app() -> App {
         end: start + 3600.0,
         series: vec![
             s("Lambda invocations", "count", pts(&|i| 10.0 + (i % 7.0))),
-            s("Lambda errors", "count", pts(&|i| if i > 40.0 { 3.0 } else { 0.0 })),
+            s(
+                "Lambda errors",
+                "count",
+                pts(&|i| if i > 40.0 { 3.0 } else { 0.0 }),
+            ),
             s("Lambda throttles", "count", pts(&|_| 0.0)),
             s("Lambda duration p95", "ms", vec![]),
-            s("Cold starts", "count", pts(&|i| if i % 15.0 == 0.0 { 1.0 } else { 0.0 })),
-            s("Init duration (shim total, max)", "ms", pts(&|i| 800.0 + i * 10.0)),
+            s(
+                "Cold starts",
+                "count",
+                pts(&|i| if i % 15.0 == 0.0 { 1.0 } else { 0.0 }),
+            ),
+            s(
+                "Init duration (shim total, max)",
+                "ms",
+                pts(&|i| 800.0 + i * 10.0),
+            ),
             s("Redis engine CPU", "%", pts(&|i| 5.0 + i / 10.0)),
             s("Redis memory", "%", pts(&|_| 41.5)),
             s("API Gateway 5XX", "count", pts(&|_| 0.0)),

@@ -619,7 +619,10 @@ fn minus_and_plus_step_the_time_window_and_ask_to_collect_again() {
         key(&mut app, KeyCode::Char('-'));
     }
     assert_eq!(app.window, Window::D7);
-    assert!(key(&mut app, KeyCode::Char('-')).is_empty(), "already widest");
+    assert!(
+        key(&mut app, KeyCode::Char('-')).is_empty(),
+        "already widest"
+    );
     for _ in 0..10 {
         key(&mut app, KeyCode::Char('+'));
     }

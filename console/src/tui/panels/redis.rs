@@ -56,9 +56,7 @@ impl PanelView for Redis {
         let ping = match (&d.ping, &d.shim_status_error) {
             (None, Some(_)) => Span::styled("PING ? (shim status did not answer)", theme.warn()),
             (None, None) => Span::styled("PING n/a (no token)", theme.dim()),
-            (Some(p), _) if p.ok => {
-                Span::styled(format!("PING ok {}", ms(p.rtt_ms)), theme.ok())
-            }
+            (Some(p), _) if p.ok => Span::styled(format!("PING ok {}", ms(p.rtt_ms)), theme.ok()),
             (Some(p), _) => Span::styled(
                 format!("PING ✖ {}", p.error.clone().unwrap_or_default()),
                 theme.bad(),
