@@ -312,6 +312,12 @@ struct Stats {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries too (debug, and it would build LWA in
+    // release first): only `cargo bench`, which passes `--bench`, runs this one.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("overhead: a benchmark; run `cargo bench -p shim --bench overhead`");
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -82,7 +82,11 @@ fn canary(sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        // cargo-lambda serves each function's Runtime API under `/.rt/NAME` (as the sandbox uses it).
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"),
+        )
         .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
