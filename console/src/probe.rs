@@ -66,6 +66,11 @@ pub(crate) fn usage_doc(env: &str, msg: &str) -> Value {
 
 /// Writes the document (or the human summary) to stdout; a closed stdout is not a crash.
 fn emit(doc: &Value, json_out: bool) {
+    emit_with(doc, json_out, human);
+}
+
+/// [`emit`] with another human rendering (the many-environment table).
+pub(crate) fn emit_with(doc: &Value, json_out: bool, human: fn(&Value) -> String) {
     use std::io::Write as _;
     let text = if json_out {
         match serde_json::to_string_pretty(doc) {

@@ -204,22 +204,7 @@ pub(crate) fn table(doc: &Value) -> String {
 }
 
 fn emit(doc: &Value, json_out: bool) {
-    use std::io::Write as _;
-    let text = if json_out {
-        match serde_json::to_string_pretty(doc) {
-            Ok(s) => s + "\n",
-            Err(e) => {
-                eprintln!("opsconsole: cannot serialise the probe document: {e}");
-                return;
-            }
-        }
-    } else {
-        table(doc)
-    };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        eprintln!("opsconsole: cannot write to stdout: {e}");
-    }
+    crate::probe::emit_with(doc, json_out, table);
 }
 
 /// One environment's document: its context error as the single-environment usage document,
