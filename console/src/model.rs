@@ -19,10 +19,12 @@ pub enum Source {
     CloudFront,
     Health,
     Sse,
+    /// The scheduled canary's history (its metrics), when `modules/canary` is deployed.
+    Canary,
 }
 
 impl Source {
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::Identity,
         Source::Alarms,
         Source::Lambda,
@@ -30,6 +32,7 @@ impl Source {
         Source::CloudFront,
         Source::Health,
         Source::Sse,
+        Source::Canary,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,13 +44,17 @@ impl Source {
             Source::CloudFront => "cloudfront",
             Source::Health => "health",
             Source::Sse => "sse",
+            Source::Canary => "canary",
         }
     }
 
     /// Whether the source looks back over the time window (and collects again when it
     /// changes).
     pub fn windowed(self) -> bool {
-        matches!(self, Source::Alarms | Source::Lambda | Source::Redis)
+        matches!(
+            self,
+            Source::Alarms | Source::Lambda | Source::Redis | Source::Canary
+        )
     }
 }
 
@@ -242,6 +249,42 @@ pub struct AlarmsData {
     /// Window of `series`, in minutes, and its period in seconds.
     pub window_minutes: u32,
     pub period_seconds: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scheduled canary (docs/contracts.md section 7)
+
+/// What the canary's metrics say about its runs in the window. A run is a `Healthy`
+/// datapoint; the verdict counts are minutes whose `SseVerdict` maximum was 0, 1 or >= 2.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CanaryHistory {
+    pub runs: u32,
+    pub unhealthy: u32,
+    pub streaming: u32,
+    pub buffered: u32,
+    pub failed: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_run: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_unhealthy: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_buffered: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_failed: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CanaryData {
+    /// Whether the outputs list the canary's alarms (`modules/canary` enabled).
+    pub deployed: bool,
+    /// The `Environment` dimension read (from the canary alarm's definition).
+    pub environment: Option<String>,
+    pub region: Option<String>,
+    pub window_minutes: u32,
+    pub period_seconds: u32,
+    pub history: CanaryHistory,
+    /// One line, e.g. "SSE buffered in 3 of the last 288 runs, last at 03:10 UTC".
+    pub summary: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,6 +523,7 @@ pub enum DataEvent {
     SseEvent(SseEventObs),
     /// The SSE probe finished, with its verdict.
     Sse(Result<SseProbeData, CollectorError>),
+    Canary(Result<CanaryData, CollectorError>),
 }
 
 impl DataEvent {
@@ -494,6 +538,7 @@ impl DataEvent {
             DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) | DataEvent::Sse(_) => {
                 Source::Sse
             }
+            DataEvent::Canary(_) => Source::Canary,
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Outputs {
     pub frontend_bucket_name: Option<String>,
     pub files_bucket_name: Option<String>,
     pub alarms: Vec<AlarmRef>,
+    /// The scheduled canary's two alarms (docs/contracts.md section 7) when `modules/canary` is
+    /// enabled; empty when the output is absent, null or `[]`.
+    pub canary_alarms: Vec<AlarmRef>,
     pub dashboard_name: Option<String>,
     pub shim_metrics_namespace: String,
     pub raw: BTreeMap<String, RawOutput>,
@@ -130,6 +133,13 @@ impl Outputs {
                 name: "alarms".into(),
                 expected: "list(object({name=string, region=string}))",
             })?;
+        let canary_alarms: Vec<AlarmRef> = match raw.get("canary_alarms").map(|o| &o.value) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| OutputsError::WrongType {
+                name: "canary_alarms".into(),
+                expected: "list(object({name=string, region=string}))",
+            })?,
+        };
         let redis_port = match raw.get("redis_port").map(|o| &o.value) {
             Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
             Some(Value::String(s)) => s.parse().ok(),
@@ -153,6 +163,7 @@ impl Outputs {
             frontend_bucket_name: opt("frontend_bucket_name"),
             files_bucket_name: opt("files_bucket_name"),
             alarms,
+            canary_alarms,
             dashboard_name: opt("dashboard_name"),
             shim_metrics_namespace: opt("shim_metrics_namespace")
                 .unwrap_or_else(|| opsconsole_wire::emf::NAMESPACE.into()),
@@ -417,6 +428,27 @@ mod tests {
         assert!(Outputs::from_json("[1,2]").is_err());
         let bad_alarms = sample().replace(r#"[{"name":"a","region":"us-east-1"}]"#, "\"x\"");
         assert!(Outputs::from_json(&bad_alarms).is_err());
+    }
+
+    #[test]
+    fn canary_alarms_are_optional_and_typed() {
+        let o = Outputs::from_json(&sample()).expect("valid");
+        assert!(o.canary_alarms.is_empty(), "absent: none");
+        let mut v: serde_json::Value = serde_json::from_str(&sample()).expect("json");
+        v["canary_alarms"] = serde_json::json!({"value": null});
+        let o = Outputs::from_json(&v.to_string()).expect("null is none");
+        assert!(o.canary_alarms.is_empty());
+        v["canary_alarms"] = serde_json::json!({"value": [
+            {"name": "p-probe-unhealthy", "region": "eu-west-1"},
+            {"name": "p-sse-buffered", "region": "eu-west-1"}
+        ]});
+        let o = Outputs::from_json(&v.to_string()).expect("two");
+        assert_eq!(o.canary_alarms.len(), 2);
+        assert_eq!(o.canary_alarms[1].name, "p-sse-buffered");
+        assert_eq!(o.alarms.len(), 1, "the base alarms stay apart");
+        v["canary_alarms"] = serde_json::json!({"value": "x"});
+        let err = Outputs::from_json(&v.to_string()).expect_err("wrong type");
+        assert!(err.to_string().contains("canary_alarms"), "{err}");
     }
 
     #[test]

@@ -145,6 +145,12 @@ pub async fn probe_document(
                     "no diagnostics token configured (config file [env.NAME.probe] or OPSCONSOLE_DIAGNOSTICS_TOKEN)".into(),
                 ));
                 false
+            } else if *s == Source::Canary && ctx.outputs.canary_alarms.is_empty() {
+                skipped.push((
+                    *s,
+                    "no canary deployed (the outputs list no canary_alarms: modules/canary, enable_canary)".into(),
+                ));
+                false
             } else {
                 true
             }
@@ -177,6 +183,13 @@ pub async fn probe_document(
             DataEvent::CloudFront(r) => check_json(r, dur),
             DataEvent::Health(r) => check_json(r, dur),
             DataEvent::Sse(r) => check_json(r, dur),
+            DataEvent::Canary(r) => {
+                let mut v = check_json(r, dur);
+                if let (Ok(c), Some(o)) = (r, v.as_object_mut()) {
+                    o.insert("summary".into(), json!(c.summary));
+                }
+                v
+            }
             DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => json!({}),
         };
         checks.insert(s.name().into(), entry);
@@ -257,7 +270,10 @@ fn human(doc: &Value) -> String {
             let extra = match st.as_str() {
                 "error" => format!(": {}", s(&c["error"]["message"])),
                 "skipped" => format!(": {}", s(&c["reason"])),
-                _ => String::new(),
+                _ => c["summary"]
+                    .as_str()
+                    .map(|x| format!(": {x}"))
+                    .unwrap_or_default(),
             };
             let _ = writeln!(o, "  {name:<11} {st}{extra}");
         }
@@ -285,6 +301,7 @@ mod tests {
         let doc = json!({
             "env": "dev", "status": "degraded", "exit_code": 1,
             "checks": {"alarms": {"status": "ok"}, "sse": {"status": "skipped", "reason": "no token"},
+                       "canary": {"status": "ok", "summary": "SSE buffered in 3 of the last 288 runs"},
                        "redis": {"status": "error", "error": {"message": "denied"}}},
             "findings": [{"code": "alarm_firing", "severity": "degraded", "message": "x is in ALARM"}]
         });
@@ -295,13 +312,17 @@ mod tests {
         );
         assert!(h.contains("sse         skipped: no token"), "{h}");
         assert!(h.contains("redis       error: denied"), "{h}");
+        assert!(
+            h.contains("canary      ok: SSE buffered in 3 of the last 288 runs"),
+            "{h}"
+        );
         assert!(h.contains("! alarm_firing [degraded] x is in ALARM"), "{h}");
         assert!(human(&usage_doc("dev", "bad flag")).contains("ERROR (exit 3)"));
     }
 
     #[test]
     fn only_parses_names_and_rejects_unknown() {
-        assert_eq!(parse_only(&[]).expect("all").len(), 7);
+        assert_eq!(parse_only(&[]).expect("all").len(), 8);
         assert_eq!(
             parse_only(&["sse".into(), "health".into(), "sse".into()]).expect("two"),
             [Source::Sse, Source::Health]

@@ -11,11 +11,11 @@ use time::OffsetDateTime;
 use crate::aws::classify;
 use crate::context::Context;
 use crate::domain::window::Window;
-use crate::domain::{alarms::parse_state, logs, stats};
+use crate::domain::{alarms::parse_state, canary, logs, stats};
 use crate::model::{AlarmHistory, AlarmHistoryItem, MAX_ALARM_HISTORY};
 use crate::model::{
-    AlarmInfo, AlarmState, AlarmsData, CloudFrontData, CollectorError, ErrorKind, Identity,
-    Invalidation, LambdaData, RedisData, RedisNode,
+    AlarmInfo, AlarmState, AlarmsData, CanaryData, CanaryHistory, CloudFrontData, CollectorError,
+    ErrorKind, Identity, Invalidation, LambdaData, RedisData, RedisNode,
 };
 
 /// The alarms' series: the alarms' own period (5 min) up to 3 h, then about 36 points over the
@@ -72,8 +72,10 @@ pub async fn identity(ctx: &Context) -> Result<Identity, CollectorError> {
 /// DescribeAlarms for the alarms of the outputs, region by region, names in chunks of 100,
 /// following NextToken; then each alarm's metric over the last 3 h.
 pub async fn alarms(ctx: &Context, window: Window) -> Result<AlarmsData, CollectorError> {
+    // The ten of the base deployment, then the canary's two when it is deployed.
+    let refs = || ctx.outputs.alarms.iter().chain(&ctx.outputs.canary_alarms);
     let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for a in &ctx.outputs.alarms {
+    for a in refs() {
         by_region
             .entry(a.region.as_str())
             .or_default()
@@ -108,7 +110,7 @@ pub async fn alarms(ctx: &Context, window: Window) -> Result<AlarmsData, Collect
     let end = SystemTime::now();
     let start = end - Duration::from_secs(window.secs());
     let period = alarm_period(window);
-    let futs = ctx.outputs.alarms.iter().map(|a| {
+    let futs = refs().map(|a| {
         let m = found.get(&(a.region.clone(), a.name.clone())).cloned();
         async move {
             let Some(m) = m else {
@@ -143,6 +145,106 @@ pub async fn alarms(ctx: &Context, window: Window) -> Result<AlarmsData, Collect
         alarms,
         window_minutes: window.minutes(),
         period_seconds: u32::try_from(period).unwrap_or(ALARM_PERIOD_SECONDS),
+    })
+}
+
+/// The canary's metrics are read at one-minute periods: one run per period at the fastest
+/// schedule EventBridge Scheduler's `rate()` allows.
+pub(crate) const CANARY_PERIOD_SECONDS: i32 = 60;
+
+/// The scheduled canary's history over the window (docs/contracts.md section 7): its
+/// `Environment` dimension from its first alarm's definition (the console's environment name
+/// when that alarm has none), then `Healthy` sample count and minimum and `SseVerdict` maximum
+/// per minute. Not deployed (no `canary_alarms` output) is data, not an error.
+pub async fn canary(ctx: &Context, window: Window) -> Result<CanaryData, CollectorError> {
+    use opsconsole_wire::canary as wire;
+    let now = OffsetDateTime::now_utc();
+    let Some(first) = ctx.outputs.canary_alarms.first() else {
+        return Ok(CanaryData {
+            deployed: false,
+            environment: None,
+            region: None,
+            window_minutes: window.minutes(),
+            period_seconds: CANARY_PERIOD_SECONDS.unsigned_abs(),
+            history: CanaryHistory::default(),
+            summary: "not deployed (no canary_alarms output; modules/canary, enable_canary)".into(),
+        });
+    };
+    let cw = ctx.aws.cloudwatch_in(&first.region);
+    let out = cw
+        .describe_alarms()
+        .alarm_names(first.name.clone())
+        .send()
+        .await
+        .map_err(|e| {
+            err(
+                ctx,
+                &format!("cloudwatch:DescribeAlarms ({})", first.region),
+                &e,
+            )
+        })?;
+    let environment = out
+        .metric_alarms()
+        .iter()
+        .flat_map(|m| m.dimensions())
+        .find(|d| d.name() == Some(wire::DIMENSION))
+        .and_then(|d| d.value())
+        .map_or_else(|| ctx.env.clone(), str::to_string);
+    let dims = vec![
+        Dimension::builder()
+            .name(wire::DIMENSION)
+            .value(&environment)
+            .build(),
+    ];
+    let q = |id: &str, metric: &str, stat: &str| {
+        metric_query(
+            id,
+            wire::NAMESPACE,
+            metric,
+            dims.clone(),
+            stat,
+            CANARY_PERIOD_SECONDS,
+        )
+    };
+    let end = SystemTime::now();
+    let start = end - Duration::from_secs(window.secs());
+    let series = get_metric_series(
+        &cw,
+        vec![
+            q("runs", wire::HEALTHY, "SampleCount"),
+            q("healthy", wire::HEALTHY, "Minimum"),
+            q("verdict", wire::SSE_VERDICT, "Maximum"),
+        ],
+        start,
+        end,
+    )
+    .await
+    .map_err(|e| CollectorError {
+        kind: ErrorKind::ServiceUnavailable,
+        message: format!(
+            "cloudwatch:GetMetricData ({}) for {}: {e}",
+            first.region,
+            wire::NAMESPACE
+        ),
+        fix: None,
+    })?;
+    let get = |id: &str| {
+        series
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    };
+    let history = canary::history(get("runs"), get("healthy"), get("verdict"));
+    let summary = canary::summary(&history, window.label(), now);
+    Ok(CanaryData {
+        deployed: true,
+        environment: Some(environment),
+        region: Some(first.region.clone()),
+        window_minutes: window.minutes(),
+        period_seconds: CANARY_PERIOD_SECONDS.unsigned_abs(),
+        history,
+        summary,
     })
 }
 

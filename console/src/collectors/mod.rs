@@ -34,6 +34,7 @@ pub fn interval(source: Source) -> Duration {
         Source::CloudFront => 60,
         Source::Health => 15,
         Source::Sse => 300,
+        Source::Canary => 60,
     })
 }
 
@@ -64,6 +65,7 @@ fn is_ok(ev: &DataEvent) -> bool {
         DataEvent::CloudFront(r) => r.is_ok(),
         DataEvent::Health(r) => r.as_ref().is_ok_and(|h| h.ok),
         DataEvent::Sse(r) => r.is_ok(),
+        DataEvent::Canary(r) => r.is_ok(),
         DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
     }
 }
@@ -92,6 +94,7 @@ pub(crate) async fn collect_once(
         Source::CloudFront => bounded!(CloudFront, aws::cloudfront(ctx)),
         Source::Health => bounded!(Health, http::health(ctx)),
         Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
+        Source::Canary => bounded!(Canary, aws::canary(ctx, window)),
     }
 }
 
@@ -104,6 +107,7 @@ fn error_event(source: Source, e: CollectorError) -> DataEvent {
         Source::CloudFront => DataEvent::CloudFront(Err(e)),
         Source::Health => DataEvent::Health(Err(e)),
         Source::Sse => DataEvent::Sse(Err(e)),
+        Source::Canary => DataEvent::Canary(Err(e)),
     }
 }
 

@@ -13,8 +13,8 @@ use crate::actions::{ActionEvent, ActionRequest, ActionResult};
 use crate::domain::window::Window;
 use crate::model::{AlarmHistory, CollectorError};
 use crate::model::{
-    AlarmsData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData, PanelState, RedisData,
-    Source, SseEventObs, SseProbeData,
+    AlarmsData, CanaryData, CloudFrontData, DataEvent, HealthData, Identity, LambdaData,
+    PanelState, RedisData, Source, SseEventObs, SseProbeData,
 };
 
 use super::command::{self, CmdLine};
@@ -141,6 +141,8 @@ pub struct App {
     pub cloudfront: PanelState<CloudFrontData>,
     pub health: PanelState<HealthData>,
     pub sse: PanelState<SseProbeData>,
+    /// The scheduled canary's history (shown in the SSE panel).
+    pub canary: PanelState<CanaryData>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
     /// One per panel, in [`Panel::ALL`]'s order.
@@ -183,6 +185,7 @@ impl App {
             cloudfront: PanelState::Loading,
             health: PanelState::Loading,
             sse: PanelState::Loading,
+            canary: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
             // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator
@@ -461,6 +464,7 @@ fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {
             app.sse_live = None;
             app.sse.apply(r, now)
         }
+        DataEvent::Canary(r) => app.canary.apply(r, now),
     }
     app.last_refresh = Some(now);
     if let Some(v) = &app.verify

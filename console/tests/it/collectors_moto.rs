@@ -496,3 +496,116 @@ async fn logs_follower_reads_the_window_then_polls_because_moto_has_no_live_tail
     }
     task.abort();
 }
+
+/// The scheduled canary's history (issue 14 item 3): its two alarms (the `canary_alarms`
+/// output) listed after the ten, and its `LibreChat/Probe` metrics read back per run for the
+/// `Environment` its alarm names (not the console's environment name, and not another
+/// environment's runs); without `canary_alarms` it is "not deployed", data, not an error, and
+/// `probe --json` skips the check with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_history_and_alarms_come_from_its_metrics() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    use opsconsole::outputs::AlarmRef;
+    use opsconsole_wire::canary as wire;
+
+    let mut ctx = healthy_ctx("cnry").await;
+    let none = c::canary(&ctx, Window::H1)
+        .await
+        .expect("not deployed is data");
+    assert!(!none.deployed, "{none:?}");
+    let doc = opsconsole::probe::probe_document(
+        std::sync::Arc::new(healthy_ctx("cnry0").await),
+        &[Source::Canary],
+        Window::H1,
+    )
+    .await;
+    assert_eq!(doc["checks"]["canary"]["status"], "skipped", "{doc:#}");
+
+    for (suffix, metric) in [
+        ("probe-unhealthy", wire::HEALTHY),
+        ("sse-buffered", wire::SSE_VERDICT),
+    ] {
+        ctx.aws
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(format!("cnry-{suffix}"))
+            .namespace(wire::NAMESPACE)
+            .metric_name(metric)
+            .dimensions(
+                Dimension::builder()
+                    .name(wire::DIMENSION)
+                    .value("staging")
+                    .build(),
+            )
+            .statistic(Statistic::Minimum)
+            .period(300)
+            .evaluation_periods(2)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::LessThanThreshold)
+            .send()
+            .await
+            .expect("put canary alarm");
+        ctx.outputs.canary_alarms.push(AlarmRef {
+            name: format!("cnry-{suffix}"),
+            region: REGION.into(),
+        });
+    }
+    // Twelve runs 5 minutes apart, newest first: three buffered, one failed.
+    let verdicts = [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    let mut data = Vec::new();
+    for (i, v) in verdicts.iter().enumerate() {
+        let ago = 2 + 5 * i as u64;
+        data.push((wire::HEALTHY, if *v == 0.0 { 1.0 } else { 0.0 }, ago));
+        data.push((wire::SSE_VERDICT, *v, ago));
+    }
+    put_metrics(&ctx, wire::NAMESPACE, (wire::DIMENSION, "staging"), &data).await;
+    // Another environment's canary in the same namespace does not count.
+    put_metrics(
+        &ctx,
+        wire::NAMESPACE,
+        (wire::DIMENSION, "prod"),
+        &[(wire::HEALTHY, 0.0, 3), (wire::SSE_VERDICT, 1.0, 3)],
+    )
+    .await;
+
+    let d = c::canary(&ctx, Window::H1).await.expect("history");
+    assert!(d.deployed);
+    assert_eq!(d.environment.as_deref(), Some("staging"));
+    let h = &d.history;
+    assert_eq!(
+        (h.runs, h.streaming, h.buffered, h.failed, h.unhealthy),
+        (12, 8, 3, 1, 4),
+        "{d:?}"
+    );
+    assert!(
+        d.summary
+            .starts_with("SSE buffered in 3 of the last 12 runs, last at "),
+        "{}",
+        d.summary
+    );
+
+    let a = c::alarms(&ctx, Window::H1).await.expect("alarms");
+    let names: Vec<&str> = a.alarms.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names[10..], ["cnry-probe-unhealthy", "cnry-sse-buffered"]);
+    assert!(
+        a.alarms[10..]
+            .iter()
+            .all(|x| x.state != AlarmState::Missing),
+        "{:?}",
+        a.alarms[10..].to_vec()
+    );
+
+    let doc =
+        opsconsole::probe::probe_document(std::sync::Arc::new(ctx), &[Source::Canary], Window::H1)
+            .await;
+    let check = &doc["checks"]["canary"];
+    assert_eq!(check["status"], "ok", "{doc:#}");
+    assert_eq!(check["data"]["history"]["buffered"], 3, "{doc:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("3 of the last 12 runs")),
+        "{doc:#}"
+    );
+}

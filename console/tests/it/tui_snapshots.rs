@@ -418,3 +418,24 @@ fn logs_view_both_sizes() {
     assert_snapshot!("logs_view_80x24", screen(&app, 80, 24));
     assert_snapshot!("logs_view_200x50", screen(&app, 200, 50));
 }
+
+/// The scheduled canary's history on the SSE panel's last lines (issue 14 item 3), at the
+/// panel size and in the whole 80x24 screen.
+#[test]
+fn panel_sse_with_canary_history() {
+    let mut app = ready_app();
+    app.canary.apply(Ok(canary()), at(20));
+    let p = panel(&app, Panel::Sse);
+    assert!(
+        p.contains("canary SSE buffered in 3 of the last 288 runs"),
+        "{p}"
+    );
+    assert_snapshot!("panel_sse_canary", p);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("canary SSE buffered"), "{s}");
+    // Not deployed: no line.
+    let mut none = canary();
+    none.deployed = false;
+    app.canary.apply(Ok(none), at(20));
+    assert!(!panel(&app, Panel::Sse).contains("canary"));
+}

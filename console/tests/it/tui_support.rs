@@ -215,6 +215,29 @@ pub fn sse() -> SseProbeData {
     }
 }
 
+/// The scheduled canary over the last 24 h: 288 runs, three of them buffered.
+pub fn canary() -> CanaryData {
+    CanaryData {
+        deployed: true,
+        environment: Some("dev".into()),
+        region: Some("eu-west-1".into()),
+        window_minutes: 1440,
+        period_seconds: 60,
+        history: CanaryHistory {
+            runs: 288,
+            unhealthy: 3,
+            streaming: 285,
+            buffered: 3,
+            failed: 0,
+            last_run: Some(at(300)),
+            last_unhealthy: Some(at(3000)),
+            last_buffered: Some(at(3000)),
+            last_failed: None,
+        },
+        summary: "SSE buffered in 3 of the last 288 runs, last at 02:10 UTC; unhealthy in 3 of the last 288 runs, last at 02:10 UTC".into(),
+    }
+}
+
 pub fn outputs() -> Vec<OutputRow> {
     [
         ("cloudfront_distribution_id", "E2EXAMPLE"),

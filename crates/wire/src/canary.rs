@@ -28,6 +28,10 @@ pub const VERDICT_STREAMING: f64 = 0.0;
 pub const VERDICT_BUFFERED: f64 = 1.0;
 pub const VERDICT_FAILED: f64 = 2.0;
 
+/// The suffixes of the canary's two alarms (`modules/canary`): each is named
+/// `{name_prefix}-{suffix}` and listed in the `canary_alarms` output.
+pub const ALARM_SUFFIXES: [&str; 2] = ["probe-unhealthy", "sse-buffered"];
+
 /// The `event` property of the record (a plain term for FilterLogEvents).
 pub const EVENT_RUN: &str = "canary_run";
 /// The `event` property of the run's JSON report line.

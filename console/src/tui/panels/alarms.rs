@@ -63,6 +63,7 @@ fn alarm_label(s: AlarmState) -> &'static str {
 fn short_alarm(name: &str, env: &str) -> String {
     if let Some(s) = ALARM_SUFFIXES
         .iter()
+        .chain(&opsconsole_wire::canary::ALARM_SUFFIXES)
         .find(|s| name.ends_with(&format!("-{s}")) || name == **s)
     {
         return s.to_string();

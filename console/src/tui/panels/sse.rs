@@ -76,6 +76,33 @@ fn render_timeline(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     );
 }
 
+/// "canary: SSE buffered in 3 of the last 288 runs, last at 03:10 UTC" (warned when a run was
+/// unhealthy, buffered or failed, or none ran); nothing when no canary is deployed or its
+/// history has not been read yet.
+pub(crate) fn canary_line(app: &App, theme: Theme) -> Option<Line<'static>> {
+    if let Some(e) = app.canary.error()
+        && app.canary.data().is_none()
+    {
+        return Some(Line::from(vec![
+            Span::styled("canary ", theme.dim()),
+            Span::styled(format!("history unavailable: {}", e.message), theme.warn()),
+        ]));
+    }
+    let (d, _) = app.canary.data()?;
+    if !d.deployed {
+        return None;
+    }
+    let style = if crate::domain::canary::needs_attention(&d.history) {
+        theme.warn()
+    } else {
+        theme.ok()
+    };
+    Some(Line::from(vec![
+        Span::styled("canary ", theme.dim()),
+        Span::styled(d.summary.clone(), style),
+    ]))
+}
+
 impl PanelView for Sse {
     fn title(&self) -> &'static str {
         "SSE probe"
@@ -96,6 +123,22 @@ impl PanelView for Sse {
             age_title(&app.sse, app.now, theme)
         };
         let inner = framed(f, area, panel_block(app, Panel::Sse, right, theme));
+        // The scheduled canary's history, on the panel's last line when it is deployed.
+        // Two lines when it does not fit on one.
+        let inner = match canary_line(app, theme) {
+            Some(line) if inner.height > 3 => {
+                let h = if line.width() > usize::from(inner.width) {
+                    2
+                } else {
+                    1
+                };
+                let [main, bottom] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(h)]).areas(inner);
+                f.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), bottom);
+                main
+            }
+            _ => inner,
+        };
         let head: Vec<Line> = if let Some(live) = &app.sse_live {
             vec![
                 Line::styled(format!("probing {}", live.url), theme.accent()),
@@ -161,6 +204,23 @@ impl PanelView for Sse {
             ));
             d.lines.push(kv("arrival gap", ms(e.gap_ms), theme));
             d.lines.push(kv("send gap", ms(e.sent_gap_ms), theme));
+        }
+        if let Some((c, _)) = app.canary.data().filter(|(c, _)| c.deployed) {
+            let h = &c.history;
+            d.lines.push(kv(
+                "canary",
+                format!(
+                    "{} runs in {} min: {} streaming, {} buffered, {} failed, {} unhealthy ({})",
+                    h.runs,
+                    c.window_minutes,
+                    h.streaming,
+                    h.buffered,
+                    h.failed,
+                    h.unhealthy,
+                    c.environment.as_deref().unwrap_or("?")
+                ),
+                theme,
+            ));
         }
         if let Some((data, _)) = app.sse.data() {
             d.lines.push(kv("url", data.url.clone(), theme));
