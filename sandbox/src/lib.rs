@@ -406,7 +406,7 @@ pub struct Sandbox {
     /// `--librechat`: nx-27017 and the fake model (stopped after the shim and LibreChat).
     _peers: Vec<Proc>,
     _gateway: gateway::Gateway,
-    _cargo_lambda: Proc,
+    _cargo_lambda: opsconsole_testsupport::lambda::CargoLambda,
     _redis: Option<Proc>,
     _moto: MotoServer,
     log_forwarder: tokio::task::JoinHandle<()>,
@@ -808,42 +808,16 @@ pub async fn start_with(
 
     // cargo-lambda's Runtime API.
     eprintln!("opsconsole-sandbox: starting cargo-lambda's Lambda Runtime API");
-    let cl_port = free_port()?;
-    // cargo-lambda serves only functions named like the binaries of the package in its
-    // directory (it runs `cargo metadata`; with --only-lambda-apis nothing is built): a manifest
-    // declaring the function, outside the workspace.
-    let cl_dir = dir.join("cargo-lambda");
-    std::fs::create_dir_all(&cl_dir).with_context(|| format!("creating {}", cl_dir.display()))?;
-    std::fs::write(
-        cl_dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"{f}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"{f}\"\npath = \"main.rs\"\n\n[workspace]\n",
-            f = names.function
-        ),
+    let cargo_lambda = opsconsole_testsupport::lambda::start(
+        &tools.cargo_lambda,
+        &dir.join("cargo-lambda"),
+        &names.function,
+        120,
+        &logs.join("cargo-lambda.log"),
     )
-    .context("writing cargo-lambda's manifest")?;
-    std::fs::write(cl_dir.join("main.rs"), "fn main() {}\n")
-        .context("writing cargo-lambda's main.rs")?;
-    let mut cmd = Command::new(&tools.cargo_lambda);
-    cmd.args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &cl_port.to_string(),
-        "--ignore-changes",
-        "--timeout",
-        "120",
-    ])
-    .current_dir(&cl_dir);
-    let mut cargo_lambda = Proc::spawn("cargo-lambda", cmd, &logs.join("cargo-lambda.log"))?;
-    wait_for_port(&mut cargo_lambda, cl_port, Duration::from_secs(30)).await?;
-    let invoke_url = format!(
-        "http://127.0.0.1:{cl_port}/2015-03-31/functions/{}/invocations",
-        names.function
-    );
+    .await?;
+    let cl_port = cargo_lambda.port;
+    let invoke_url = opsconsole_testsupport::lambda::invoke_url(cl_port, &names.function);
 
     // Live log lines of the shim and the gateway's invocations, to the log group in moto.
     let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -901,7 +875,7 @@ pub async fn start_with(
     let mut env: Vec<(String, String)> = vec![
         (
             "AWS_LAMBDA_RUNTIME_API".into(),
-            format!("http://127.0.0.1:{cl_port}/.rt/{}", names.function),
+            opsconsole_testsupport::lambda::runtime_api(cl_port, &names.function),
         ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),

@@ -25,67 +25,42 @@ fn scheduler_event() -> Value {
     })
 }
 
-async fn wait_for_port(port: u16) {
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("nothing listens on 127.0.0.1:{port} after 30 s");
-}
-
-/// cargo-lambda's Runtime API serving a function named `canary` (it serves the binaries of the
-/// package in its directory: a two-line manifest, nothing is built).
-async fn cargo_lambda(dir: &Path) -> (Proc, u16) {
-    let root = opsconsole_testsupport::repo_root();
-    let cl = root.join(".tools/venv/bin/cargo-lambda");
+/// cargo-lambda's Runtime API serving a function named `canary`.
+async fn cargo_lambda(dir: &Path) -> (opsconsole_testsupport::lambda::CargoLambda, u16) {
+    let cl = opsconsole_testsupport::repo_root().join(".tools/venv/bin/cargo-lambda");
     assert!(
         cl.exists(),
         "{} missing: run scripts/bootstrap.sh venv",
         cl.display()
     );
-    let cl_dir = dir.join("cargo-lambda");
-    std::fs::create_dir_all(&cl_dir).unwrap();
-    std::fs::write(
-        cl_dir.join("Cargo.toml"),
-        format!("[package]\nname = \"{FUNCTION}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"{FUNCTION}\"\npath = \"main.rs\"\n\n[workspace]\n"),
+    let rt = opsconsole_testsupport::lambda::start(
+        &cl,
+        &dir.join("cargo-lambda"),
+        FUNCTION,
+        60,
+        &dir.join("cargo-lambda.log"),
     )
+    .await
     .unwrap();
-    std::fs::write(cl_dir.join("main.rs"), "fn main() {}\n").unwrap();
-    let port = opsconsole_testsupport::free_port().unwrap();
-    let mut cmd = Command::new(cl);
-    cmd.args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &port.to_string(),
-        "--ignore-changes",
-        "--timeout",
-        "60",
-    ])
-    .current_dir(&cl_dir);
-    let p = Proc::spawn("cargo-lambda", cmd, &dir.join("cargo-lambda.log")).unwrap();
-    wait_for_port(port).await;
-    (p, port)
+    let port = rt.port;
+    (rt, port)
 }
 
 /// The canary binary polling the Runtime API with the environment `modules/canary` gives it.
 fn canary(sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
+    canary_bin(env!("CARGO_BIN_EXE_canary"), sandbox, port, log)
+}
+
+/// [`canary`] with the binary `bin`.
+fn canary_bin(bin: &str, sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
     let outputs = std::fs::read_to_string(&sandbox.info.outputs).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+    let mut cmd = Command::new(bin);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         // cargo-lambda serves each function's Runtime API under `/.rt/NAME` (as the sandbox uses it).
         .env(
             "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"),
+            opsconsole_testsupport::lambda::runtime_api(port, FUNCTION),
         )
         .env("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -169,11 +144,9 @@ async fn one_run(fault: Option<Fault>) -> (Value, Value) {
     let http = reqwest::Client::new();
     let resp = tokio::time::timeout(
         Duration::from_secs(90),
-        http.post(format!(
-            "http://127.0.0.1:{port}/2015-03-31/functions/{FUNCTION}/invocations"
-        ))
-        .json(&scheduler_event())
-        .send(),
+        http.post(opsconsole_testsupport::lambda::invoke_url(port, FUNCTION))
+            .json(&scheduler_event())
+            .send(),
     )
     .await
     .expect("the invocation answered within 90 s")
@@ -251,4 +224,83 @@ async fn buffering_fault_flips_sse_verdict_to_1() {
     assert_eq!(rec["SseVerdict"], 1.0, "{rec}\n{answer}");
     assert_eq!(rec["Healthy"], 0.0, "{rec}");
     assert!(rec["SseWorstGapRatio"].as_f64().unwrap() < 0.25, "{rec}");
+}
+
+/// Peak resident memory (VmHWM) of a process, in KiB.
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Benchmark, not a test (ignored; figures go to infrastructure/terraform/modules/canary/README.md):
+/// the canary under cargo-lambda against a healthy sandbox, invoked with the scheduler's event:
+/// cold (spawn to the first invocation answered, which includes a whole first run), warm runs
+/// (invocation round trip), and peak memory (VmHWM). `CANARY_BIN` runs another build (e.g. the
+/// release one); `CANARY_BENCH_RUNS` warm runs (default 10).
+///
+/// ```sh
+/// cargo build --release -p canary
+/// CANARY_BIN=target/release/canary cargo test -p canary --test it -- --ignored --nocapture bench_
+/// ```
+#[ignore = "benchmark: run with --ignored --nocapture"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn bench_canary_cold_start_run_time_memory() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let runs: usize = std::env::var("CANARY_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let sandbox = opsconsole_sandbox::start(None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cl, port) = cargo_lambda(dir.path()).await;
+    let bin = std::env::var("CANARY_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_canary").into());
+    let http = reqwest::Client::new();
+    let invoke = || async {
+        let r = http
+            .post(opsconsole_testsupport::lambda::invoke_url(port, FUNCTION))
+            .json(&scheduler_event())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json::<Value>().await.unwrap()
+    };
+    let t0 = std::time::Instant::now();
+    let fun = canary_bin(&bin, &sandbox, port, &dir.path().join("canary.log"));
+    let first = invoke().await;
+    let cold = t0.elapsed().as_secs_f64() * 1000.0;
+    let mut warm = Vec::new();
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let _ = invoke().await;
+        warm.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let hwm = vm_hwm_kib(fun.pid());
+    warm.sort_by(f64::total_cmp);
+    let median = warm.get(warm.len() / 2).copied().unwrap_or(0.0);
+    println!("canary binary: {bin}");
+    println!(
+        "first run: status {} metrics {}",
+        first["status"], first["metrics"]
+    );
+    println!("cold (spawn -> first invocation answered): {cold:.0} ms");
+    println!(
+        "warm run (invocation round trip), {runs} runs: median {median:.0} ms, min {:.0}, max {:.0}",
+        warm.first().copied().unwrap_or(0.0),
+        warm.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "cold start (cold minus the warm median): {:.0} ms",
+        cold - median
+    );
+    println!(
+        "peak memory (VmHWM): {}",
+        hwm.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+    );
+    drop(fun);
+    drop(cl);
 }

@@ -8,6 +8,7 @@
 //! - [`sse`]: a stand-in for the shim's HTTP surface (streaming, buffering, stalling, dropping);
 //! - [`procs`]: the process table, for tests that check nothing is left behind;
 //! - [`librechat`]: the image's environment and tools/librechat-local's, for the real LibreChat;
+//! - [`lambda`]: cargo-lambda's Runtime API for one function;
 //! - [`bins`]: the workspace's binaries as tests run them, and whether they are stale;
 //! - [`free_port`], [`repo_root`].
 
@@ -15,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bins;
+pub mod lambda;
 pub mod librechat;
 pub mod moto;
 pub mod procs;
