@@ -30,6 +30,26 @@ pub fn invoke_url(port: u16, function: &str) -> String {
     format!("http://127.0.0.1:{port}/2015-03-31/functions/{function}/invocations")
 }
 
+/// `cargo lambda watch --only-lambda-apis` on 127.0.0.1:`port` (invocations time out after
+/// `timeout_secs`, cargo-lambda's default when `None`); the caller sets its directory.
+pub fn watch_command(cargo_lambda: &Path, port: u16, timeout_secs: Option<u32>) -> Command {
+    let mut cmd = Command::new(cargo_lambda);
+    cmd.args([
+        "lambda",
+        "watch",
+        "--only-lambda-apis",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        &port.to_string(),
+        "--ignore-changes",
+    ]);
+    if let Some(t) = timeout_secs {
+        cmd.args(["--timeout", &t.to_string()]);
+    }
+    cmd
+}
+
 /// Starts `cargo_lambda` in `dir` (created) for `function`, invocations timing out after
 /// `timeout_secs`, its output in `log`; returns once it listens on 127.0.0.1 (30 s at most).
 pub async fn start(
@@ -50,20 +70,8 @@ pub async fn start(
     std::fs::write(dir.join("main.rs"), "fn main() {}\n")
         .context("writing cargo-lambda's main.rs")?;
     let port = crate::free_port().context("a free port for cargo-lambda")?;
-    let mut cmd = Command::new(cargo_lambda);
-    cmd.args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &port.to_string(),
-        "--ignore-changes",
-        "--timeout",
-        &timeout_secs.to_string(),
-    ])
-    .current_dir(dir);
+    let mut cmd = watch_command(cargo_lambda, port, Some(timeout_secs));
+    cmd.current_dir(dir);
     let mut proc = Proc::spawn("cargo-lambda", cmd, log)?;
     let until = Instant::now() + Duration::from_secs(30);
     loop {

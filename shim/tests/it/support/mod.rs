@@ -206,18 +206,8 @@ pub fn httpbin_cmd(port_expr: &str) -> String {
 /// cargo-lambda's Runtime API emulator (`watch --only-lambda-apis`).
 pub fn cargo_lambda(log_dir: &Path) -> (Proc, u16) {
     let port = free_port();
-    let mut cmd = Command::new(tool("cargo-lambda"));
-    cmd.args([
-        "lambda",
-        "watch",
-        "--only-lambda-apis",
-        "--invoke-address",
-        "127.0.0.1",
-        "--invoke-port",
-        &port.to_string(),
-        "--ignore-changes",
-    ])
-    .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = opsconsole_testsupport::lambda::watch_command(&tool("cargo-lambda"), port, None);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     let proc = Proc::spawn(&format!("cargo-lambda-{port}"), cmd, log_dir);
     assert!(
         wait_port(port, Duration::from_secs(60)),
