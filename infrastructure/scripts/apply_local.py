@@ -663,10 +663,11 @@ def cmd_shape(a):
     for d in diffs:
         print(f"apply-local: shape differs: {d}", file=sys.stderr)
     if diffs:
-        print(f"apply-local: {len(diffs)} difference(s) between {a.check} (expected) and what is deployed "
-              f"({a.endpoint}, env {a.env}, prefix {prefix}). If the Terraform changed on purpose, regenerate "
-              "the file with infrastructure/scripts/apply-local.sh --write-shape (and make the sandbox's seed "
-              "match); otherwise fix what drifted.", file=sys.stderr)
+        print(f"apply-local: {len(diffs)} difference(s) between {a.check} (expected) and what moto at "
+              f"{a.endpoint} holds (env {a.env}, prefix {prefix}). The file is what `terraform apply` of "
+              "environments/dev creates: when the Terraform changed on purpose, regenerate it with "
+              "infrastructure/scripts/apply-local.sh --write-shape and make the sandbox's seed match; "
+              "otherwise fix what drifted.", file=sys.stderr)
         return 1
     print(f"shape: {len(shape['outputs'])} outputs, {len(shape['alarms'])} alarms, {len(shape['names'])} names "
           f"match {Path(a.check).name}")
