@@ -15,6 +15,9 @@
 #     certificate, Route53 zone, SSM parameters, the config object: apply_local.py prereqs);
 #  4. terraform init + apply (build_image=false: no Docker here; the client from a small local
 #     build), `terraform output -json`;
+#     then what it created, normalized (outputs, alarm definitions, the names the sandbox seeds),
+#     must equal infrastructure/deployment-shape.json (apply_local.py shape; the sandbox's drift
+#     test compares its seed with the same file): each difference is named;
 #  5. `opsconsole probe --only alarms,lambda,redis,cloudfront` against moto: the 10 alarms
 #     present, nothing MISSING, no finding;
 #  6. an object into each bucket and an image into ECR; `opsconsole leftovers` must see the
@@ -27,6 +30,8 @@
 # Options / environment:
 #   --export-dir DIR | APPLY_LOCAL_EXPORT_DIR   write resources.json, outputs.json, alarms.json,
 #                       summary.json (format: infrastructure/README.md) for the sandbox drift test
+#   --write-shape | APPLY_LOCAL_WRITE_SHAPE=1  write infrastructure/deployment-shape.json from this
+#                       apply instead of comparing with it (after a deliberate Terraform change)
 #   --keep | APPLY_LOCAL_KEEP=1                keep the work directory (logs, state) and say where
 #   OPSCONSOLE=/path/to/opsconsole             the console binary (default: cargo run -q -p opsconsole --)
 #   MOTOEXT_DISABLE=name,...                   start moto without these extensions (to see what they fill)
@@ -36,11 +41,13 @@ infra=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$infra/.." && pwd)
 export_dir=${APPLY_LOCAL_EXPORT_DIR:-}
 keep=${APPLY_LOCAL_KEEP:-0}
+write_shape=${APPLY_LOCAL_WRITE_SHAPE:-0}
 while [ $# -gt 0 ]; do
   case "$1" in
     --export-dir) export_dir=${2:?--export-dir needs a directory}; shift 2 ;;
     --export-dir=*) export_dir=${1#*=}; shift ;;
     --keep) keep=1; shift ;;
+    --write-shape) write_shape=1; shift ;;
     -h | --help) sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "apply-local: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -167,6 +174,22 @@ tfc output -json >"$work/outputs.json" 2>"$logs/output.log" || fail "terraform o
 cp "$work/terraform.tfstate" "$work/state-applied.json"
 created=$("$py" "$infra/scripts/apply_local.py" count "$work/state-applied.json")
 phase_done apply
+
+# 4b. What apply created, normalized, against the committed shape (the sandbox seeds the same)
+shape_file="$infra/deployment-shape.json"
+tf_env=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["environment"])' "$env_dir/terraform.tfvars.json")
+if [ "$write_shape" = 1 ]; then
+  "$py" "$infra/scripts/apply_local.py" shape --endpoint "$endpoint" "$work/outputs.json" --env "$tf_env" \
+    --write "$shape_file" >"$logs/shape.log" 2>&1 || fail "writing the deployment shape" "$logs/shape.log" "$(tail -n1 "$logs/shape.log")"
+else
+  "$py" "$infra/scripts/apply_local.py" shape --endpoint "$endpoint" "$work/outputs.json" --env "$tf_env" \
+    --check "$shape_file" --actual "$work/deployment-shape.actual.json" >"$logs/shape.log" 2>&1 || {
+    grep -E '^apply-local: ' "$logs/shape.log" >&2
+    fail "the deployment shape" "$logs/shape.log" "what apply created differs from ${shape_file#"$root"/} (found: $work/deployment-shape.actual.json)"
+  }
+fi
+sed -e 's/^/apply-local: /' "$logs/shape.log"
+phase_done shape
 
 if [ -n "$export_dir" ]; then
   "$py" "$infra/scripts/apply_local.py" export --endpoint "$endpoint" "$work/state-applied.json" \

@@ -11,6 +11,11 @@ Subcommands (all take --endpoint URL; credentials and region come from the envir
   fill OUTPUTS_JSON        put an object into each bucket and an image into the ECR repository,
         so that destroy must remove non-empty buckets and repositories (SC-005)
   export STATE_JSON OUTPUTS_JSON DIR    write resources.json, outputs.json, alarms.json
+  shape OUTPUTS_JSON --env ENV [--prefix P] (--check FILE | --write FILE)   the deployment's
+        normalized shape (outputs, alarms, the names the sandbox imitates; format:
+        infrastructure/README.md "The deployment shape") read from the moto at --endpoint, and
+        compared with FILE (one line per difference, exit 1) or written to it. apply-local.sh
+        runs it on what `terraform apply` created; the sandbox's drift test on what it seeds.
   leftovers STATE_JSON PREREQS_JSON     what the applied state owned and still exists, plus
         every tagged resource that is not a prerequisite (Resource Groups Tagging API)
   tf-errors LOG            "resource: cause" for each error in a terraform log
@@ -185,6 +190,119 @@ def parent_zone(domain: str) -> str:
     return domain.split(".", 1)[1]
 
 
+# The deployment shape (infrastructure/deployment-shape.json): what the Terraform creates, in a
+# form that does not depend on the environment's name or on ids that differ on every apply.
+
+SHAPE_FORMAT = 1
+# Outputs whose values differ from one deployment to the next (ids, endpoints, the local ports of
+# the sandbox's stand-ins): only their type and sensitivity are compared.
+VARYING_OUTPUTS = frozenset({"site_url", "cloudfront_distribution_id", "cloudfront_domain_name", "api_gateway_id",
+                             "api_gateway_invoke_url", "redis_endpoint", "redis_port"})
+VARIES = "(varies)"
+
+
+def normalize_name(value, prefix: str, env: str):
+    """`value` with the name prefix replaced by `{prefix}` and then the environment's name, where
+    it stands as a whole word (between non-alphanumerics), by `{env}`; non-strings unchanged."""
+    if not isinstance(value, str):
+        return value
+    s = value.replace(prefix, "{prefix}") if prefix else value
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])", "{env}", s) if env else s
+
+
+def normalize_value(value, prefix: str, env: str):
+    """normalize_name over every string of a JSON value (dicts, lists)."""
+    if isinstance(value, dict):
+        return {k: normalize_value(v, prefix, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize_value(v, prefix, env) for v in value]
+    return normalize_name(value, prefix, env)
+
+
+def output_refs(outputs: dict) -> dict:
+    """{value: "{outputs.NAME}"} for the string outputs (first name in sorted order wins), to name
+    ids such as a distribution id by the output that carries them."""
+    refs = {}
+    for k in sorted(outputs):
+        v = outputs[k].get("value")
+        if isinstance(v, str) and v and v not in refs:
+            refs[v] = f"{{outputs.{k}}}"
+    return refs
+
+
+def normalize_dimension(value, prefix: str, env: str, refs: dict):
+    """A dimension value: names normalized; a value no name rule applies to that is an output's
+    value becomes `{outputs.NAME}` (the distribution id, the stage)."""
+    n = normalize_name(value, prefix, env)
+    return refs.get(value, n) if n == value else n
+
+
+def alarm_shape(alarm: dict, region: str, prefix: str, env: str, refs: dict) -> tuple[str, dict]:
+    """(normalized name, definition) of one DescribeAlarms MetricAlarm."""
+    stat = alarm.get("Statistic")
+    return normalize_name(alarm["AlarmName"], prefix, env), {
+        "region": region,
+        "description": normalize_name(alarm.get("AlarmDescription"), prefix, env),
+        "namespace": normalize_name(alarm.get("Namespace"), prefix, env),
+        "metric_name": alarm.get("MetricName"),
+        "statistic": stat,
+        "extended_statistic": alarm.get("ExtendedStatistic"),
+        "period": alarm.get("Period"),
+        "evaluation_periods": alarm.get("EvaluationPeriods"),
+        "datapoints_to_alarm": alarm.get("DatapointsToAlarm"),
+        "threshold": float(alarm["Threshold"]) if alarm.get("Threshold") is not None else None,
+        "comparison_operator": alarm.get("ComparisonOperator"),
+        "treat_missing_data": alarm.get("TreatMissingData"),
+        "dimensions": {d["Name"]: normalize_dimension(d["Value"], prefix, env, refs)
+                       for d in sorted(alarm.get("Dimensions") or [], key=lambda d: d["Name"])},
+        "has_alarm_actions": bool(alarm.get("AlarmActions")),
+    }
+
+
+def outputs_shape(outputs: dict, prefix: str, env: str) -> dict:
+    """{name: {type, sensitive, value}}: values normalized, VARIES for VARYING_OUTPUTS."""
+    return {k: {"type": o.get("type"), "sensitive": bool(o.get("sensitive")),
+                "value": VARIES if k in VARYING_OUTPUTS else normalize_value(o.get("value"), prefix, env)}
+            for k, o in sorted(outputs.items())}
+
+
+def build_shape(outputs: dict, alarms_by_region: dict, names: dict, prefix: str, env: str) -> dict:
+    """The shape document from `terraform output -json`, DescribeAlarms' MetricAlarms per region
+    and the looked-up names (`read_names`)."""
+    refs = output_refs(outputs)
+    alarms = {}
+    for region, items in sorted(alarms_by_region.items()):
+        for a in items:
+            name, definition = alarm_shape(a, region, prefix, env, refs)
+            alarms[name] = definition
+    return {
+        "format": SHAPE_FORMAT,
+        "placeholders": {"{prefix}": "the name prefix (librechat-<environment>)", "{env}": "the environment's name",
+                         "{outputs.NAME}": "the value of output NAME", VARIES: "differs per deployment: not compared"},
+        "outputs": outputs_shape(outputs, prefix, env),
+        "alarms": dict(sorted(alarms.items())),
+        "names": normalize_value(names, prefix, env),
+    }
+
+
+def shape_differences(expected, actual, path="") -> list[str]:
+    """One line per difference between two shape documents: `path: expected X, found Y`, or
+    `path: missing` / `path: unexpected`."""
+    out = []
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for k in sorted(set(expected) | set(actual), key=str):
+            p = f"{path}.{k}" if path else str(k)
+            if k not in actual:
+                out.append(f"{p}: missing (expected {json.dumps(expected[k], sort_keys=True)})")
+            elif k not in expected:
+                out.append(f"{p}: unexpected (found {json.dumps(actual[k], sort_keys=True)})")
+            else:
+                out += shape_differences(expected[k], actual[k], p)
+    elif expected != actual:
+        out.append(f"{path}: expected {json.dumps(expected, sort_keys=True)}, found {json.dumps(actual, sort_keys=True)}")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # AWS (moto) adapters
 
@@ -291,6 +409,69 @@ def describe_alarms(endpoint, names_by_region):
             alarms += cw.describe_alarms(AlarmNames=names[i : i + 100])["MetricAlarms"]
         out[region] = sorted(alarms, key=lambda a: a["AlarmName"])
     return out
+
+
+def all_alarms(endpoint, regions):
+    """{region: [MetricAlarm, ...]} of every alarm in each region (paginated)."""
+    out = {}
+    for region in sorted(regions):
+        pages = client("cloudwatch", endpoint, region).get_paginator("describe_alarms").paginate()
+        out[region] = sorted((a for p in pages for a in p.get("MetricAlarms", [])), key=lambda a: a["AlarmName"])
+    return out
+
+
+def read_names(endpoint, outputs):
+    """The resources the sandbox imitates, looked up by the names the outputs give (a lookup that
+    finds nothing gives null): the function (package type, memory, timeout, architectures, role),
+    its log group (retention), the two buckets, the replication group (members, node type,
+    failover) and the dashboard."""
+    from botocore.exceptions import ClientError
+
+    region = outputs["region"]["value"]
+    val = lambda k: (outputs.get(k) or {}).get("value")  # noqa: E731
+
+    def lookup(fn):
+        try:
+            return fn()
+        except ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 or "NotFound" in code or "NoSuch" in code:
+                return None
+            raise
+
+    def function():
+        f = client("lambda", endpoint, region).get_function(FunctionName=val("lambda_function_name"))["Configuration"]
+        return {"name": f["FunctionName"], "package_type": f.get("PackageType"), "memory_size": f.get("MemorySize"),
+                "timeout": f.get("Timeout"), "architectures": f.get("Architectures"),
+                "role": f.get("Role", "").rsplit("/", 1)[-1]}
+
+    def log_group():
+        name = val("lambda_log_group_name")
+        groups = client("logs", endpoint, region).describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        g = next((g for g in groups if g["logGroupName"] == name), None)
+        return g and {"name": g["logGroupName"], "retention_in_days": g.get("retentionInDays")}
+
+    def bucket(key):
+        client("s3", endpoint, region).head_bucket(Bucket=val(key))
+        return val(key)
+
+    def redis():
+        g = client("elasticache", endpoint, region).describe_replication_groups(
+            ReplicationGroupId=val("redis_replication_group_id"))["ReplicationGroups"][0]
+        return {"id": g["ReplicationGroupId"], "member_clusters": sorted(g.get("MemberClusters") or []),
+                "cache_node_type": g.get("CacheNodeType"), "automatic_failover": g.get("AutomaticFailover")}
+
+    def dashboard():
+        return client("cloudwatch", endpoint, region).get_dashboard(DashboardName=val("dashboard_name"))["DashboardName"]
+
+    return {
+        "lambda_function": lookup(function),
+        "lambda_log_group": lookup(log_group),
+        "frontend_bucket": lookup(lambda: bucket("frontend_bucket_name")),
+        "files_bucket": lookup(lambda: bucket("files_bucket_name")),
+        "redis_replication_group": lookup(redis),
+        "dashboard": lookup(dashboard),
+    }
 
 
 def _gone(fn, *codes):
@@ -460,6 +641,39 @@ def cmd_export(a):
     return 0
 
 
+def cmd_shape(a):
+    outputs = json.loads(Path(a.outputs).read_text())
+    prefix = a.prefix or f"librechat-{a.env}"
+    region = outputs["region"]["value"]
+    shape = build_shape(outputs, all_alarms(a.endpoint, {region, "us-east-1"}), read_names(a.endpoint, outputs), prefix, a.env)
+    text = json.dumps(shape, indent=2, sort_keys=False) + "\n"
+    if a.write:
+        Path(a.write).write_text(text)
+        print(f"shape: {len(shape['outputs'])} outputs, {len(shape['alarms'])} alarms, {len(shape['names'])} names -> {a.write}")
+        return 0
+    try:
+        expected = json.loads(Path(a.check).read_text())
+    except (OSError, ValueError) as e:
+        print(f"apply-local: shape: cannot read {a.check}: {e}; fix: regenerate it with "
+              "infrastructure/scripts/apply-local.sh --write-shape", file=sys.stderr)
+        return 1
+    if a.actual:
+        Path(a.actual).write_text(text)
+    diffs = shape_differences(expected, shape)
+    for d in diffs:
+        print(f"apply-local: shape differs: {d}", file=sys.stderr)
+    if diffs:
+        print(f"apply-local: {len(diffs)} difference(s) between {a.check} (expected) and what moto at "
+              f"{a.endpoint} holds (env {a.env}, prefix {prefix}). The file is what `terraform apply` of "
+              "environments/dev creates: when the Terraform changed on purpose, regenerate it with "
+              "infrastructure/scripts/apply-local.sh --write-shape and make the sandbox's seed match; "
+              "otherwise fix what drifted.", file=sys.stderr)
+        return 1
+    print(f"shape: {len(shape['outputs'])} outputs, {len(shape['alarms'])} alarms, {len(shape['names'])} names "
+          f"match {Path(a.check).name}")
+    return 0
+
+
 def cmd_count(a):
     print(len(resources_from_state(json.loads(Path(a.state).read_text()))))
     return 0
@@ -516,6 +730,13 @@ def main(argv=None):
     add("check-probe", cmd_check_probe, "probe", "outputs", endpoint=False)
     add("fill", cmd_fill, "outputs")
     add("export", cmd_export, "state", "outputs", "dir")
+    shape = add("shape", cmd_shape, "outputs")
+    shape.add_argument("--env", required=True, help="the environment's name (dev; the sandbox: sandbox)")
+    shape.add_argument("--prefix", help="the name prefix (default librechat-ENV)")
+    how = shape.add_mutually_exclusive_group(required=True)
+    how.add_argument("--check", metavar="FILE", help="compare with FILE: one line per difference, exit 1")
+    how.add_argument("--write", metavar="FILE", help="write the shape to FILE")
+    shape.add_argument("--actual", metavar="FILE", help="with --check: also write what was found to FILE")
     add("count", cmd_count, "state", endpoint=False)
     add("leftovers", cmd_leftovers, "state", "prereqs").add_argument("--count-file")
     add("tf-errors", cmd_tf_errors, "log", endpoint=False)

@@ -1,6 +1,8 @@
 //! The 10 alarms the sandbox seeds into moto: the same definitions as
 //! `infrastructure/terraform/modules/monitoring/main.tf` (`local.alarms`); a test parses that file
-//! and compares name, namespace, metric, statistic, threshold and period.
+//! and compares name, namespace, metric, statistic, threshold and period. Then the canary
+//! module's 2 alarms. The whole definitions (operators, missing data, dimensions, ...) are
+//! compared with what `terraform apply` creates by `sandbox/tests/it/deployment_shape.rs`.
 
 /// Which dimension set of the monitoring module an alarm uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +144,49 @@ pub(crate) const ALARMS: [AlarmDef; 10] = [
         300,
         Dims::Redis,
     ),
+];
+
+/// The namespace of the canary's EMF records and alarms (contracts section 7).
+pub(crate) const CANARY_NAMESPACE: &str = opsconsole_wire::canary::NAMESPACE;
+
+/// One of `modules/canary`'s two alarms (dimension `Environment`, in the home region).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CanaryAlarmDef {
+    /// Name suffix after `${name_prefix}-`.
+    pub suffix: &'static str,
+    pub metric: &'static str,
+    pub stat: &'static str,
+    pub comparison: &'static str,
+    pub threshold: f64,
+    pub treat_missing_data: &'static str,
+    pub period: i32,
+    pub evaluation_periods: i32,
+}
+
+/// `modules/canary`'s `local.alarms` (enabled by default in environments/dev, listed in the
+/// `canary_alarms` output); `infrastructure/deployment-shape.json` holds what apply creates.
+pub(crate) const CANARY_ALARMS: [CanaryAlarmDef; 2] = [
+    CanaryAlarmDef {
+        suffix: "probe-unhealthy",
+        metric: opsconsole_wire::canary::HEALTHY,
+        stat: "Minimum",
+        comparison: "LessThanThreshold",
+        threshold: 1.0,
+        // A canary that stopped running is unhealthy.
+        treat_missing_data: "breaching",
+        period: 300,
+        evaluation_periods: 2,
+    },
+    CanaryAlarmDef {
+        suffix: "sse-buffered",
+        metric: opsconsole_wire::canary::SSE_VERDICT,
+        stat: "Minimum",
+        comparison: "GreaterThanOrEqualToThreshold",
+        threshold: 1.0,
+        treat_missing_data: "notBreaching",
+        period: 300,
+        evaluation_periods: 2,
+    },
 ];
 
 /// One row of `local.alarms` as written in the monitoring module (the unit test compares the

@@ -773,15 +773,7 @@ pub async fn start_with(
 
     eprintln!("opsconsole-sandbox: starting moto");
     let moto = tokio::task::block_in_place(MotoServer::start)?;
-    let transition = if fault == Some(Fault::DeployInProgress) {
-        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":1000000}}"#
-    } else {
-        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"immediate"}}"#
-    };
-    tokio::task::block_in_place(|| {
-        moto.control("/moto-api/state-manager/set-transition", transition)
-    })
-    .context("moto state manager: set-transition for cloudfront::distribution")?;
+    set_cloudfront_transition(&moto, fault)?;
 
     // Redis (or, for `redis-down`, a port where nothing listens).
     let redis_port = free_port()?;
@@ -841,19 +833,7 @@ pub async fn start_with(
     let site_url = gw.url();
 
     eprintln!("opsconsole-sandbox: seeding moto");
-    let opts = moto.aws_options(REGION);
-    let sdk = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
-        max_attempts: Some(2),
-        ..opts.clone()
-    })
-    .await;
-    let east = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
-        region: Some("us-east-1".into()),
-        max_attempts: Some(2),
-        ..opts
-    })
-    .await;
-    let seeded = seed::seed(&sdk, &east, &names, fault, "127.0.0.1", &token).await?;
+    let (sdk, seeded) = seed_moto(&moto, &names, fault, &token).await?;
     let lc_plain_env = match &lc_peers {
         Some(p) => Some(seed_librechat_config(&sdk, &names, &root, &p.mongo_uri).await?),
         None => None,
@@ -879,7 +859,10 @@ pub async fn start_with(
         ),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "2048".into()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            seed::MEMORY_MB.to_string(),
+        ),
         ("AWS_LAMBDA_LOG_GROUP_NAME".into(), names.log_group.clone()),
         ("AWS_REGION".into(), REGION.into()),
         ("AWS_DEFAULT_REGION".into(), REGION.into()),
@@ -1037,6 +1020,65 @@ pub async fn start_with(
         wait_healthy(&site_url, &logs).await?;
     }
     Ok(sandbox)
+}
+
+/// moto's state manager for CloudFront distributions: `Deployed` at once, or held `InProgress`
+/// for the `deploy-in-progress` fault.
+fn set_cloudfront_transition(moto: &MotoServer, fault: Option<Fault>) -> anyhow::Result<()> {
+    let transition = if fault == Some(Fault::DeployInProgress) {
+        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"manual","times":1000000}}"#
+    } else {
+        r#"{"model_name":"cloudfront::distribution","transition":{"progression":"immediate"}}"#
+    };
+    tokio::task::block_in_place(|| {
+        moto.control("/moto-api/state-manager/set-transition", transition)
+    })
+    .context("moto state manager: set-transition for cloudfront::distribution")?;
+    Ok(())
+}
+
+/// Seeds `moto` (SDK configuration for the home region, and us-east-1 for CloudFront's alarm).
+async fn seed_moto(
+    moto: &MotoServer,
+    names: &seed::Names,
+    fault: Option<Fault>,
+    token: &str,
+) -> anyhow::Result<(aws_config::SdkConfig, seed::Seeded)> {
+    let opts = moto.aws_options(REGION);
+    let sdk = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
+        max_attempts: Some(2),
+        ..opts.clone()
+    })
+    .await;
+    let east = opsconsole::aws::load_sdk_config(&opsconsole::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        max_attempts: Some(2),
+        ..opts
+    })
+    .await;
+    let seeded = seed::seed(&sdk, &east, names, fault, "127.0.0.1", token).await?;
+    Ok((sdk, seeded))
+}
+
+/// Seeds `moto` exactly as [`start`] does (no fault), without starting anything else, and
+/// returns the outputs document the sandbox would write (its stand-ins' endpoints replaced by
+/// unused local ones). For `sandbox/tests/it/deployment_shape.rs`, which compares both with
+/// `infrastructure/deployment-shape.json` (what `terraform apply` of environments/dev creates).
+/// Needs a multi-threaded tokio runtime.
+pub async fn seed_only(moto: &MotoServer) -> anyhow::Result<serde_json::Value> {
+    let names = seed::Names::new(ENV, REGION);
+    set_cloudfront_transition(moto, None)?;
+    let (_, seeded) = seed_moto(moto, &names, None, &random_token()).await?;
+    Ok(outputs::outputs_json(
+        &names,
+        &outputs::Endpoints {
+            site_url: "http://127.0.0.1:9".into(),
+            distribution_id: seeded.distribution_id,
+            distribution_domain: seeded.distribution_domain,
+            redis_host: "127.0.0.1".into(),
+            redis_port: 9,
+        },
+    ))
 }
 
 /// `--librechat`: waits (bounded, 240 s) until `/api/health` answers 200 through the whole

@@ -62,7 +62,7 @@ impl ReportState {
         [
             format!("START RequestId: {request_id} Version: $LATEST"),
             format!("END RequestId: {request_id}"),
-            report_line(request_id, duration_ms, 2048, 96, init),
+            report_line(request_id, duration_ms, super::seed::MEMORY_MB, 96, init),
         ]
     }
 }

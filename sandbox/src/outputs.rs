@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::alarms::ALARMS;
+use super::alarms::{ALARMS, CANARY_ALARMS};
 use super::seed::Names;
 
 /// Where the stand-ins listen.
@@ -21,10 +21,21 @@ fn out(value: Value, ty: Value) -> Value {
     json!({ "value": value, "type": ty, "sensitive": false })
 }
 
+/// The type `terraform output -json` gives a list of `{name, region}` built with `concat` or
+/// `flatten`: a tuple of `n` objects (not `list(object)`).
+fn alarm_list_type(n: usize) -> Value {
+    let object = json!(["object", {"name": "string", "region": "string"}]);
+    json!(["tuple", vec![object; n]])
+}
+
 /// The outputs document (contracts section 1).
 pub(crate) fn outputs_json(n: &Names, e: &Endpoints) -> Value {
     let s = |v: &str| out(json!(v), json!("string"));
-    let alarms: Vec<Value> = ALARMS
+    // In Terraform's order: modules/monitoring's `alarms` output lists the regional alarms
+    // (for_each: sorted by key), then the us-east-1 one.
+    let mut ordered: Vec<_> = ALARMS.iter().collect();
+    ordered.sort_by_key(|a| (a.us_east_1, a.suffix));
+    let alarms: Vec<Value> = ordered
         .iter()
         .map(|a| {
             json!({
@@ -33,6 +44,15 @@ pub(crate) fn outputs_json(n: &Names, e: &Endpoints) -> Value {
             })
         })
         .collect();
+    // modules/canary is enabled by default in environments/dev: its 2 alarms, home region.
+    let canary_alarms: Vec<Value> = CANARY_ALARMS
+        .iter()
+        .map(|a| json!({"name": n.alarm_name(a.suffix), "region": n.region}))
+        .collect();
+    let (alarms_type, canary_type) = (
+        alarm_list_type(alarms.len()),
+        alarm_list_type(canary_alarms.len()),
+    );
     json!({
         "site_url": s(&e.site_url),
         "region": s(&n.region),
@@ -50,8 +70,9 @@ pub(crate) fn outputs_json(n: &Names, e: &Endpoints) -> Value {
         "redis_port": out(json!(e.redis_port), json!("number")),
         "frontend_bucket_name": s(&n.frontend_bucket),
         "files_bucket_name": s(&n.files_bucket),
-        "alarms": out(json!(alarms), json!(["list", ["object", {"name": "string", "region": "string"}]])),
-        "dashboard_name": s(&n.prefix),
+        "alarms": out(json!(alarms), alarms_type),
+        "canary_alarms": out(json!(canary_alarms), canary_type),
+        "dashboard_name": s(&n.dashboard),
         "shim_metrics_namespace": s(&n.shim_namespace),
     })
 }
@@ -91,6 +112,7 @@ mod tests {
             "alarms",
             "dashboard_name",
             "shim_metrics_namespace",
+            "canary_alarms",
         ];
         for k in required {
             assert!(v[k].get("value").is_some(), "missing output {k}");
@@ -103,12 +125,29 @@ mod tests {
         );
         let alarms = v["alarms"]["value"].as_array().expect("alarms list");
         assert_eq!(alarms.len(), 10);
-        assert_eq!(alarms[0]["name"], "librechat-sandbox-lambda-errors");
+        // Terraform's order: the regional alarms by name, then CloudFront's
+        assert_eq!(alarms[0]["name"], "librechat-sandbox-apigw-5xx");
+        assert_eq!(alarms[9]["name"], "librechat-sandbox-cloudfront-5xx-rate");
+        assert_eq!(v["alarms"]["type"][0], "tuple");
+        assert_eq!(v["alarms"]["type"][1].as_array().map(Vec::len), Some(10));
         let cf = alarms
             .iter()
             .find(|a| a["name"] == "librechat-sandbox-cloudfront-5xx-rate")
             .expect("cloudfront alarm");
         assert_eq!(cf["region"], "us-east-1");
         assert!(alarms.iter().filter(|a| a["region"] == "eu-west-1").count() == 9);
+        let canary: Vec<&Value> = v["canary_alarms"]["value"]
+            .as_array()
+            .expect("canary_alarms list")
+            .iter()
+            .map(|a| &a["name"])
+            .collect();
+        assert_eq!(
+            canary,
+            [
+                "librechat-sandbox-probe-unhealthy",
+                "librechat-sandbox-sse-buffered"
+            ]
+        );
     }
 }

@@ -1,8 +1,13 @@
 //! Seeds moto through the SDK with what the Terraform would create: the IAM role and the Lambda
 //! function, its log group (REPORT lines cold and warm, the shim's EMF cold-start lines), the
-//! 10 alarms of the monitoring module, metric data for the sparklines and charts, the Redis
+//! 10 alarms of the monitoring module and the 2 of the canary module (enabled by default in
+//! environments/dev), metric data for the sparklines and charts, the dashboard, the Redis
 //! replication group, the CloudFront distribution, the buckets (with the shim's
 //! `librechat.yaml`) and the SSM parameters the shim resolves at cold start.
+//!
+//! Names and definitions follow the default dev deployment; `sandbox/tests/it/deployment_shape.rs`
+//! compares what this seeds with `infrastructure/deployment-shape.json`, which apply-local checks
+//! against what `terraform apply` creates.
 
 use anyhow::Context as _;
 use aws_config::SdkConfig;
@@ -12,7 +17,16 @@ use opsconsole_wire::emf;
 use serde_json::json;
 
 use super::Fault;
-use super::alarms::{ALARMS, Dims};
+use super::alarms::{ALARMS, CANARY_ALARMS, CANARY_NAMESPACE, Dims};
+
+/// The function's memory (modules/backend `memory_size`'s default), also in the REPORT lines.
+pub(crate) const MEMORY_MB: u32 = 1024;
+/// The function's timeout (modules/backend: the streaming integration waits up to 900 s).
+const TIMEOUT_S: i32 = 900;
+/// The log group's retention (modules/backend `log_retention_days`' default).
+const LOG_RETENTION_DAYS: i32 = 30;
+/// The REST API's stage (modules/api-gateway `stage_name`'s default).
+const STAGE: &str = "prod";
 
 /// The names of one sandbox deployment, derived like the Terraform's (`librechat-${env}`).
 #[derive(Debug, Clone)]
@@ -36,6 +50,7 @@ pub(crate) struct Names {
     pub ssm_prefix: String,
     pub ecr_repository_url: String,
     pub shim_namespace: String,
+    pub dashboard: String,
 }
 
 impl Names {
@@ -47,18 +62,20 @@ impl Names {
             env: env.into(),
             region: region.into(),
             log_group: format!("/aws/lambda/{function}"),
-            role: format!("{function}-role"),
+            role: format!("{function}-lambda"),
             api_id: "sbx0api1".into(),
-            stage: env.into(),
+            stage: STAGE.into(),
             redis_group: format!("{prefix}-redis"),
             redis_cluster: format!("{prefix}-redis-001"),
-            frontend_bucket: format!("{prefix}-frontend"),
-            files_bucket: format!("{prefix}-files"),
+            // environments/dev names the two buckets after the environment, not the prefix.
+            frontend_bucket: format!("librechat-frontend-{env}"),
+            files_bucket: format!("librechat-lambda-files-{env}"),
             config_bucket: format!("{prefix}-config"),
             config_key: "librechat.yaml".into(),
             ssm_prefix: format!("/{prefix}"),
             ecr_repository_url: format!("{account}.dkr.ecr.{region}.amazonaws.com/{function}"),
             shim_namespace: emf::NAMESPACE.into(),
+            dashboard: prefix.clone(),
             account,
             function,
             prefix,
@@ -210,7 +227,10 @@ pub(crate) async fn seed(
     let seeded = seed_cloudfront(sdk, n, site_origin).await?;
     let dist = seeded.distribution_id.as_str();
     seed_metrics(sdk, east, n, dist, fault == Some(Fault::ColdStartStorm)).await?;
+    seed_canary_metrics(sdk, n).await?;
     seed_alarms(sdk, east, n, dist, fault == Some(Fault::Alarm)).await?;
+    seed_canary_alarms(sdk, n).await?;
+    seed_dashboard(sdk, n).await?;
     Ok(seeded)
 }
 
@@ -306,8 +326,9 @@ async fn seed_lambda(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
                 .image_uri(format!("{}:sandbox", n.ecr_repository_url))
                 .build(),
         )
-        .memory_size(2048)
-        .timeout(120)
+        .memory_size(MEMORY_MB as i32)
+        .timeout(TIMEOUT_S)
+        .architectures(aws_sdk_lambda::types::Architecture::X8664)
         .description("LibreChat API (opsconsole sandbox)")
         .environment(
             aws_sdk_lambda::types::Environment::builder()
@@ -329,6 +350,12 @@ async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow::Result<()
         .send()
         .await
         .context("Logs CreateLogGroup")?;
+    logs.put_retention_policy()
+        .log_group_name(&n.log_group)
+        .retention_in_days(LOG_RETENTION_DAYS)
+        .send()
+        .await
+        .context("Logs PutRetentionPolicy")?;
     let today = time::OffsetDateTime::now_utc().date();
     let stream = format!(
         "{:04}/{:02}/{:02}/[$LATEST]sandbox0seed",
@@ -365,7 +392,7 @@ async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow::Result<()
         let used = 280 + (rng.range(0.0, 120.0) as u32);
         events.push((
             end,
-            report_line(&rid, inv.duration_ms, 2048, used, inv.init_ms),
+            report_line(&rid, inv.duration_ms, MEMORY_MB, used, inv.init_ms),
         ));
     }
     events.sort_by_key(|e| e.0);
@@ -650,6 +677,100 @@ async fn seed_alarms(
     Ok(())
 }
 
+/// The canary's two alarms (modules/canary, contracts section 7), in the home region.
+async fn seed_canary_alarms(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
+    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+    let cw = aws_sdk_cloudwatch::Client::new(sdk);
+    for a in CANARY_ALARMS.iter() {
+        let name = n.alarm_name(a.suffix);
+        cw.put_metric_alarm()
+            .alarm_name(&name)
+            .alarm_description(format!(
+                "{CANARY_NAMESPACE} {} from the scheduled canary; see modules/canary/README.md",
+                a.metric
+            ))
+            .namespace(CANARY_NAMESPACE)
+            .metric_name(a.metric)
+            .dimensions(
+                Dimension::builder()
+                    .name(opsconsole_wire::canary::DIMENSION)
+                    .value(&n.env)
+                    .build(),
+            )
+            .statistic(Statistic::from(a.stat))
+            .period(a.period)
+            .evaluation_periods(a.evaluation_periods)
+            .threshold(a.threshold)
+            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::from(
+                a.comparison,
+            ))
+            .treat_missing_data(a.treat_missing_data)
+            .send()
+            .await
+            .with_context(|| format!("CloudWatch PutMetricAlarm {name}"))?;
+    }
+    Ok(())
+}
+
+/// The canary's EMF metrics of the last 90 minutes, one run every 5 minutes, all healthy and
+/// streaming (namespace `LibreChat/Probe`, dimension `Environment`; contracts section 7).
+async fn seed_canary_metrics(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    use opsconsole_wire::canary;
+    let cw = aws_sdk_cloudwatch::Client::new(sdk);
+    let dim = Dimension::builder()
+        .name(canary::DIMENSION)
+        .value(&n.env)
+        .build();
+    let now_s = now_ms() / 1000;
+    let mut rng = Lcg(11);
+    let mut data = Vec::new();
+    for run in 0..18i64 {
+        let ts = DateTime::from_secs(now_s - (18 - run) * 300);
+        let metrics = [
+            (canary::HEALTHY, 1.0),
+            (canary::SSE_VERDICT, canary::VERDICT_STREAMING),
+            (canary::SSE_FIRST_EVENT_MS, rng.range(40.0, 120.0)),
+            (canary::SSE_WORST_GAP_RATIO, rng.range(0.85, 1.0)),
+            (canary::HEALTH_LATENCY_MS, rng.range(8.0, 40.0)),
+            (canary::FINDINGS, 0.0),
+        ];
+        for (metric, value) in metrics {
+            data.push(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(dim.clone())
+                    .timestamp(ts)
+                    .value(value)
+                    .unit(StandardUnit::from(canary::unit(metric)))
+                    .build(),
+            );
+        }
+    }
+    cw.put_metric_data()
+        .namespace(CANARY_NAMESPACE)
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .with_context(|| format!("CloudWatch PutMetricData {CANARY_NAMESPACE}"))?;
+    Ok(())
+}
+
+/// The monitoring module's dashboard (by name; one text widget: the sandbox's console is the
+/// view that matters here).
+async fn seed_dashboard(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
+    let body = json!({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+        "properties": {"markdown": format!("LibreChat {} (opsconsole sandbox)", n.env)}}]});
+    aws_sdk_cloudwatch::Client::new(sdk)
+        .put_dashboard()
+        .dashboard_name(&n.dashboard)
+        .dashboard_body(body.to_string())
+        .send()
+        .await
+        .with_context(|| format!("CloudWatch PutDashboard {}", n.dashboard))?;
+    Ok(())
+}
+
 async fn seed_redis(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
     let ec = aws_sdk_elasticache::Client::new(sdk);
     ec.create_replication_group()
@@ -658,8 +779,9 @@ async fn seed_redis(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
         .engine("redis")
         .engine_version("7.1")
         .cache_node_type("cache.t4g.micro")
-        .num_cache_clusters(2)
-        .automatic_failover_enabled(true)
+        // modules/redis: one node, so no automatic failover.
+        .num_cache_clusters(1)
+        .automatic_failover_enabled(false)
         .send()
         .await
         .context("ElastiCache CreateReplicationGroup")?;

@@ -89,3 +89,32 @@ def test_tagged_leftovers_lists_what_is_not_a_prerequisite(endpoint):
     finally:
         logs.delete_log_group(logGroupName="/aws/lambda/left")
     assert not any("/aws/lambda/left" in item for item in apply_local.tagged_leftovers(endpoint, {"eu-west-1"}))
+
+
+def test_shape_reads_what_exists_and_gives_null_for_what_does_not(endpoint):
+    outputs = {k: {"value": v, "type": "string", "sensitive": False} for k, v in {
+        "region": "eu-west-1", "lambda_function_name": "shape-t-api", "lambda_log_group_name": "/aws/lambda/shape-t-api",
+        "frontend_bucket_name": "librechat-frontend-t", "files_bucket_name": "librechat-lambda-files-t",
+        "redis_replication_group_id": "shape-t-redis", "dashboard_name": "shape-t"}.items()}
+    logs = apply_local.client("logs", endpoint, "eu-west-1")
+    logs.create_log_group(logGroupName="/aws/lambda/shape-t-api")
+    logs.put_retention_policy(logGroupName="/aws/lambda/shape-t-api", retentionInDays=30)
+    s3 = apply_local.client("s3", endpoint, "eu-west-1")
+    s3.create_bucket(Bucket="librechat-frontend-t", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    cw = apply_local.client("cloudwatch", endpoint, "us-east-1")
+    cw.put_metric_alarm(AlarmName="shape-t-cloudfront-5xx-rate", MetricName="5xxErrorRate", Namespace="AWS/CloudFront",
+                        Statistic="Average", Period=300, EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanThreshold", Dimensions=[{"Name": "Region", "Value": "Global"}])
+    names = apply_local.read_names(endpoint, outputs)
+    assert names == {"lambda_function": None, "lambda_log_group": {"name": "/aws/lambda/shape-t-api", "retention_in_days": 30},
+                     "frontend_bucket": "librechat-frontend-t", "files_bucket": None, "redis_replication_group": None,
+                     "dashboard": None}
+    alarms = apply_local.all_alarms(endpoint, {"eu-west-1", "us-east-1"})
+    shape = apply_local.build_shape(outputs, alarms, names, "shape-t", "t")
+    assert shape["names"]["lambda_log_group"]["name"] == "/aws/lambda/{prefix}-api"
+    assert shape["names"]["frontend_bucket"] == "librechat-frontend-{env}"
+    assert shape["alarms"]["{prefix}-cloudfront-5xx-rate"]["region"] == "us-east-1"
+    assert shape["alarms"]["{prefix}-cloudfront-5xx-rate"]["dimensions"] == {"Region": "Global"}
+    cw.delete_alarms(AlarmNames=["shape-t-cloudfront-5xx-rate"])
+    s3.delete_bucket(Bucket="librechat-frontend-t")
+    logs.delete_log_group(logGroupName="/aws/lambda/shape-t-api")

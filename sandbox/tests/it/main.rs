@@ -6,6 +6,7 @@
 // #[test] functions; the helpers here are test code too).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod deployment_shape;
 mod multi_env_probe;
 mod sandbox_cleanup;
 mod sandbox_faults;
