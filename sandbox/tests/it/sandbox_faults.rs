@@ -50,11 +50,16 @@ fn codes(doc: &Value) -> Vec<String> {
 }
 
 /// Starts the sandbox with `fault`, probes it, and checks the exit code and that the findings
-/// are `expected` plus at most the codes in `collateral` (in any order).
+/// are `expected` plus at most the codes in `collateral` (in any order); returns the document.
 // The guard only keeps other tests' sandboxes out while this one runs; each test has its own
 // runtime, so no task of it waits for the lock.
 #[allow(clippy::await_holding_lock)]
-async fn check(fault: Option<Fault>, expected_exit: i32, expected: &[&str], collateral: &[&str]) {
+async fn check(
+    fault: Option<Fault>,
+    expected_exit: i32,
+    expected: &[&str],
+    collateral: &[&str],
+) -> Value {
     let _serial = crate::one_sandbox_at_a_time();
     let sandbox = opsconsole_sandbox::start(fault)
         .await
@@ -92,11 +97,40 @@ async fn check(fault: Option<Fault>, expected_exit: i32, expected: &[&str], coll
         );
     }
     drop(sandbox);
+    doc
 }
 
+/// Healthy, and the canary's history (the sandbox seeds 18 runs 5 minutes apart, all streaming,
+/// the newest 5 minutes before the seeding: 11 of them fall in the probe's 1 h window, 12 when
+/// the window's start is rounded down to the minute, as moto and CloudWatch do) read back for
+/// the `Environment` its alarm names, with its two alarms after the ten.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_baseline_is_healthy() {
-    check(None, 0, &[], &[]).await;
+    let doc = check(None, 0, &[], &[]).await;
+    let canary = &doc["checks"]["canary"];
+    assert_eq!(canary["status"], "ok", "{canary:#}");
+    let runs = canary["data"]["history"]["runs"].as_u64().unwrap_or(0);
+    assert!((11..=12).contains(&runs), "1 h window: {canary:#}");
+    assert_eq!(canary["data"]["history"]["buffered"], 0, "{canary:#}");
+    assert!(
+        canary["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&format!(
+                "healthy and streaming in all {runs} runs of the last 1h"
+            ))),
+        "{canary:#}"
+    );
+    let alarms: Vec<&str> = doc["checks"]["alarms"]["data"]["alarms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(alarms.len(), 12, "{alarms:?}");
+    assert!(
+        alarms[10..]
+            .iter()
+            .all(|n| n.ends_with("-probe-unhealthy") || n.ends_with("-sse-buffered")),
+        "{alarms:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
