@@ -93,9 +93,14 @@ def public_resource(r: dict) -> dict:
 def probe_verdict(probe: dict, outputs: dict) -> list[str]:
     """Problems in an `opsconsole probe --json` document, given the outputs it probed; [] = fine."""
     problems = []
-    expected = sorted((a["name"], a["region"]) for a in outputs.get("alarms", {}).get("value", []))
-    if len(expected) != 10:
-        problems.append(f"outputs: {len(expected)} alarms in the `alarms` output, expected 10")
+    base = [(a["name"], a["region"]) for a in outputs.get("alarms", {}).get("value", [])]
+    if len(base) != 10:
+        problems.append(f"outputs: {len(base)} alarms in the `alarms` output, expected 10")
+    # The console reads the canary's alarms (`canary_alarms`, 2 when modules/canary is on) with the ten.
+    canary = [(a["name"], a["region"]) for a in (outputs.get("canary_alarms", {}).get("value") or [])]
+    if len(canary) not in (0, 2):
+        problems.append(f"outputs: {len(canary)} alarms in the `canary_alarms` output, expected 2 (or none)")
+    expected = sorted(base + canary)
     checks = probe.get("checks") or {}
     for name in ("alarms", "lambda", "redis", "cloudfront"):
         c = checks.get(name)

@@ -63,6 +63,18 @@ def test_probe_verdict_names_missing_alarms_failed_checks_and_findings():
     assert "probe finding alarm_missing (alarms): p-a3 missing" in problems
 
 
+def test_probe_verdict_counts_the_canary_alarms_with_the_ten():
+    out = outputs()
+    out["canary_alarms"] = {"value": [{"name": "p-probe-unhealthy", "region": "eu-west-1"},
+                                      {"name": "p-sse-buffered", "region": "eu-west-1"}]}
+    ten = probe()["checks"]["alarms"]["data"]["alarms"]
+    twelve = ten + [{"name": a["name"], "region": a["region"], "state": "OK"} for a in out["canary_alarms"]["value"]]
+    assert probe_verdict(probe(alarms=twelve), out) == []
+    assert any("differ from the outputs'" in p for p in probe_verdict(probe(alarms=ten), out))
+    out["canary_alarms"]["value"].pop()
+    assert "outputs: 1 alarms in the `canary_alarms` output, expected 2 (or none)" in probe_verdict(probe(alarms=twelve[:-1]), out)
+
+
 def test_probe_verdict_wants_ten_alarms_and_all_checks():
     assert "outputs: 9 alarms in the `alarms` output, expected 10" in probe_verdict(probe(alarms=[]), outputs(9))
     doc = probe()
