@@ -70,6 +70,10 @@ pub enum Command {
     /// by name from the outputs saved before the destroy). Exit 0 none, 1 some, 2 a check could
     /// not run, 3 usage error.
     Leftovers(LeftoversArgs),
+    /// One .tar.gz for a ticket: the probe document, SUMMARY.md, outputs, the function's
+    /// newest log lines, alarm states and history, Lambda and CloudFront configuration,
+    /// versions; secrets redacted (console/README.md, "Support bundle"). Prints its path.
+    Bundle(BundleArgs),
     /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
     Sandbox(MovedArgs),
 }
@@ -122,6 +126,27 @@ pub struct LeftoversArgs {
     /// Project=librechat and Environment=ENV (environments/dev's default_tags).
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BundleArgs {
+    /// Environment to bundle.
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// The archive to write (never overwritten). Default:
+    /// ./opsconsole-bundle-ENV-YYYYMMDDTHHMMSSZ.tar.gz (UTC).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// How many of the function's newest log lines go in (1..=10000).
+    #[arg(long, value_name = "N", default_value_t = crate::bundle::DEFAULT_LOG_LINES)]
+    pub lines: usize,
+
+    /// How far back the probe, the metrics and the log lines look: 15m, 1h, 3h, 12h, 24h or 7d
+    /// (default: the config's `lambda_window_minutes`, else 1h).
+    #[arg(long, value_name = "WINDOW")]
+    pub window: Option<crate::domain::window::Window>,
 }
 
 /// Whatever followed a command that moved (ignored: the hint names the new command).

@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod aws;
+pub mod bundle;
 pub mod cli;
 pub mod collectors;
 pub mod config;

@@ -24,6 +24,10 @@ async fn main() -> ExitCode {
             init_stderr_logs();
             return opsconsole::leftovers::run(&cli.global, args).await;
         }
+        Some(Command::Bundle(args)) => {
+            init_stderr_logs();
+            return opsconsole::bundle::run(&cli.global, args).await;
+        }
         None => {
             let env = cli.env.clone().unwrap_or_else(|| "dev".into());
             match Context::build(&cli.global, &env).await {

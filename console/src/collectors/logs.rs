@@ -88,16 +88,24 @@ impl Cursor {
     }
 }
 
-/// FilterLogEvents from `start_ms` to now, all pages up to `max` events: `(ts, id, message)`.
-async fn filter_events(
+/// Pages read at most per [`filter_events`] call (10 000 events each).
+pub(crate) const MAX_PAGES: usize = 20;
+
+/// FilterLogEvents from `start_ms` to now: the newest `max` events `(ts, id, message)`, oldest
+/// first, reading all pages up to [`MAX_PAGES`]; `true` when events were left out (older than
+/// the newest `max`, or past the page bound). The logs view and `opsconsole bundle` both read
+/// through it.
+pub(crate) async fn filter_events(
     ctx: &Context,
     group: &str,
     start_ms: i64,
     max: usize,
 ) -> Result<(Vec<(i64, String, String)>, bool), String> {
-    let mut out = Vec::new();
+    let mut out: std::collections::VecDeque<(i64, String, String)> =
+        std::collections::VecDeque::new();
     let mut token: Option<String> = None;
     let mut truncated = false;
+    let mut pages = 0;
     loop {
         let resp = ctx
             .aws
@@ -116,28 +124,31 @@ async fn filter_events(
                     opsconsole_proc::error_chain(&e)
                 )
             })?;
+        pages += 1;
         for ev in resp.events() {
             let ts = ev.timestamp().unwrap_or(0);
             let id = ev
                 .event_id()
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{ts}:{}", ev.message().unwrap_or_default()));
-            out.push((ts, id, ev.message().unwrap_or_default().to_string()));
+            out.push_back((ts, id, ev.message().unwrap_or_default().to_string()));
+            // Pages come oldest first: keep only the newest `max` while reading.
+            if out.len() > max {
+                out.pop_front();
+                truncated = true;
+            }
         }
         token = resp.next_token().map(str::to_string);
         if token.is_none() {
             break;
         }
-        if out.len() >= max.saturating_mul(4) {
+        if pages >= MAX_PAGES {
             truncated = true;
             break;
         }
     }
+    let mut out: Vec<_> = out.into();
     out.sort_by_key(|e| e.0);
-    if out.len() > max {
-        out.drain(..out.len() - max);
-        truncated = true;
-    }
     Ok((out, truncated))
 }
 

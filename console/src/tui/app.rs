@@ -295,6 +295,8 @@ pub enum Action {
     Charts(Result<crate::collectors::series::ChartsData, String>),
     /// Lines (or the mode, or an error) from the log group's follower.
     Logs(crate::collectors::logs::LogsEvent),
+    /// The support bundle (`:bundle`) was written (its path) or not (why).
+    Bundle(Result<String, String>),
     /// The answer to [`Effect::FetchAlarmHistory`].
     AlarmHistory {
         alarm: String,
@@ -323,6 +325,9 @@ pub enum Effect {
     },
     /// Look back over this window from now on (the windowed sources collect again).
     SetWindow(Window),
+    /// Write the support bundle (`:bundle [FILE]`) over the current window in the background;
+    /// the outcome comes back as [`Action::Bundle`].
+    Bundle(Option<std::path::PathBuf>),
 }
 
 /// Carries out `action` on `app`. Whenever the alarm detail view ends up showing an alarm
@@ -357,6 +362,15 @@ fn update_inner(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Resize(..) => Vec::new(),
+        Action::Bundle(r) => {
+            let line = match r {
+                Ok(path) => format!("bundle written: {path} (secrets redacted)"),
+                Err(e) => format!("bundle FAILED: {e}"),
+            };
+            app.push_activity(line.clone());
+            app.set_status(line);
+            Vec::new()
+        }
         Action::AlarmHistory {
             alarm,
             region,
@@ -649,6 +663,14 @@ fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                     }
                 }
                 CmdLine::Probe => vec![Effect::RerunProbe],
+                CmdLine::Bundle { out } => {
+                    // Reads only: allowed in read-only mode, and while an action runs.
+                    app.push_activity(format!(
+                        "bundle: collecting (probe, logs, alarms, configuration; window {})",
+                        app.window.label()
+                    ));
+                    vec![Effect::Bundle(out.map(std::path::PathBuf::from))]
+                }
                 CmdLine::Refresh { source: None } => vec![Effect::Refresh(None)],
                 CmdLine::Refresh { source: Some(s) } => {
                     match Source::ALL.iter().find(|src| src.name() == s) {

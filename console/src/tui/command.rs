@@ -3,22 +3,33 @@
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum CmdLine {
-    DeployImage { image: Option<String> },
+    DeployImage {
+        image: Option<String>,
+    },
     Apply,
-    Invalidate { paths: Vec<String> },
+    Invalidate {
+        paths: Vec<String>,
+    },
     Probe,
-    Refresh { source: Option<String> },
+    /// `:bundle [FILE]`: the support bundle (`opsconsole bundle`).
+    Bundle {
+        out: Option<String>,
+    },
+    Refresh {
+        source: Option<String>,
+    },
     Env(String),
     Help,
     Quit,
 }
 
 /// The commands offered by completion, in the order shown.
-pub(crate) const COMMANDS: [&str; 8] = [
+pub(crate) const COMMANDS: [&str; 9] = [
     "deploy image",
     "apply",
     "invalidate /*",
     "probe",
+    "bundle",
     "refresh",
     "env ",
     "help",
@@ -39,6 +50,11 @@ pub(crate) fn parse(line: &str) -> Result<CmdLine, String> {
             paths: paths.iter().map(|p| (*p).to_string()).collect(),
         }),
         ["probe"] => Ok(CmdLine::Probe),
+        ["bundle"] => Ok(CmdLine::Bundle { out: None }),
+        ["bundle", file] => Ok(CmdLine::Bundle {
+            out: Some((*file).to_string()),
+        }),
+        ["bundle", ..] => Err("usage: :bundle [FILE]".into()),
         ["refresh"] => Ok(CmdLine::Refresh { source: None }),
         ["refresh", s] => Ok(CmdLine::Refresh {
             source: Some((*s).to_string()),
@@ -119,6 +135,14 @@ mod tests {
         );
         assert_eq!(parse("env prod"), Ok(CmdLine::Env("prod".into())));
         assert_eq!(parse("q"), Ok(CmdLine::Quit));
+        assert_eq!(parse("bundle"), Ok(CmdLine::Bundle { out: None }));
+        assert_eq!(
+            parse("bundle /tmp/b.tar.gz"),
+            Ok(CmdLine::Bundle {
+                out: Some("/tmp/b.tar.gz".into())
+            })
+        );
+        assert!(parse("bundle a b").unwrap_err().contains(":bundle [FILE]"));
         assert!(parse("deploy").is_err());
         assert!(parse("explode").unwrap_err().contains("explode"));
         assert!(parse("").is_err());
@@ -130,9 +154,10 @@ mod tests {
         assert_eq!(complete("dep", &envs), "deploy image");
         assert_eq!(complete("inv", &envs), "invalidate /*");
         assert_eq!(complete("p", &envs), "probe");
+        assert_eq!(complete("b", &envs), "bundle");
         assert_eq!(complete("en", &envs), "env ");
         assert_eq!(complete("env p", &envs), "env prod");
         assert_eq!(complete("zzz", &envs), "zzz");
-        assert_eq!(candidates("", &envs).len(), 9);
+        assert_eq!(candidates("", &envs).len(), 10);
     }
 }

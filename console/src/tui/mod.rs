@@ -280,6 +280,30 @@ fn spawn_alarm_history(
     });
 }
 
+/// Writes the support bundle off the event loop and sends the outcome back as an
+/// [`Action::Bundle`] (a panic in it comes back as a failure too).
+fn spawn_bundle(
+    ctx: Arc<Context>,
+    window: Window,
+    out: std::path::PathBuf,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    tokio::spawn(async move {
+        let job = tokio::spawn(crate::bundle::build(
+            ctx,
+            window,
+            crate::bundle::DEFAULT_LOG_LINES,
+            out,
+        ));
+        let r = match job.await {
+            Ok(Ok((path, status))) => Ok(format!("{} (probe: {status})", path.display())),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("the bundle task crashed: {e}")),
+        };
+        let _ = tx.send(Action::Bundle(r));
+    });
+}
+
 /// The collectors of one environment and the channel they send on.
 fn start_collectors(
     ctx: &Arc<Context>,
@@ -406,6 +430,15 @@ where
                 }
                 Effect::Discard(path) => {
                     let _ = std::fs::remove_file(path);
+                }
+                Effect::Bundle(out) => {
+                    let out = out.unwrap_or_else(|| {
+                        std::path::PathBuf::from(crate::domain::bundle::default_file_name(
+                            &ctx.env,
+                            OffsetDateTime::now_utc(),
+                        ))
+                    });
+                    spawn_bundle(ctx.clone(), app.window, out, hist_tx.clone());
                 }
                 Effect::FetchAlarmHistory { alarm, region } => {
                     spawn_alarm_history(ctx.clone(), alarm, region, hist_tx.clone());

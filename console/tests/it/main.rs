@@ -11,6 +11,7 @@
 mod common;
 mod tui_support;
 
+mod bundle;
 mod cli;
 mod collectors_moto;
 mod leftovers;

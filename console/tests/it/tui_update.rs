@@ -648,3 +648,48 @@ fn l_opens_the_logs_view_and_enter_on_a_report_opens_its_request() {
     assert_eq!(app.logs.filter.request_id, newest);
     assert_eq!(app.overlay, None);
 }
+
+#[test]
+fn bundle_command_asks_for_the_bundle_and_reports_where_it_went() {
+    let mut app = ready_app();
+    // It only reads: allowed in read-only mode too.
+    app.read_only = true;
+    let fx = command(&mut app, "bundle /tmp/incident.tar.gz");
+    assert_eq!(
+        fx,
+        vec![Effect::Bundle(Some(std::path::PathBuf::from(
+            "/tmp/incident.tar.gz"
+        )))]
+    );
+    assert!(app.overlay.is_none());
+    assert!(
+        app.activity
+            .iter()
+            .any(|l| l.contains(" bundle: collecting")),
+        "{:?}",
+        app.activity
+    );
+    assert_eq!(command(&mut app, "bundle"), vec![Effect::Bundle(None)]);
+    app::update(
+        &mut app,
+        Action::Bundle(Ok("/tmp/incident.tar.gz (probe: healthy)".into())),
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .is_some_and(|s| s.contains("bundle written: /tmp/incident.tar.gz")),
+        "{:?}",
+        app.status
+    );
+    app::update(
+        &mut app,
+        Action::Bundle(Err("bundle: x already exists".into())),
+    );
+    assert!(
+        app.activity
+            .iter()
+            .any(|l| l.ends_with(" bundle FAILED: bundle: x already exists")),
+        "{:?}",
+        app.activity
+    );
+}

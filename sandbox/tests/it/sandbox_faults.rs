@@ -252,3 +252,67 @@ async fn sandbox_hung_librechat_gives_health_failed_and_no_redis_finding() {
     drop(_cont);
     drop(sandbox);
 }
+
+/// The whole function hung (the shim's `bootstrap` and the LibreChat stand-in both stopped
+/// with SIGSTOP): nothing answers, neither `/api/health` nor the shim's status endpoint. The
+/// probe names `health_failed`, says the status endpoint gave no answer
+/// (`shim_status_unavailable`) and names no `redis_unreachable`: Redis was never asked.
+#[allow(clippy::await_holding_lock)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_hung_function_gives_health_failed_and_no_redis_finding() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let sandbox = opsconsole_sandbox::start(None)
+        .await
+        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
+    let me = i32::try_from(std::process::id()).expect("pid fits i32");
+    let procs = opsconsole_testsupport::procs::descendants(me);
+    let is_shim = |cmd: &str| {
+        cmd.split_whitespace()
+            .next()
+            .is_some_and(|exe| exe.ends_with("/bootstrap"))
+    };
+    let shims: Vec<i32> = procs
+        .iter()
+        .filter(|(_, cmd)| is_shim(cmd))
+        .map(|(pid, _)| *pid)
+        .collect();
+    let standins: Vec<i32> = procs
+        .iter()
+        .filter(|(_, cmd)| cmd.contains("librechat-standin"))
+        .map(|(pid, _)| *pid)
+        .collect();
+    assert!(
+        !shims.is_empty() && !standins.is_empty(),
+        "no shim bootstrap or LibreChat stand-in under this test: {procs:?}"
+    );
+    let stopped: Vec<i32> = shims.iter().chain(&standins).copied().collect();
+    // Continued on every path (also while unwinding), before the sandbox is dropped.
+    let _cont = Continue(stopped.clone());
+    for pid in &stopped {
+        // SAFETY: kill(2) on a child process of this test's sandbox.
+        let rc = unsafe { libc::kill(*pid, libc::SIGSTOP) };
+        assert_eq!(rc, 0, "SIGSTOP {pid}");
+    }
+    let (code, doc, stderr) = probe(&sandbox.info).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let got = codes(&doc);
+    assert!(
+        got.iter().any(|c| c == "health_failed"),
+        "{got:?}\n{pretty}\nstderr: {stderr}"
+    );
+    assert!(
+        got.iter().any(|c| c == "shim_status_unavailable"),
+        "the silent status endpoint is named as such: {got:?}\n{pretty}\nstderr: {stderr}"
+    );
+    assert!(
+        !got.iter().any(|c| c == "redis_unreachable"),
+        "a hung function must not be blamed on Redis: {got:?}\n{pretty}\nstderr: {stderr}"
+    );
+    assert!(
+        doc["checks"]["redis"]["data"]["ping"].is_null(),
+        "no PING result without the shim's answer:\n{pretty}"
+    );
+    assert_eq!(code, 2, "{pretty}");
+    drop(_cont);
+    drop(sandbox);
+}

@@ -47,7 +47,7 @@ pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         (":deploy image [URI]", "build, push, update Lambda, verify"),
         (":apply", "terraform plan, confirm, apply"),
         (":invalidate /*", "CloudFront invalidation, followed"),
-        (":probe  :refresh", "rerun the SSE probe / refresh all"),
+        (":probe  :bundle", "rerun the SSE probe / support bundle"),
         (":env NAME  :quit", "switch environment / quit"),
     ] {
         lines.push(Line::from(vec![
