@@ -35,9 +35,10 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     // Pinned in one place: the ARG's default, which the real-LibreChat tier compares with the
     // version it ran.
     assert_eq!(crate::support::dockerfile_librechat_version(), "v0.8.6");
-    assert!(text.contains("-p shim --bin bootstrap"));
+    // The `lambda` profile (LTO, one codegen unit, stripped): the smaller resident code.
+    assert!(text.contains("--profile lambda -p shim --bin bootstrap"));
     assert!(
-        text.contains("COPY --from=build /src/target/release/bootstrap /usr/local/bin/bootstrap")
+        text.contains("COPY --from=build /src/target/lambda/bootstrap /usr/local/bin/bootstrap")
     );
     assert!(
         text.lines()
@@ -77,7 +78,118 @@ fn dockerignore_files_agree_and_admit_the_build_inputs() {
         a, b,
         "keep .dockerignore and Dockerfile.dockerignore identical"
     );
-    for needed in ["!Cargo.toml", "!Cargo.lock", "!shim/src/**", "!console/**"] {
+    for needed in ["!Cargo.toml", "!Cargo.lock", "!shim/**", "!crates/**"] {
         assert!(a.lines().any(|l| l == needed), "{needed} missing");
     }
+}
+
+/// Whether `.dockerignore`'s rules admit `path` (the patterns this project uses: `**`, `!DIR/**`,
+/// `!FILE`, `**/NAME`; the last matching rule wins, as in Docker).
+fn admitted(rules: &[&str], path: &str) -> bool {
+    let matches = |pat: &str| {
+        if pat == "**" {
+            true
+        } else if let Some(name) = pat.strip_prefix("**/") {
+            path.split('/').any(|seg| seg == name)
+        } else if let Some(dir) = pat.strip_suffix("/**") {
+            path.starts_with(&format!("{dir}/"))
+        } else {
+            path == pat
+        }
+    };
+    let mut ok = true;
+    for r in rules {
+        let (negated, pat) = r.strip_prefix('!').map_or((false, *r), |p| (true, p));
+        if matches(pat) {
+            ok = negated;
+        }
+    }
+    ok
+}
+
+/// The image's build stage sees the context `.dockerignore` admits, copied by the build stage's
+/// `COPY` lines: in that tree, cargo must load the workspace (every member's manifest) and find
+/// the `bootstrap` binary, or `docker build` fails before compiling anything (the workspace
+/// gained members the image's context did not have).
+#[test]
+fn image_build_context_loads_the_workspace() {
+    let root = crate::support::repo_root();
+    let ignore =
+        std::fs::read_to_string(docker_dir().join(".dockerignore")).expect(".dockerignore");
+    let rules: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let files = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files");
+    let context: Vec<String> = String::from_utf8_lossy(&files.stdout)
+        .split('\0')
+        .filter(|p| !p.is_empty() && admitted(&rules, p))
+        .map(str::to_string)
+        .collect();
+    assert!(context.iter().any(|p| p == "shim/src/bin/bootstrap.rs"));
+    assert!(!admitted(&rules, "shim/target/debug/bootstrap"));
+    assert!(!admitted(&rules, "infrastructure/README.md"));
+    // The build stage's COPY lines: `COPY a b ./` (files to the workdir) or `COPY dir ./dir`.
+    let dockerfile = std::fs::read_to_string(docker_dir().join("Dockerfile")).expect("Dockerfile");
+    let build_stage = dockerfile
+        .split("\nFROM ")
+        .find(|s| s.contains(" AS build"))
+        .expect("a build stage");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("src");
+    for line in build_stage.lines().filter(|l| l.starts_with("COPY ")) {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let (dst, sources) = args.split_last().expect("COPY src.. dst");
+        for s in sources {
+            for f in context
+                .iter()
+                .filter(|p| *p == s || p.starts_with(&format!("{s}/")))
+            {
+                let to = if dst.ends_with('/') || *dst == "." || *dst == "./" {
+                    src.join(f)
+                } else {
+                    src.join(dst.trim_start_matches("./"))
+                        .join(f.strip_prefix(&format!("{s}/")).unwrap_or(f))
+                };
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(root.join(f), &to).expect("copy");
+            }
+        }
+    }
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "metadata",
+            "--locked",
+            "--offline",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(&src)
+        .output()
+        .expect("cargo metadata");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "cargo cannot load the workspace in the image's build context:\n{stderr}"
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let bootstrap = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == "shim")
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["name"] == "bootstrap")
+        .expect("the shim's bootstrap target");
+    let path = bootstrap["src_path"].as_str().unwrap_or_default();
+    assert!(
+        std::path::Path::new(path).is_file(),
+        "{path} is not in the context"
+    );
 }

@@ -134,7 +134,7 @@ variable "dockerfile" {
 variable "image_source_globs" {
   description = "Globs (relative to docker_context) whose content is hashed into the image tag: a change rebuilds and redeploys."
   type        = list(string)
-  default     = ["Cargo.toml", "Cargo.lock", "shim/**", "infrastructure/terraform/modules/backend/docker/**"]
+  default     = ["Cargo.toml", "Cargo.lock", "shim/**", "crates/proc/**", "crates/wire/**", "infrastructure/terraform/modules/backend/docker/**"]
 }
 
 variable "librechat_version" {
