@@ -199,45 +199,72 @@ impl Drop for Continue {
     }
 }
 
-/// LibreChat hung (its process stopped with SIGSTOP, not a `--fault`): the probe names
-/// `health_failed` with what the shim saw of LibreChat's `/health`, and no `redis_unreachable`
-/// (Redis is fine; the shim's status endpoint not answering is not a Redis observation).
-#[allow(clippy::await_holding_lock)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sandbox_hung_librechat_gives_health_failed_and_no_redis_finding() {
-    let _serial = crate::one_sandbox_at_a_time();
-    let sandbox = opsconsole_sandbox::start(None)
-        .await
-        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
-    // The LibreChat stand-in runs under the shim (bootstrap) the sandbox started.
+/// The processes under this test (the sandbox's) whose command line satisfies `pick`; at least
+/// one.
+fn under_this_test(what: &str, pick: impl Fn(&str) -> bool) -> Vec<i32> {
     let me = i32::try_from(std::process::id()).expect("pid fits i32");
-    let standins: Vec<i32> = opsconsole_testsupport::procs::descendants(me)
-        .into_iter()
-        .filter(|(_, cmd)| cmd.contains("librechat-standin"))
-        .map(|(pid, _)| pid)
+    let procs = opsconsole_testsupport::procs::descendants(me);
+    let pids: Vec<i32> = procs
+        .iter()
+        .filter(|(_, cmd)| pick(cmd))
+        .map(|(pid, _)| *pid)
         .collect();
-    assert!(
-        !standins.is_empty(),
-        "no LibreChat stand-in process under this test: {:?}",
-        opsconsole_testsupport::procs::descendants(me)
-    );
-    let _cont = Continue(standins.clone());
-    for pid in &standins {
+    assert!(!pids.is_empty(), "no {what} under this test: {procs:?}");
+    pids
+}
+
+/// SIGSTOPs `pids`; the guard continues them on every path (also while unwinding), before the
+/// sandbox is dropped.
+fn stop(pids: Vec<i32>) -> Continue {
+    let cont = Continue(pids);
+    for pid in &cont.0 {
         // SAFETY: kill(2) on a child process of this test's sandbox.
         let rc = unsafe { libc::kill(*pid, libc::SIGSTOP) };
         assert_eq!(rc, 0, "SIGSTOP {pid}");
     }
+    cont
+}
+
+/// Starts a healthy sandbox, stops the processes `pick` chooses, probes, and checks what every
+/// hang must give: `health_failed`, no `redis_unreachable` (Redis is fine), exit 2. Returns the
+/// document (pretty) and its finding codes for the case's own checks.
+#[allow(clippy::await_holding_lock)]
+async fn hung(what: &str, pick: impl Fn(&str) -> bool) -> (Value, String, Vec<String>) {
+    let _serial = crate::one_sandbox_at_a_time();
+    let sandbox = opsconsole_sandbox::start(None)
+        .await
+        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
+    let cont = stop(under_this_test(what, pick));
     let (code, doc, stderr) = probe(&sandbox.info).await;
-    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    drop(cont);
+    drop(sandbox);
+    let pretty = format!(
+        "{}\nstderr: {stderr}",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    );
     let got = codes(&doc);
     assert!(
         got.iter().any(|c| c == "health_failed"),
-        "{got:?}\n{pretty}\nstderr: {stderr}"
+        "{got:?}\n{pretty}"
     );
     assert!(
         !got.iter().any(|c| c == "redis_unreachable"),
-        "a hung LibreChat must not be blamed on Redis: {got:?}\n{pretty}\nstderr: {stderr}"
+        "a hung {what} must not be blamed on Redis: {got:?}\n{pretty}"
     );
+    assert_eq!(code, 2, "{pretty}");
+    (doc, pretty, got)
+}
+
+/// LibreChat hung (its process stopped with SIGSTOP, not a `--fault`): the probe names
+/// `health_failed` with what the shim saw of LibreChat's `/health`, and no `redis_unreachable`
+/// (Redis is fine; the shim's status endpoint not answering is not a Redis observation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_hung_librechat_gives_health_failed_and_no_redis_finding() {
+    // The LibreChat stand-in runs under the shim (bootstrap) the sandbox started.
+    let (doc, pretty, _) = hung("LibreChat stand-in", |cmd| {
+        cmd.contains("librechat-standin")
+    })
+    .await;
     let health = doc["findings"]
         .as_array()
         .and_then(|f| f.iter().find(|x| x["code"] == "health_failed"))
@@ -248,71 +275,29 @@ async fn sandbox_hung_librechat_gives_health_failed_and_no_redis_finding() {
         health.contains("LibreChat did not answer /health"),
         "the health finding says what the shim saw: {health}\n{pretty}"
     );
-    assert_eq!(code, 2, "{pretty}");
-    drop(_cont);
-    drop(sandbox);
 }
 
 /// The whole function hung (the shim's `bootstrap` and the LibreChat stand-in both stopped
 /// with SIGSTOP): nothing answers, neither `/api/health` nor the shim's status endpoint. The
 /// probe names `health_failed`, says the status endpoint gave no answer
 /// (`shim_status_unavailable`) and names no `redis_unreachable`: Redis was never asked.
-#[allow(clippy::await_holding_lock)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_hung_function_gives_health_failed_and_no_redis_finding() {
-    let _serial = crate::one_sandbox_at_a_time();
-    let sandbox = opsconsole_sandbox::start(None)
-        .await
-        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
-    let me = i32::try_from(std::process::id()).expect("pid fits i32");
-    let procs = opsconsole_testsupport::procs::descendants(me);
     let is_shim = |cmd: &str| {
         cmd.split_whitespace()
             .next()
             .is_some_and(|exe| exe.ends_with("/bootstrap"))
     };
-    let shims: Vec<i32> = procs
-        .iter()
-        .filter(|(_, cmd)| is_shim(cmd))
-        .map(|(pid, _)| *pid)
-        .collect();
-    let standins: Vec<i32> = procs
-        .iter()
-        .filter(|(_, cmd)| cmd.contains("librechat-standin"))
-        .map(|(pid, _)| *pid)
-        .collect();
-    assert!(
-        !shims.is_empty() && !standins.is_empty(),
-        "no shim bootstrap or LibreChat stand-in under this test: {procs:?}"
-    );
-    let stopped: Vec<i32> = shims.iter().chain(&standins).copied().collect();
-    // Continued on every path (also while unwinding), before the sandbox is dropped.
-    let _cont = Continue(stopped.clone());
-    for pid in &stopped {
-        // SAFETY: kill(2) on a child process of this test's sandbox.
-        let rc = unsafe { libc::kill(*pid, libc::SIGSTOP) };
-        assert_eq!(rc, 0, "SIGSTOP {pid}");
-    }
-    let (code, doc, stderr) = probe(&sandbox.info).await;
-    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    let got = codes(&doc);
-    assert!(
-        got.iter().any(|c| c == "health_failed"),
-        "{got:?}\n{pretty}\nstderr: {stderr}"
-    );
+    let (doc, pretty, got) = hung("shim bootstrap and LibreChat stand-in", |cmd| {
+        is_shim(cmd) || cmd.contains("librechat-standin")
+    })
+    .await;
     assert!(
         got.iter().any(|c| c == "shim_status_unavailable"),
-        "the silent status endpoint is named as such: {got:?}\n{pretty}\nstderr: {stderr}"
-    );
-    assert!(
-        !got.iter().any(|c| c == "redis_unreachable"),
-        "a hung function must not be blamed on Redis: {got:?}\n{pretty}\nstderr: {stderr}"
+        "the silent status endpoint is named as such: {got:?}\n{pretty}"
     );
     assert!(
         doc["checks"]["redis"]["data"]["ping"].is_null(),
         "no PING result without the shim's answer:\n{pretty}"
     );
-    assert_eq!(code, 2, "{pretty}");
-    drop(_cont);
-    drop(sandbox);
 }
