@@ -177,22 +177,7 @@ fn bundle(dir: &Path, outputs: &Path, cfg: &Path, out: &Path) -> Run {
         .arg(cfg)
         .arg("--out")
         .arg(out);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k == "OPSCONSOLE_DIAGNOSTICS_TOKEN" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir);
+    crate::common::isolated_env(&mut cmd, dir);
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("running opsconsole: {e}"));

@@ -53,3 +53,25 @@ pub async fn seeded_ctx(spec: &SeedSpec, tweak: impl FnOnce(&mut Settings)) -> C
     let clients = moto().clients(&spec.region).await;
     Context::from_parts("test", &GlobalOpts::default(), s, outputs, clients).await
 }
+
+/// The operator's binary run in isolation: no AWS or token variables of the caller's, moto's test
+/// credentials, no AWS config or credentials files, one attempt, and `dir` as HOME and
+/// XDG_CONFIG_HOME (so no user config file is read).
+pub fn isolated_env(cmd: &mut std::process::Command, dir: &std::path::Path) {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k == "OPSCONSOLE_DIAGNOSTICS_TOKEN" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir);
+}

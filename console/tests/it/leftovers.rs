@@ -64,22 +64,7 @@ fn leftovers(dir: &Path, endpoint: &str, env: &str, outputs: &Path, extra: &[&st
     .arg("--config")
     .arg(dir.join("no-config.toml"))
     .args(extra);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir);
+    crate::common::isolated_env(&mut cmd, dir);
     let out = cmd.output().expect("running opsconsole leftovers");
     Run {
         code: out.status.code().unwrap_or(-1),

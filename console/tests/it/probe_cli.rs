@@ -62,23 +62,8 @@ fn probe_env(
     .arg("--config")
     .arg(cfg)
     .args(extra);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k == "OPSCONSOLE_DIAGNOSTICS_TOKEN" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir)
-        .envs(env.drain(..));
+    crate::common::isolated_env(&mut cmd, dir);
+    cmd.envs(env.drain(..));
     let out = match cmd.output() {
         Ok(o) => o,
         Err(e) => panic!("running opsconsole: {e}"),
