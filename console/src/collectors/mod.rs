@@ -34,7 +34,9 @@ pub fn interval(source: Source) -> Duration {
         Source::CloudFront => 60,
         Source::Health => 15,
         Source::Sse => 300,
-        Source::Canary => 60,
+        // The canary runs every 5 minutes by default: reading its history more often reads the
+        // same points again (each read is a DescribeAlarms and a GetMetricData of 3 series).
+        Source::Canary => 300,
     })
 }
 
