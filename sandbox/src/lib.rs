@@ -481,27 +481,40 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
     };
     let node = which("node")
         .context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
+    // `bootstrap` runs `shim-init` (config and secrets) from its own directory: both are built.
     let bootstrap = target_dir(root).join("debug/bootstrap");
-    let stale = !bootstrap.is_file()
-        || newest_source_mtime(&root.join("shim")) > newest_source_mtime_of(&bootstrap);
+    let init_bin = target_dir(root).join("debug/shim-init");
+    let newest_shim_source = newest_source_mtime(&root.join("shim"));
+    let stale = [&bootstrap, &init_bin]
+        .iter()
+        .any(|b| !b.is_file() || newest_shim_source > newest_source_mtime_of(b));
     if stale {
         eprintln!(
-            "opsconsole-sandbox: building the shim (cargo build -p shim --bin bootstrap; {}) ...",
-            if bootstrap.is_file() {
+            "opsconsole-sandbox: building the shim (cargo build -p shim --bin bootstrap --bin shim-init; {}) ...",
+            if bootstrap.is_file() && init_bin.is_file() {
                 "its sources changed"
             } else {
                 "first run"
             }
         );
         let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["build", "-p", "shim", "--bin", "bootstrap"])
+            .args([
+                "build",
+                "-p",
+                "shim",
+                "--bin",
+                "bootstrap",
+                "--bin",
+                "shim-init",
+            ])
             .current_dir(root)
             .status()
-            .context("running cargo build -p shim --bin bootstrap")?;
-        if !st.success() || !bootstrap.is_file() {
+            .context("running cargo build -p shim --bin bootstrap --bin shim-init")?;
+        if !st.success() || !bootstrap.is_file() || !init_bin.is_file() {
             bail!(
-                "building the shim failed ({st}); {} is missing",
-                bootstrap.display()
+                "building the shim failed ({st}); {} or {} is missing",
+                bootstrap.display(),
+                init_bin.display()
             );
         }
     }

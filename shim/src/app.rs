@@ -1,10 +1,10 @@
 //! The shim at run time: cold start, readiness in the background, and the streaming proxy handler.
 
 use crate::child::{self, ChildHandle};
-use crate::coldstart;
 use crate::diag::{self, DiagRoute};
 use crate::emf;
 use crate::event::{self, ProxyRequest};
+use crate::init_step::{self, DIAG_TOKEN_ENV};
 use crate::readiness::{self, Readiness};
 use crate::response::{self, is_event_stream, json_error, json_response, sse_error_event};
 use crate::settings::Settings;
@@ -23,8 +23,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-
-const DIAG_TOKEN_ENV: &str = "__SHIM_DIAGNOSTICS_TOKEN";
 
 /// Cold-start phase timings in milliseconds.
 #[derive(Debug, Clone, Default)]
@@ -64,59 +62,30 @@ impl App {
     /// The init phase: config and secrets concurrently, spawn, readiness in the background.
     /// Returns once ready or after `settings.init_wait`, whichever is first.
     pub async fn cold_start(settings: Settings, started: Instant) -> Arc<App> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let mut pairs = match coldstart::parse_secret_spec(&settings.ssm_secrets) {
-            Ok(p) => Ok(p),
-            Err(e) => Err(e.to_string()),
-        };
-        if let (Ok(p), Some(param)) = (&mut pairs, &settings.diagnostics_token_ssm) {
-            p.push((DIAG_TOKEN_ENV.to_string(), param.clone()));
+        if settings.config_bucket.is_none() || settings.config_key.is_none() {
+            tracing::warn!("CONFIG_S3_BUCKET/CONFIG_S3_KEY not set: no librechat.yaml fetched");
         }
-        let config_fut = async {
-            let t = Instant::now();
-            let r = match (&settings.config_bucket, &settings.config_key) {
-                (Some(b), Some(k)) => {
-                    let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
-                        .force_path_style(settings.s3_force_path_style)
-                        .build();
-                    let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
-                    coldstart::fetch_config(
-                        &s3,
-                        b,
-                        k,
-                        settings.domain_from.as_deref(),
-                        settings.domain_to.as_deref(),
-                        &settings.config_path,
-                    )
-                    .await
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-                }
-                _ => {
-                    tracing::warn!(
-                        "CONFIG_S3_BUCKET/CONFIG_S3_KEY not set: no librechat.yaml fetched"
-                    );
-                    Ok(None)
-                }
-            };
-            (r, ms(t.elapsed()))
-        };
-        let secrets_fut = async {
-            let t = Instant::now();
-            let r = match &pairs {
-                Ok(p) if p.is_empty() => Ok(BTreeMap::new()),
-                Ok(p) => {
-                    let ssm = aws_sdk_ssm::Client::new(&sdk);
-                    coldstart::resolve_secrets(&ssm, p)
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-                Err(e) => Err(e.clone()),
-            };
-            (r, ms(t.elapsed()))
-        };
-        let ((config, config_ms), (secrets, secrets_ms)) = tokio::join!(config_fut, secrets_fut);
+        // Config and secrets come from a separate process (`shim-init`): the AWS SDK is never
+        // loaded into this one.
+        let step_started = Instant::now();
         let mut init_failure = None;
+        let (config, config_ms, secrets, secrets_ms) = match init_step::run(&settings).await {
+            Ok(out) => {
+                tracing::info!(
+                    step_ms = ms(step_started.elapsed()),
+                    config_ms = out.config_ms,
+                    secrets_ms = out.secrets_ms,
+                    "init step done"
+                );
+                (out.config, out.config_ms, out.secrets, out.secrets_ms)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "init step failed");
+                init_failure = Some(format!("init step: {e}"));
+                let elapsed = ms(step_started.elapsed());
+                (Ok(None), elapsed, Ok(BTreeMap::new()), 0.0)
+            }
+        };
         let mut config_sha256 = None;
         match &config {
             Ok(Some(c)) => {

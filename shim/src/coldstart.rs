@@ -62,7 +62,7 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Result of the config phase.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigResult {
     pub path: String,
     pub sha256: String,

@@ -1,7 +1,7 @@
 //! shim: the Lambda container entry point for LibreChat.
 //!
 //! Library parts: event -> HTTP translation ([`event`]), HTTP -> streaming response ([`response`]),
-//! readiness ([`readiness`]), cold start ([`coldstart`]), EMF metrics ([`emf`]), diagnostics
+//! readiness ([`readiness`]), cold start ([`coldstart`], run by `shim-init` through [`init_step`]), EMF metrics ([`emf`]), diagnostics
 //! ([`diag`]), the child process ([`child`]) and the runtime glue ([`app`]).
 
 pub mod app;
@@ -10,6 +10,7 @@ pub mod coldstart;
 pub mod diag;
 pub(crate) mod emf;
 pub mod event;
+pub mod init_step;
 pub mod memory;
 pub mod quickack;
 pub mod readiness;

@@ -42,6 +42,10 @@ pub struct Settings {
     pub s3_force_path_style: bool,
     /// Give back the init phase's memory once it is over ([`crate::memory`]).
     pub release_init_memory: bool,
+    /// The init step's binary (`shim-init`, [`crate::init_step`]); `None` = next to this one.
+    pub init_bin: Option<String>,
+    /// How long the init step (config and secrets) may take before it is killed.
+    pub init_step_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -174,6 +178,15 @@ impl Settings {
                 300,
             )?),
             release_init_memory: flag("SHIM_RELEASE_INIT_MEMORY", true)?,
+            init_bin: opt("SHIM_INIT_BIN"),
+            init_step_timeout: Duration::from_millis(
+                num(
+                    "SHIM_INIT_STEP_TIMEOUT_MS",
+                    opt("SHIM_INIT_STEP_TIMEOUT_MS"),
+                    30_000u64,
+                )?
+                .max(1),
+            ),
         })
     }
 
@@ -210,6 +223,8 @@ mod tests {
         assert_eq!(s.mmap_threshold_kb, 128);
         assert!(s.release_init_memory);
         assert!(s.diagnostics_token.is_none());
+        assert!(s.init_bin.is_none());
+        assert_eq!(s.init_step_timeout, Duration::from_secs(30));
     }
 
     #[test]

@@ -36,10 +36,10 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     // version it ran.
     assert_eq!(crate::support::dockerfile_librechat_version(), "v0.8.6");
     // The `lambda` profile (LTO, one codegen unit, stripped): the smaller resident code.
-    assert!(text.contains("--profile lambda -p shim --bin bootstrap"));
-    assert!(
-        text.contains("COPY --from=build /src/target/lambda/bootstrap /usr/local/bin/bootstrap")
-    );
+    assert!(text.contains("--profile lambda -p shim --bin bootstrap --bin shim-init"));
+    // Both binaries in one directory: `bootstrap` runs `shim-init` from beside itself.
+    assert!(text.lines().any(|l| l
+        == "COPY --from=build /src/target/lambda/bootstrap /src/target/lambda/shim-init /usr/local/bin/"));
     assert!(
         text.lines()
             .any(|l| l == "ENTRYPOINT [\"/usr/local/bin/bootstrap\"]")

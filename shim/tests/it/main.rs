@@ -14,5 +14,6 @@ mod coldstart;
 mod dockerfile;
 mod event_props;
 mod failures;
+mod init_step;
 mod proxy;
 mod real_librechat;
