@@ -1,11 +1,15 @@
 //! Benchmark (not a test): the shim's overhead next to aws-lambda-web-adapter's, in one run.
 //!
-//! Three ways to the same Node upstream (tools/librechat-standin), in interleaved rounds:
+//! Ways to the same Node upstream (tools/librechat-standin), in interleaved rounds:
 //! - `direct`: client -> upstream;
 //! - `shim`: client -> cargo-lambda's invoke API -> Runtime API -> `bootstrap` (release) -> upstream;
 //! - `lwa`: the same with aws-lambda-web-adapter 1.0.0-rc1 (crates.io `lambda_web_adapter`,
 //!   built in release by this bench into `target/lwa-runner`, see benches/lwa-runner) in place
-//!   of the shim, each with its own cargo-lambda.
+//!   of the shim, each with its own cargo-lambda;
+//! - `null-fn`: the floor, a function under its own cargo-lambda that proxies nothing and answers
+//!   every event at once (this binary in another mode, see `null_function`): what the emulator
+//!   and the Runtime API round trip cost by themselves (latency only);
+//! - `shim-noqa`: the shim without re-arming `TCP_QUICKACK` (see below).
 //!
 //! Reports per way: latency p50/p99 of `GET /api/__standin/echo` and what the proxy adds to the
 //! direct figure; per-event SSE delay (arrival - the upstream's `sent_at_ms`) for events 50 ms
@@ -43,6 +47,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::*;
 
 type HttpClient = Client<QuickAckConnector, Body>;
+
+/// The way with no upstream (see `null_function`): latency only, no SSE.
+const NULL_WAY: &str = "null-fn";
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -311,7 +318,66 @@ struct Stats {
     sse: Vec<f64>,
 }
 
+/// The `null-fn` way: this binary, started with `BENCH_NULL_FUNCTION_API`, as a function that
+/// proxies nothing: a Runtime API loop on the same connector as the shim's (`TCP_NODELAY`,
+/// `TCP_QUICKACK` re-armed) answering every event at once with a fixed streamed response (the
+/// prelude, 8 NUL bytes, `{"null":true}`). Its latency is what cargo-lambda's emulator and one
+/// Runtime API round trip cost with no upstream: the floor under `shim` and `lwa`.
+async fn null_function(api: String) {
+    let c: HttpClient = Client::builder(TokioExecutor::new()).build(QuickAckConnector::new());
+    let base = if api.starts_with("http") {
+        api
+    } else {
+        format!("http://{api}")
+    };
+    let next = format!("{base}/2018-06-01/runtime/invocation/next");
+    loop {
+        let req = http::Request::get(&next)
+            .body(Body::empty())
+            .expect("request");
+        let Ok(resp) = c.request(req).await else {
+            return;
+        };
+        let id = resp
+            .headers()
+            .get("lambda-runtime-aws-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let _ = resp.into_body().collect().await;
+        let mut body =
+            br#"{"statusCode":200,"headers":{"content-type":"application/json"}}"#.to_vec();
+        body.extend_from_slice(&[0u8; 8]);
+        body.extend_from_slice(br#"{"null":true}"#);
+        let post = http::Request::post(format!(
+            "{base}/2018-06-01/runtime/invocation/{id}/response"
+        ))
+        .header("lambda-runtime-function-response-mode", "streaming")
+        .header(
+            "content-type",
+            "application/vnd.awslambda.http-integration-response",
+        )
+        .body(Body::from(Bytes::from(body)))
+        .expect("request");
+        match c.request(post).await {
+            Ok(r) => {
+                let _ = r.into_body().collect().await;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 fn main() {
+    if let Ok(api) = std::env::var("BENCH_NULL_FUNCTION_API") {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(null_function(api));
+        return;
+    }
     // `cargo test --all-targets` runs bench binaries too (debug, and it would build LWA in
     // release first): only `cargo bench`, which passes `--bench`, runs this one.
     if !std::env::args().any(|a| a == "--bench") {
@@ -393,12 +459,26 @@ async fn run() {
         assert_eq!(r.status, 200, "shim without quickack: {}", p.output());
         ways.push(("shim-noqa", Way::Invoke(*port)));
     }
+    // The floor: a function that proxies nothing (`null_function`), its own emulator.
+    let null_dir = dir.path().join("null-function");
+    std::fs::create_dir_all(&null_dir).expect("dir");
+    let (_cl_null, null_port) = cargo_lambda(&null_dir);
+    let mut null_cmd = Command::new(std::env::current_exe().expect("bench binary"));
+    null_cmd.env(
+        "BENCH_NULL_FUNCTION_API",
+        format!("http://127.0.0.1:{null_port}/.rt"),
+    );
+    let null_proc = Proc::spawn("null-function", null_cmd, &null_dir);
+    let r = call(&c, Way::Invoke(null_port), &echo, false).await;
+    assert_eq!(r.status, 200, "null function: {}", null_proc.output());
+    ways.push((NULL_WAY, Way::Invoke(null_port)));
     // For a packet trace alongside (tcpdump -i lo 'port P'): every port of this run.
     eprintln!(
         "ports: upstream {up}; shim's cargo-lambda (invoke + Runtime API) {inv}; lwa's {}; shim-noqa's {}",
         lwa_proc.as_ref().map_or("-".into(), |l| l.1.to_string()),
         noqa.as_ref().map_or("-".into(), |l| l.1.to_string())
     );
+    // (`ways` minus direct and null-fn, in order: shim, lwa, shim-noqa.)
     let pids: Vec<u32> = std::iter::once(boot.pid())
         .chain(lwa_proc.iter().map(|(_, _, p)| p.pid()))
         .chain(noqa.iter().map(|(_, _, p)| p.pid()))
@@ -455,6 +535,9 @@ async fn run() {
     for i in 0..streams {
         for k in 0..ways.len() {
             let j = (i + k) % ways.len();
+            if ways[j].0 == NULL_WAY {
+                continue;
+            }
             let r = call(&c, ways[j].1, &sse, false).await;
             assert_eq!(r.status, 200, "{}", ways[j].0);
             let d = sse_delays(&r);
@@ -539,7 +622,7 @@ async fn run() {
             pct(&s.sse, 50.0),
             pct(&s.sse, 99.0),
         );
-        let mem = if j == 0 {
+        let mem = if j == 0 || *name == NULL_WAY {
             String::new()
         } else {
             format!("{} ({})", rss_after[j - 1], rss_idle[j - 1])
@@ -551,6 +634,9 @@ async fn run() {
             s99 - ds99
         );
     }
+    println!(
+        "(null-fn: a Runtime API loop that answers at once and proxies nothing; its 'added' is cargo-lambda's emulator and one Runtime API round trip, the floor under shim and lwa; it streams no SSE)"
+    );
     let (sd50, sd99) = (pct(&stats[0].split, 50.0), pct(&stats[0].split, 99.0));
     println!(
         "request body 1 ms after its head ({n_split} each way): {}",

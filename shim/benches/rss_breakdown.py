@@ -1,7 +1,14 @@
 # RSS breakdown of the release bootstrap (shim/README.md, "Memory"): one stand-in upstream, one
 # cargo-lambda + bootstrap (SHIM_CHILD_CMD=none) per variant, N (300) GET invocations each, then
 # VmRSS/RssAnon/RssFile, threads and the largest smaps entries of each bootstrap.
-#   python3 shim/benches/rss_breakdown.py target/release/bootstrap [VAR=value ...]
+#   python3 shim/benches/rss_breakdown.py /ABS/target/release/bootstrap [VAR=value ...] [bin=/ABS/other/bootstrap ...]
+# Variants: the first binary as is and with SHIM_RELEASE_INIT_MEMORY=false (ONLY=default: as is
+# only), each VAR=value (the first binary with it), each bin=PATH (that binary as is).
+# MOTO=1: a moto server holds librechat.yaml (S3) and 3 SSM secrets, and every shim fetches them
+#   at cold start (the production path: since the init step, through `shim-init`, which
+#   SHIM_INIT_BIN names or which is found beside each bootstrap).
+# LWA=/ABS/lwa-runner: aws-lambda-web-adapter as one more function in the same run (the bench's
+#   build: target/lwa-runner/release/lwa-runner), same upstream, same requests.
 import os, sys, json, socket, subprocess, time, signal, urllib.request, collections
 WT=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))); BIN=sys.argv[1]; N=int(os.environ.get("N","300"))
 def free():
@@ -20,22 +27,51 @@ try:
     up=free()
     spawn(["node",f"{WT}/tools/librechat-standin/server.mjs"],env=dict(os.environ,PORT=str(up),HOST="127.0.0.1"),log="/tmp/rss-breakdown-standin.log")
     assert wait(up), "standin"
-    variants=[("release on (default)",{}),("SHIM_RELEASE_INIT_MEMORY=false",{"SHIM_RELEASE_INIT_MEMORY":"false"})]
+    variants=[("release on (default)",BIN,{})]
+    if os.environ.get("ONLY")!="default":
+        variants.append(("SHIM_RELEASE_INIT_MEMORY=false",BIN,{"SHIM_RELEASE_INIT_MEMORY":"false"}))
     for extra in sys.argv[2:]:
-        k,v=extra.split("=",1); variants.append((extra,{k:v}))
+        k,v=extra.split("=",1)
+        variants.append((v,v,{}) if k=="bin" else (extra,BIN,{k:v}))
+    aws={}
+    if os.environ.get("MOTO")=="1":
+        mp=free()
+        spawn([f"{WT}/.tools/venv/bin/moto_server","-H","127.0.0.1","-p",str(mp)],log="/tmp/rss-breakdown-moto.log")
+        assert wait(mp), "moto"
+        ep=f"http://127.0.0.1:{mp}"
+        # Seeded with boto3 from the venv (moto's own dependency).
+        names=["CREDS_KEY","JWT_SECRET","MONGO_URI"]
+        seed=("import boto3,sys\n"
+              "kw=dict(endpoint_url=sys.argv[1],region_name='eu-west-1',aws_access_key_id='testing',aws_secret_access_key='testing')\n"
+              "s3=boto3.client('s3',**kw); s3.create_bucket(Bucket='rss-config',CreateBucketConfiguration={'LocationConstraint':'eu-west-1'})\n"
+              "s3.put_object(Bucket='rss-config',Key='librechat.yaml',Body=b'version: 1.2.1\\ncache: true\\ninterface:\\n  customWelcome: https://genai.example/\\n')\n"
+              "ssm=boto3.client('ssm',**kw)\n"
+              "for i,n in enumerate(sys.argv[2:]): ssm.put_parameter(Name='/rss/'+n,Value='value-%d-'%i+'x'*40,Type='SecureString')\n")
+        subprocess.run([f"{WT}/.tools/venv/bin/python","-c",seed,ep,*names],check=True)
+        secrets=[f"{n}=/rss/{n}" for n in names]
+        aws={"AWS_ENDPOINT_URL":ep,"CONFIG_S3_BUCKET":"rss-config","CONFIG_S3_KEY":"librechat.yaml","SHIM_SSM_SECRETS":",".join(secrets)}
     shims=[]
-    for name,extra in variants:
+    lwa=os.environ.get("LWA")
+    if lwa: variants.append(("aws-lambda-web-adapter",lwa,{}))
+    for name,binary,extra in variants:
         inv=free()
         spawn([f"{WT}/.tools/venv/bin/cargo-lambda","lambda","watch","--only-lambda-apis","--invoke-address","127.0.0.1","--invoke-port",str(inv),"--ignore-changes"],log=f"/tmp/rss-breakdown-cl-{inv}.log")
         assert wait(inv), "cargo-lambda"
         env={"PATH":os.environ["PATH"],"HOME":"/tmp","AWS_LAMBDA_RUNTIME_API":f"http://127.0.0.1:{inv}/.rt",
              "AWS_LAMBDA_FUNCTION_NAME":"_","AWS_LAMBDA_FUNCTION_VERSION":"1","AWS_LAMBDA_FUNCTION_MEMORY_SIZE":"1024",
              "AWS_REGION":"eu-west-1","AWS_ACCESS_KEY_ID":"testing","AWS_SECRET_ACCESS_KEY":"testing","AWS_EC2_METADATA_DISABLED":"true",
-             "RUST_LOG":"info","SHIM_CHILD_CMD":"none","SHIM_UPSTREAM_PORT":str(up)}
+             "RUST_LOG":"info"}
+        if binary==lwa:
+            # As the overhead bench runs it (shim/benches/overhead.rs, `lwa`).
+            env.update({"AWS_LWA_PORT":str(up),"AWS_LWA_READINESS_CHECK_PATH":"/health","AWS_LWA_INVOKE_MODE":"response_stream","AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH":"true"})
+        else:
+            env.update({"SHIM_CHILD_CMD":"none","SHIM_UPSTREAM_PORT":str(up),"CONFIG_PATH":f"/tmp/rss-breakdown-{inv}.yaml"})
+            env.update(aws)
+            if os.environ.get("SHIM_INIT_BIN"): env["SHIM_INIT_BIN"]=os.environ["SHIM_INIT_BIN"]
         env.update(extra)
-        p=spawn([BIN],env=env,log=f"/tmp/rss-breakdown-boot-{inv}.log")
+        p=spawn([binary],env=env,log=f"/tmp/rss-breakdown-boot-{inv}.log")
         shims.append((name,inv,p))
-    ev=json.dumps({"httpMethod":"GET","path":"/api/__standin/echo","headers":{},"multiValueHeaders":{},"queryStringParameters":None,"multiValueQueryStringParameters":None,"body":None,"isBase64Encoded":False,"requestContext":{"requestId":"x","stage":"$default","httpMethod":"GET","path":"/api/__standin/echo","identity":{"sourceIp":"127.0.0.1"}},"resource":"/{proxy+}","pathParameters":None,"stageVariables":None}).encode()
+    ev=json.dumps({"httpMethod":"GET","path":"/api/__standin/echo","headers":{},"multiValueHeaders":{},"queryStringParameters":None,"multiValueQueryStringParameters":None,"body":None,"isBase64Encoded":False,"requestContext":{"requestId":"x","stage":"$default","httpMethod":"GET","path":"/api/__standin/echo","identity":{"sourceIp":"127.0.0.1"},"resourcePath":"/{proxy+}","accountId":"123456789012","apiId":"bench"},"resource":"/{proxy+}","pathParameters":{"proxy":"api/__standin/echo"},"stageVariables":None}).encode()
     def invoke(inv):
         r=urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{inv}/2015-03-31/functions/_/invocations",data=ev,method="POST"),timeout=30)
         return r.status, r.read()
@@ -62,7 +98,7 @@ try:
         print("   top:", ", ".join(f"{k} {v} kB" for k,v in rows.most_common(8)))
     for name,inv,p in shims:
         for l in open(f"/tmp/rss-breakdown-boot-{inv}.log"):
-            if "init memory released" in l or "init phase done" in l: print("   ",name, l.strip()[:300])
+            if any(m in l for m in ("init memory released","init phase done","init step done","secrets resolved","config written","failed")): print("   ",name, l.strip()[:300])
 finally:
     for p in procs:
         try: os.killpg(p.pid, signal.SIGTERM)
