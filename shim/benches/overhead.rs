@@ -44,6 +44,7 @@ use shim::quickack::QuickAckConnector;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::bench::*;
 use support::*;
 
 type HttpClient = Client<QuickAckConnector, Body>;
@@ -51,38 +52,11 @@ type HttpClient = Client<QuickAckConnector, Body>;
 /// The way with no upstream (see `null_function`): latency only, no SSE.
 const NULL_WAY: &str = "null-fn";
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn pct(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let idx = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
-    v[idx.min(v.len() - 1)]
-}
-
 fn now_ms() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0)
-}
-
-fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 /// `VmRSS (RssAnon anon + RssFile file)` in MB.
@@ -94,12 +68,6 @@ fn rss(pid: u32) -> String {
         mb("RssAnon:"),
         mb("RssFile:")
     )
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 /// A response: status and every body frame with its arrival (monotonic, and wall-clock ms).
@@ -294,16 +262,7 @@ fn lwa_binary() -> Option<PathBuf> {
 
 fn lwa(bin: &PathBuf, rt_port: u16, upstream: u16, dir: &std::path::Path) -> Proc {
     let mut cmd = Command::new(bin);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{rt_port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_REGION", "eu-west-1")
+    lambda_env(&mut cmd, rt_port)
         .env("AWS_LWA_PORT", upstream.to_string())
         .env("AWS_LWA_READINESS_CHECK_PATH", "/health")
         .env("AWS_LWA_INVOKE_MODE", "response_stream")
@@ -378,18 +337,9 @@ fn main() {
         rt.block_on(null_function(api));
         return;
     }
-    // `cargo test --all-targets` runs bench binaries too (debug, and it would build LWA in
-    // release first): only `cargo bench`, which passes `--bench`, runs this one.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("overhead: a benchmark; run `cargo bench -p shim --bench overhead`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    // In debug under `cargo test --all-targets` it would build LWA in release first: it does not
+    // run there.
+    bench_main("overhead", run);
 }
 
 async fn run() {

@@ -28,31 +28,9 @@ mod support;
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::bench::*;
 use support::librechat::*;
 use support::*;
-
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn rss_kb(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
 
 /// A clock pair turning `Instant`s into epoch milliseconds (the fake model logs epoch ms).
 struct Clock {
@@ -80,17 +58,6 @@ impl Clock {
     }
 }
 
-fn model_send_times(stack: &Stack) -> Vec<f64> {
-    stack
-        .llm
-        .output()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["msg"] == "chunk")
-        .filter_map(|v| v["sent_at_ms"].as_f64())
-        .collect()
-}
-
 /// The last log line of the shim with this message, as JSON.
 fn shim_line(stack: &Stack, message: &str) -> Value {
     stack
@@ -101,15 +68,6 @@ fn shim_line(stack: &Stack, message: &str) -> Value {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|v| v["message"] == message)
         .unwrap_or(Value::Null)
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
-    v[i.min(v.len() - 1)]
 }
 
 /// A streamed chat sent straight to LibreChat's port (no gateway, no cargo-lambda, no shim).
@@ -208,8 +166,10 @@ async fn run() {
         let d = chat_direct(&c, stack.upstream_port, &s, &directive).await;
         direct.extend(delays(&stack, &clock, &d, chunks));
     }
-    let lc_rss = stack.librechat_pid().and_then(rss_kb);
-    let shim_rss = rss_kb(stack.boot.pid());
+    let lc_rss = stack
+        .librechat_pid()
+        .and_then(|p| proc_status_kb(p, "VmRSS:"));
+    let shim_rss = proc_status_kb(stack.boot.pid(), "VmRSS:");
     let load_end = loadavg();
 
     println!(
@@ -233,14 +193,8 @@ async fn run() {
         );
     }
     println!();
-    let (dp50, dp99) = (
-        pct(&mut direct.clone(), 50.0),
-        pct(&mut direct.clone(), 99.0),
-    );
-    let (sp50, sp99) = (
-        pct(&mut via_shim.clone(), 50.0),
-        pct(&mut via_shim.clone(), 99.0),
-    );
+    let (dp50, dp99) = (pct(&direct, 50.0), pct(&direct, 99.0));
+    let (sp50, sp99) = (pct(&via_shim, 50.0), pct(&via_shim, 99.0));
     println!(
         "| per chunk ({} chats x {chunks} chunks, {chunk_ms} ms apart) | p50 | p99 | max |",
         chats
@@ -248,11 +202,11 @@ async fn run() {
     println!("| --- | --- | --- | --- |");
     println!(
         "| direct to LibreChat | {dp50:.2} ms | {dp99:.2} ms | {:.2} ms |",
-        pct(&mut direct.clone(), 100.0)
+        pct(&direct, 100.0)
     );
     println!(
         "| through cargo-lambda + shim | {sp50:.2} ms | {sp99:.2} ms | {:.2} ms |",
-        pct(&mut via_shim.clone(), 100.0)
+        pct(&via_shim, 100.0)
     );
     println!(
         "| added by the shim path | {:+.2} ms | {:+.2} ms | |",
@@ -270,16 +224,5 @@ async fn run() {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs bench binaries too: only `cargo bench` (which passes
-    // `--bench`) runs this one.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("real_librechat: a benchmark; run `cargo bench -p shim --bench real_librechat`");
-        return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    bench_main("real_librechat", run);
 }

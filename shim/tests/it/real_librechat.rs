@@ -10,18 +10,6 @@ use opsconsole::model::{SseEventObs, Verdict};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-/// The send times the fake model logged for its content chunks, in order.
-fn model_send_times(stack: &Stack) -> Vec<f64> {
-    stack
-        .llm
-        .output()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["msg"] == "chunk")
-        .filter_map(|v| v["sent_at_ms"].as_f64())
-        .collect()
-}
-
 /// The console's BUFFERED rule over a chat stream's content deltas, with the model's send times
 /// (the last `deltas.len()` the model logged).
 fn stream_verdict(stack: &Stack, r: &Invoked) -> (Verdict, String, usize) {

@@ -504,3 +504,15 @@ pub fn content_deltas(frames: &[(Instant, String)]) -> Vec<(Instant, String)> {
         })
         .collect()
 }
+
+/// The send times the fake model logged for its content chunks, in order.
+pub fn model_send_times(stack: &Stack) -> Vec<f64> {
+    stack
+        .llm
+        .output()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["msg"] == "chunk")
+        .filter_map(|v| v["sent_at_ms"].as_f64())
+        .collect()
+}

@@ -7,6 +7,7 @@
 //!   the arrival time of every chunk.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod librechat;
 
 use std::net::TcpStream;
@@ -222,6 +223,21 @@ pub fn bootstrap(rt_port: u16, env: &[(String, String)], log_dir: &Path, name: &
     bootstrap_via(&[], rt_port, env, log_dir, name)
 }
 
+/// A clean environment with what Lambda gives every function (the Runtime API of cargo-lambda on
+/// `rt_port`, name, version, memory, region) and `PATH`.
+pub fn lambda_env(cmd: &mut Command, rt_port: u16) -> &mut Command {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{rt_port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_REGION", "eu-west-1")
+}
+
 /// [`bootstrap`] started through `wrapper` (e.g. `setpriv --reuid=65534 ...`), if not empty.
 pub fn bootstrap_via(
     wrapper: &[&str],
@@ -239,17 +255,8 @@ pub fn bootstrap_via(
             c
         }
     };
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    lambda_env(&mut cmd, rt_port)
         .env("HOME", std::env::var("HOME").unwrap_or_default())
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{rt_port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-        .env("AWS_REGION", "eu-west-1")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
