@@ -277,64 +277,44 @@ struct Stats {
     sse: Vec<f64>,
 }
 
-/// The `null-fn` way: this binary, started with `BENCH_NULL_FUNCTION_API`, as a function that
-/// proxies nothing: a Runtime API loop on the same connector as the shim's (`TCP_NODELAY`,
-/// `TCP_QUICKACK` re-armed) answering every event at once with a fixed streamed response (the
-/// prelude, 8 NUL bytes, `{"null":true}`). Its latency is what cargo-lambda's emulator and one
-/// Runtime API round trip cost with no upstream: the floor under `shim` and `lwa`.
-async fn null_function(api: String) {
-    let c: HttpClient = Client::builder(TokioExecutor::new()).build(QuickAckConnector::new());
-    let base = if api.starts_with("http") {
-        api
-    } else {
-        format!("http://{api}")
-    };
-    let next = format!("{base}/2018-06-01/runtime/invocation/next");
-    loop {
-        let req = http::Request::get(&next)
-            .body(Body::empty())
-            .expect("request");
-        let Ok(resp) = c.request(req).await else {
-            return;
-        };
-        let id = resp
-            .headers()
-            .get("lambda-runtime-aws-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let _ = resp.into_body().collect().await;
-        let mut body =
-            br#"{"statusCode":200,"headers":{"content-type":"application/json"}}"#.to_vec();
-        body.extend_from_slice(&[0u8; 8]);
-        body.extend_from_slice(br#"{"null":true}"#);
-        let post = http::Request::post(format!(
-            "{base}/2018-06-01/runtime/invocation/{id}/response"
-        ))
-        .header("lambda-runtime-function-response-mode", "streaming")
-        .header(
+/// The `null-fn` way: this binary, started with `BENCH_NULL_FUNCTION=1` under cargo-lambda, as a
+/// function that proxies nothing: the shim's own Runtime API loop (`shim::runtime_loop::run`, the
+/// same connector, framing and streaming POST) with a handler that answers every event at once
+/// with a fixed `200 {"null":true}`. Its latency is what cargo-lambda's emulator, one Runtime
+/// API round trip and the loop cost without the proxying: the floor under `shim` and `lwa`.
+async fn null_function() {
+    let handler = |_ev| async {
+        let (mut tx, rx) = lambda_runtime::streaming::channel();
+        tokio::spawn(async move {
+            let _ = tx.send_data(Bytes::from_static(br#"{"null":true}"#)).await;
+        });
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
             "content-type",
-            "application/vnd.awslambda.http-integration-response",
-        )
-        .body(Body::from(Bytes::from(body)))
-        .expect("request");
-        match c.request(post).await {
-            Ok(r) => {
-                let _ = r.into_body().collect().await;
-            }
-            Err(_) => return,
+            http::HeaderValue::from_static("application/json"),
+        );
+        lambda_runtime::StreamResponse {
+            metadata_prelude: lambda_runtime::MetadataPrelude {
+                status_code: http::StatusCode::OK,
+                headers,
+                cookies: Vec::new(),
+            },
+            stream: rx,
         }
+    };
+    if let Err(e) = shim::runtime_loop::run(handler).await {
+        eprintln!("null function: {e}");
     }
 }
 
 fn main() {
-    if let Ok(api) = std::env::var("BENCH_NULL_FUNCTION_API") {
+    if std::env::var_os("BENCH_NULL_FUNCTION").is_some() {
+        // The shim's runtime: `#[tokio::main]`'s default, a worker per core.
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(null_function(api));
+        rt.block_on(null_function());
         return;
     }
     // In debug under `cargo test --all-targets` it would build LWA in release first: it does not
@@ -414,10 +394,7 @@ async fn run() {
     std::fs::create_dir_all(&null_dir).expect("dir");
     let (_cl_null, null_port) = cargo_lambda(&null_dir);
     let mut null_cmd = Command::new(std::env::current_exe().expect("bench binary"));
-    null_cmd.env(
-        "BENCH_NULL_FUNCTION_API",
-        format!("http://127.0.0.1:{null_port}/.rt"),
-    );
+    lambda_env(&mut null_cmd, null_port).env("BENCH_NULL_FUNCTION", "1");
     let null_proc = Proc::spawn("null-function", null_cmd, &null_dir);
     let r = call(&c, Way::Invoke(null_port), &echo, false).await;
     assert_eq!(r.status, 200, "null function: {}", null_proc.output());
