@@ -562,8 +562,25 @@ async fn run() {
         );
     }
     println!(
-        "(null-fn: a Runtime API loop that answers at once and proxies nothing; its 'added' is cargo-lambda's emulator and one Runtime API round trip, the floor under shim and lwa; it streams no SSE)"
+        "(RSS here: the bench's own build of bootstrap, with its dev-dependencies' features, and three shims of one binary sharing pages that MADV_PAGEOUT then keeps: the per-binary figure of the image's build is shim/benches/rss_breakdown.py's)"
     );
+    // A proxy's path is the null function's (emulator, Runtime API, the loop) plus the hop to the
+    // upstream (direct's): on this harness no proxy can add less than null-fn's whole latency.
+    if let Some(z) = ways.iter().position(|(name, _)| *name == NULL_WAY) {
+        let z50 = pct(&stats[z].lat, 50.0);
+        println!(
+            "null-fn: the shim's Runtime API loop answering at once, no upstream (no SSE). The floor for any proxy's 'added' on this harness is null-fn's p50, {z50:.3} ms; own share at p50 (way - null-fn - direct): {}",
+            ways.iter()
+                .enumerate()
+                .filter(|(_, (name, _))| *name != NULL_WAY && *name != "direct")
+                .map(|(j, (name, _))| format!(
+                    "{name} {:+.3} ms",
+                    pct(&stats[j].lat, 50.0) - z50 - d50
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let (sd50, sd99) = (pct(&stats[0].split, 50.0), pct(&stats[0].split, 99.0));
     println!(
         "request body 1 ms after its head ({n_split} each way): {}",

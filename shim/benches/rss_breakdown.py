@@ -3,7 +3,9 @@
 # VmRSS/RssAnon/RssFile, threads and the largest smaps entries of each bootstrap.
 #   python3 shim/benches/rss_breakdown.py /ABS/target/release/bootstrap [VAR=value ...] [bin=/ABS/other/bootstrap ...]
 # Variants: the first binary as is and with SHIM_RELEASE_INIT_MEMORY=false (ONLY=default: as is
-# only), each VAR=value (the first binary with it), each bin=PATH (that binary as is).
+# only; ONLY=none: neither), each VAR=value (the first binary with it), each bin=PATH (that binary
+# as is). Several processes of one binary share its pages, which MADV_PAGEOUT then cannot reclaim
+# (see shim/README.md, "Memory"): for a figure per binary, run one process of each.
 # MOTO=1: a moto server holds librechat.yaml (S3) and 3 SSM secrets, and every shim fetches them
 #   at cold start (the production path: since the init step, through `shim-init`, which
 #   SHIM_INIT_BIN names or which is found beside each bootstrap).
@@ -27,8 +29,9 @@ try:
     up=free()
     spawn(["node",f"{WT}/tools/librechat-standin/server.mjs"],env=dict(os.environ,PORT=str(up),HOST="127.0.0.1"),log="/tmp/rss-breakdown-standin.log")
     assert wait(up), "standin"
-    variants=[("release on (default)",BIN,{})]
-    if os.environ.get("ONLY")!="default":
+    only=os.environ.get("ONLY")
+    variants=[] if only=="none" else [("release on (default)",BIN,{})]
+    if only not in ("default","none"):
         variants.append(("SHIM_RELEASE_INIT_MEMORY=false",BIN,{"SHIM_RELEASE_INIT_MEMORY":"false"}))
     for extra in sys.argv[2:]:
         k,v=extra.split("=",1)
