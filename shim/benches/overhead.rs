@@ -26,7 +26,7 @@
 //! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_NOQUICKACK=0` (leave out the
 //! `shim-noqa` way: the shim with `SHIM_RUNTIME_QUICKACK=0`, i.e. without src/quickack.rs's
 //! re-arming, the A/B of that fix), `BENCH_RUNTIME_LOOP=lambda_runtime` (the shim on
-//! `lambda_runtime::run`, for comparison).
+//! `lambda_runtime::run`, for comparison), `BENCH_DUMP=FILE` (every sample per way, JSON).
 
 // A benchmark: a failed setup step ends the run with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -580,6 +580,21 @@ async fn run() {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+    }
+    // BENCH_DUMP=FILE: every sample, per way (JSON), to look at a tail's shape.
+    if let Some(path) = std::env::var_os("BENCH_DUMP") {
+        let doc: serde_json::Map<String, Value> = ways
+            .iter()
+            .enumerate()
+            .map(|(j, (name, _))| {
+                let s = &stats[j];
+                (
+                    name.to_string(),
+                    json!({"lat_ms": s.lat, "split_ms": s.split, "sse_delay_ms": s.sse}),
+                )
+            })
+            .collect();
+        std::fs::write(&path, Value::Object(doc).to_string()).expect("write BENCH_DUMP");
     }
     let (sd50, sd99) = (pct(&stats[0].split, 50.0), pct(&stats[0].split, 99.0));
     println!(

@@ -9,6 +9,10 @@
 # MOTO=1: a moto server holds librechat.yaml (S3) and 3 SSM secrets, and every shim fetches them
 #   at cold start (the production path: since the init step, through `shim-init`, which
 #   SHIM_INIT_BIN names or which is found beside each bootstrap).
+# BY_CRATE=/ABS/unstripped-twin: which code of the binary is resident after the run, by crate:
+#   /proc/PID/pagemap's present bit for every page of its executable mapping, each page named by
+#   the symbol (`nm -C` of the twin: the same build with symbols, e.g. the `lambda` profile with
+#   CARGO_PROFILE_LAMBDA_STRIP=none) that covers its start, grouped by the symbol's crate.
 # LWA=/ABS/lwa-runner: aws-lambda-web-adapter as one more function in the same run (the bench's
 #   build: target/lwa-runner/release/lwa-runner), same upstream, same requests.
 import os, sys, json, socket, subprocess, time, signal, urllib.request, collections
@@ -87,6 +91,33 @@ try:
         for l in open(f"/proc/{pid}/status"):
             k,_,v=l.partition(":"); d[k]=v.strip()
         return d
+    def by_crate(pid, exe, twin):
+        import bisect, re
+        syms=[]
+        for l in subprocess.run(["nm","-C","--defined-only","-n",twin],capture_output=True,text=True).stdout.splitlines():
+            f=l.split(" ",2)
+            if len(f)==3 and f[1] in "tTwW": syms.append((int(f[0],16),f[2]))
+        addrs=[a for a,_ in syms]
+        def crate(name):
+            name=name.lstrip("<&*(").replace("dyn ","").replace("impl ","")
+            m=re.match(r"([A-Za-z_][A-Za-z0-9_]*)::",name)
+            return m.group(1) if m else "(other)"
+        # ELF virtual address of a file offset in the executable segment.
+        seg=[(int(f[1],16),int(f[2],16),int(f[5],16)) for f in (l.split() for l in subprocess.run(["readelf","-lW",twin],capture_output=True,text=True).stdout.splitlines()) if len(f)>6 and f[0]=="LOAD" and "E" in f[6:8]]
+        off0,vaddr0,size0=seg[0]
+        counts=collections.Counter()
+        with open(f"/proc/{pid}/pagemap","rb") as pm:
+            for l in open(f"/proc/{pid}/maps"):
+                f=l.split()
+                if len(f)<6 or f[1]!="r-xp" or os.path.realpath(f[5])!=os.path.realpath(exe): continue
+                a,b=(int(x,16) for x in f[0].split("-")); fo=int(f[2],16)
+                for va in range(a,b,4096):
+                    pm.seek(va//4096*8); e=int.from_bytes(pm.read(8),"little")
+                    if not e>>63&1: continue
+                    ev=fo+(va-a)+(vaddr0-off0)
+                    i=bisect.bisect_right(addrs,ev)-1
+                    counts[crate(syms[i][1]) if i>=0 else "(before symbols)"]+=4
+        return counts
     for name,inv,p in shims:
         d=status(p.pid)
         print(f"{name:34} VmRSS {d['VmRSS']:>10} anon {d['RssAnon']:>9} file {d['RssFile']:>9} threads {d['Threads']}")
@@ -99,6 +130,10 @@ try:
                 cur=(path if not path.startswith("/") else os.path.basename(path))+" "+f[1]
             elif f[0]=="Rss:": rows[cur]+=int(f[1])
         print("   top:", ", ".join(f"{k} {v} kB" for k,v in rows.most_common(8)))
+        twin=os.environ.get("BY_CRATE")
+        if twin and name!="aws-lambda-web-adapter":
+            c=by_crate(p.pid, BIN if name.startswith("release") else name, twin)
+            print(f"   resident code by crate ({sum(c.values())} kB):", ", ".join(f"{k} {v}" for k,v in c.most_common(25)))
     for name,inv,p in shims:
         for l in open(f"/tmp/rss-breakdown-boot-{inv}.log"):
             if any(m in l for m in ("init memory released","init phase done","init step done","secrets resolved","config written","failed")): print("   ",name, l.strip()[:300])
