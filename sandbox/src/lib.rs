@@ -481,40 +481,41 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
     };
     let node = which("node")
         .context("node (Node.js >= 20) is not on PATH; the LibreChat stand-in needs it")?;
-    // `bootstrap` runs `shim-init` (config and secrets) from its own directory: both are built.
+    // `bootstrap` runs `shim-init` (config and secrets) from its own directory: both are built,
+    // each by its own `cargo build` (one invocation would unify the AWS SDK's features, which
+    // only shim-init has, into bootstrap's dependencies).
     let bootstrap = target_dir(root).join("debug/bootstrap");
     let init_bin = target_dir(root).join("debug/shim-init");
     let newest_shim_source = newest_source_mtime(&root.join("shim"));
-    let stale = [&bootstrap, &init_bin]
-        .iter()
-        .any(|b| !b.is_file() || newest_shim_source > newest_source_mtime_of(b));
-    if stale {
+    for (bin, args) in [
+        (
+            &bootstrap,
+            &["build", "-p", "shim", "--bin", "bootstrap"][..],
+        ),
+        (&init_bin, &["build", "-p", "shim-init"][..]),
+    ] {
+        let stale = !bin.is_file() || newest_shim_source > newest_source_mtime_of(bin);
+        if !stale {
+            continue;
+        }
+        let cmd = format!("cargo {}", args.join(" "));
         eprintln!(
-            "opsconsole-sandbox: building the shim (cargo build -p shim --bin bootstrap --bin shim-init; {}) ...",
-            if bootstrap.is_file() && init_bin.is_file() {
+            "opsconsole-sandbox: building the shim ({cmd}; {}) ...",
+            if bin.is_file() {
                 "its sources changed"
             } else {
                 "first run"
             }
         );
         let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "build",
-                "-p",
-                "shim",
-                "--bin",
-                "bootstrap",
-                "--bin",
-                "shim-init",
-            ])
+            .args(args)
             .current_dir(root)
             .status()
-            .context("running cargo build -p shim --bin bootstrap --bin shim-init")?;
-        if !st.success() || !bootstrap.is_file() || !init_bin.is_file() {
+            .with_context(|| format!("running {cmd}"))?;
+        if !st.success() || !bin.is_file() {
             bail!(
-                "building the shim failed ({st}); {} or {} is missing",
-                bootstrap.display(),
-                init_bin.display()
+                "building the shim failed ({st}); {} is missing",
+                bin.display()
             );
         }
     }

@@ -1,9 +1,9 @@
 //! Cold-start work done before LibreChat is spawned: `librechat.yaml` from S3 and secrets from SSM.
-//! Secret values are never logged or put into error messages.
+//! Secret values are never logged or put into error messages. The parts that need no AWS SDK
+//! (parsing, domain replacement, matching, the result and error types); the fetching is
+//! `shim-init`'s (shim/init, run by [`crate::init_step`]).
 
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Errors of the cold-start phases. Messages name parameters and env vars, never secret values.
 #[derive(Debug, thiserror::Error)]
@@ -50,14 +50,14 @@ pub fn parse_secret_spec(spec: &str) -> Result<Vec<(String, String)>, ColdStartE
 }
 
 /// Replace every occurrence of `from` with `to` (no-op when `from` is empty).
-pub(crate) fn replace_domain(text: &str, from: Option<&str>, to: Option<&str>) -> String {
+pub fn replace_domain(text: &str, from: Option<&str>, to: Option<&str>) -> String {
     match (from, to) {
         (Some(f), Some(t)) if !f.is_empty() => text.replace(f, t),
         _ => text.to_string(),
     }
 }
 
-pub(crate) fn sha256_hex(data: &[u8]) -> String {
+pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
@@ -70,65 +70,8 @@ pub struct ConfigResult {
     pub replacements: usize,
 }
 
-/// Fetch the config from S3, replace the domain and write it to `path`.
-pub(crate) async fn fetch_config(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    path: &str,
-) -> Result<ConfigResult, ColdStartError> {
-    let fetch_err = |reason: String| ColdStartError::ConfigFetch {
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        reason,
-    };
-    let obj = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| fetch_err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
-    let data = obj
-        .body
-        .collect()
-        .await
-        .map_err(|e| fetch_err(e.to_string()))?
-        .into_bytes();
-    let text = String::from_utf8(data.to_vec())
-        .map_err(|_| ColdStartError::ConfigNotText(bucket.to_string(), key.to_string()))?;
-    let replacements = match from {
-        Some(f) if !f.is_empty() && to.is_some() => text.matches(f).count(),
-        _ => 0,
-    };
-    let out = replace_domain(&text, from, to);
-    let write_err = |reason: String| ColdStartError::ConfigWrite {
-        path: path.to_string(),
-        reason,
-    };
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|e| write_err(e.to_string()))?;
-    }
-    tokio::fs::write(path, out.as_bytes())
-        .await
-        .map_err(|e| write_err(e.to_string()))?;
-    Ok(ConfigResult {
-        path: path.to_string(),
-        sha256: sha256_hex(out.as_bytes()),
-        bytes: out.len(),
-        replacements,
-    })
-}
-
 /// Does an SSM parameter (as returned) answer the id that was asked for (name or ARN)?
-pub(crate) fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&str>) -> bool {
+pub fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&str>) -> bool {
     if arn == Some(asked) || name == Some(asked) {
         return true;
     }
@@ -138,47 +81,6 @@ pub(crate) fn parameter_matches(asked: &str, name: Option<&str>, arn: Option<&st
         return tail == n || tail.strip_prefix('/') == Some(n) || tail == format!("/{n}");
     }
     false
-}
-
-/// Resolve `(ENV_NAME, parameter)` pairs with GetParameters (WithDecryption), 10 per call.
-pub(crate) async fn resolve_secrets(
-    ssm: &aws_sdk_ssm::Client,
-    pairs: &[(String, String)],
-) -> Result<BTreeMap<String, String>, ColdStartError> {
-    let mut out = BTreeMap::new();
-    let mut missing = Vec::new();
-    for batch in pairs.chunks(10) {
-        let mut ids: Vec<String> = batch.iter().map(|(_, p)| p.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let resp = ssm
-            .get_parameters()
-            .set_names(Some(ids))
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| {
-                ColdStartError::Ssm(aws_sdk_ssm::error::DisplayErrorContext(e).to_string())
-            })?;
-        let params = resp.parameters();
-        for (env_name, asked) in batch {
-            let found = params
-                .iter()
-                .find(|p| parameter_matches(asked, p.name(), p.arn()))
-                .and_then(|p| p.value());
-            match found {
-                Some(v) => {
-                    out.insert(env_name.clone(), v.to_string());
-                }
-                None => missing.push(format!("{env_name} ({asked})")),
-            }
-        }
-    }
-    if missing.is_empty() {
-        Ok(out)
-    } else {
-        Err(ColdStartError::SecretsMissing(missing.join(", ")))
-    }
 }
 
 #[cfg(test)]

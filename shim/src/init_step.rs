@@ -3,6 +3,10 @@
 //! stack and their code pages) is never loaded into the long-lived `bootstrap` that serves every
 //! request (shim/README.md, "Memory").
 //!
+//! `shim-init` is its own package (shim/init, the only one with the AWS SDK): a build of
+//! `bootstrap` (`cargo build -p shim --bin bootstrap`) does not even unify the SDK's features
+//! (HTTP/2 in hyper, its TLS stack) into its dependencies.
+//!
 //! `bootstrap` runs `shim-init` once per cold start, only when there is something to fetch, with
 //! its own environment, and reads one JSON document ([`InitOutput`]) from its stdout: a pipe, so
 //! secret values never touch the disk or a command line. `shim-init` writes the config file
@@ -14,14 +18,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Instant;
 use tokio::io::AsyncReadExt;
 
 /// The environment name under which the diagnostics token's SSM value travels (never
 /// LibreChat's: `bootstrap` takes it out of the secrets before LibreChat is spawned).
 pub const DIAG_TOKEN_ENV: &str = "__SHIM_DIAGNOSTICS_TOKEN";
 
-/// The binary's file name, next to `bootstrap` unless `SHIM_INIT_BIN` says otherwise.
+/// The binary's file name, beside `bootstrap` unless `SHIM_INIT_BIN` says otherwise.
 pub const INIT_BIN_NAME: &str = "shim-init";
 
 /// Largest result document read from `shim-init` (secrets only; the config goes to a file).
@@ -62,7 +65,8 @@ pub fn secret_pairs(settings: &Settings) -> Result<Vec<(String, String)>, String
     Ok(pairs)
 }
 
-fn config_location(settings: &Settings) -> Option<(&str, &str)> {
+/// Where the config is, when both `CONFIG_S3_BUCKET` and `CONFIG_S3_KEY` are set.
+pub fn config_location(settings: &Settings) -> Option<(&str, &str)> {
     match (&settings.config_bucket, &settings.config_key) {
         (Some(b), Some(k)) => Some((b, k)),
         _ => None,
@@ -80,60 +84,6 @@ pub fn without_fetching(settings: &Settings) -> Option<InitOutput> {
         secrets: pairs.map(|_| BTreeMap::new()),
         secrets_ms: 0.0,
     })
-}
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
-}
-
-/// `shim-init`'s work: the config and the secrets, concurrently, through the AWS SDK.
-pub async fn fetch(settings: &Settings) -> InitOutput {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let config_fut = async {
-        let t = Instant::now();
-        let r = match config_location(settings) {
-            Some((bucket, key)) => {
-                let s3_conf = aws_sdk_s3::config::Builder::from(&sdk)
-                    .force_path_style(settings.s3_force_path_style)
-                    .build();
-                let s3 = aws_sdk_s3::Client::from_conf(s3_conf);
-                coldstart::fetch_config(
-                    &s3,
-                    bucket,
-                    key,
-                    settings.domain_from.as_deref(),
-                    settings.domain_to.as_deref(),
-                    &settings.config_path,
-                )
-                .await
-                .map(Some)
-                .map_err(|e| e.to_string())
-            }
-            None => Ok(None),
-        };
-        (r, ms_since(t))
-    };
-    let secrets_fut = async {
-        let t = Instant::now();
-        let r = match secret_pairs(settings) {
-            Ok(p) if p.is_empty() => Ok(BTreeMap::new()),
-            Ok(p) => {
-                let ssm = aws_sdk_ssm::Client::new(&sdk);
-                coldstart::resolve_secrets(&ssm, &p)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e),
-        };
-        (r, ms_since(t))
-    };
-    let ((config, config_ms), (secrets, secrets_ms)) = tokio::join!(config_fut, secrets_fut);
-    InitOutput {
-        config,
-        config_ms,
-        secrets,
-        secrets_ms,
-    }
 }
 
 /// Where `bootstrap` finds `shim-init`: `SHIM_INIT_BIN`, else next to its own executable.

@@ -36,7 +36,25 @@ fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     // version it ran.
     assert_eq!(crate::support::dockerfile_librechat_version(), "v0.8.6");
     // The `lambda` profile (LTO, one codegen unit, stripped): the smaller resident code.
-    assert!(text.contains("--profile lambda -p shim --bin bootstrap --bin shim-init"));
+    // Each binary by its own build (one build would unify the SDK's features into bootstrap's).
+    let builds: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("RUN ")
+                .trim_start_matches("&& ")
+        })
+        .filter(|l| l.starts_with("cargo build"))
+        .map(|l| l.trim_end_matches('\\').trim())
+        .collect();
+    assert_eq!(
+        builds,
+        [
+            "cargo build --locked --profile lambda -p shim --bin bootstrap",
+            "cargo build --locked --profile lambda -p shim-init",
+        ],
+        "{builds:?}"
+    );
     // Both binaries in one directory: `bootstrap` runs `shim-init` from beside itself.
     assert!(text.lines().any(|l| l
         == "COPY --from=build /src/target/lambda/bootstrap /src/target/lambda/shim-init /usr/local/bin/"));
@@ -132,6 +150,7 @@ fn image_build_context_loads_the_workspace() {
         .map(str::to_string)
         .collect();
     assert!(context.iter().any(|p| p == "shim/src/bin/bootstrap.rs"));
+    assert!(context.iter().any(|p| p == "shim/init/src/main.rs"));
     assert!(!admitted(&rules, "shim/target/debug/bootstrap"));
     assert!(!admitted(&rules, "infrastructure/README.md"));
     // The build stage's COPY lines: `COPY a b ./` (files to the workdir) or `COPY dir ./dir`.

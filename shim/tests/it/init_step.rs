@@ -1,5 +1,5 @@
-//! The init step in its own process (src/init_step.rs, `shim-init`): `bootstrap` carries no AWS
-//! SDK, and every way the step can fail ends in `init_failed` naming the step, with LibreChat
+//! The init step in its own process (src/init_step.rs, `shim-init` from the package shim/init):
+//! `bootstrap` carries no AWS SDK and no HTTP/2, and every way the step can fail ends in `init_failed` naming the step, with LibreChat
 //! never started and nothing left running. The step's success path (config from S3, secrets
 //! from SSM in moto) is `coldstart::config_secrets_and_diagnostics_from_real_peers`.
 
@@ -28,13 +28,59 @@ fn sdk_symbols(bin: &str) -> usize {
 fn bootstrap_links_no_aws_sdk_and_shim_init_does() {
     // The control: the same count finds the SDK where it is linked (the test builds are not
     // stripped; a stripped build would make both zero and this assertion says so).
-    let init = sdk_symbols(env!("CARGO_BIN_EXE_shim-init"));
+    let init = sdk_symbols(&init_bin().display().to_string());
     assert!(
         init > 100,
         "shim-init: only {init} SDK symbols (stripped binary?)"
     );
     let boot = sdk_symbols(env!("CARGO_BIN_EXE_bootstrap"));
     assert_eq!(boot, 0, "bootstrap links AWS SDK code ({boot} symbols)");
+}
+
+/// The crates of a package's normal (not dev) dependency graph, as `cargo tree` resolves it for
+/// a build of that package alone.
+fn dependency_graph(package: &str) -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--locked", "-p", package, "-e", "normal"])
+        .args(["--prefix", "none", "--format", "{p}"])
+        .current_dir(repo_root())
+        .output()
+        .expect("cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn bootstraps_build_has_no_aws_sdk_and_no_http2() {
+    // What the image's `cargo build -p shim --bin bootstrap` compiles: neither the SDK nor the
+    // HTTP/2 it would unify into hyper (shim/README.md, "Memory"). The control: shim-init's
+    // graph has both, so the names are right.
+    let unwanted = [
+        "aws-config",
+        "aws-sdk-s3",
+        "aws-sdk-ssm",
+        "aws-smithy-runtime",
+        "h2",
+    ];
+    let init = dependency_graph("shim-init");
+    for name in unwanted {
+        assert!(init.iter().any(|c| c == name), "shim-init without {name}");
+    }
+    let boot = dependency_graph("shim");
+    assert!(boot.iter().any(|c| c == "hyper"), "{boot:?}");
+    let found: Vec<&str> = unwanted
+        .into_iter()
+        .filter(|name| boot.iter().any(|c| c == name))
+        .collect();
+    assert!(found.is_empty(), "bootstrap's build compiles {found:?}");
 }
 
 struct Failed {

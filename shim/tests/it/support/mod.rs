@@ -223,6 +223,29 @@ pub fn bootstrap(rt_port: u16, env: &[(String, String)], log_dir: &Path, name: &
     bootstrap_via(&[], rt_port, env, log_dir, name)
 }
 
+/// `shim-init` (its own package, shim/init: cargo gives tests no path to another package's
+/// binary), built once per test binary with `cargo build -p shim-init` (a no-op when fresh), in
+/// the dev profile whatever the caller's (the init step's speed is not what a bench measures).
+pub fn init_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let st = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "shim-init"])
+            .current_dir(repo_root())
+            .status()
+            .expect("running cargo build -p shim-init");
+        assert!(st.success(), "cargo build -p shim-init failed ({st})");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"));
+        let bin = target.join("debug/shim-init");
+        assert!(bin.is_file(), "{} missing after its build", bin.display());
+        bin
+    })
+    .clone()
+}
+
 /// A clean environment with what Lambda gives every function (the Runtime API of cargo-lambda on
 /// `rt_port`, name, version, memory, region) and `PATH`.
 pub fn lambda_env(cmd: &mut Command, rt_port: u16) -> &mut Command {
@@ -256,6 +279,7 @@ pub fn bootstrap_via(
         }
     };
     lambda_env(&mut cmd, rt_port)
+        .env("SHIM_INIT_BIN", init_bin())
         .env("HOME", std::env::var("HOME").unwrap_or_default())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
