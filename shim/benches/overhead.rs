@@ -26,7 +26,9 @@
 //! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_NOQUICKACK=0` (leave out the
 //! `shim-noqa` way: the shim with `SHIM_RUNTIME_QUICKACK=0`, i.e. without src/quickack.rs's
 //! re-arming, the A/B of that fix), `BENCH_RUNTIME_LOOP=lambda_runtime` (the shim on
-//! `lambda_runtime::run`, for comparison), `BENCH_DUMP=FILE` (every sample per way, JSON).
+//! `lambda_runtime::run`, for comparison), `BENCH_DUMP=FILE` (every sample per way, JSON),
+//! `BENCH_SHIM_B=/ABS/bootstrap` (in the `shim-noqa` slot: that build of the shim, re-arming on,
+//! as the way `shim-b`: two builds of the shim, e.g. two profiles, in one run).
 
 // A benchmark: a failed setup step ends the run with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -374,20 +376,36 @@ async fn run() {
     // the A/B of src/quickack.rs in the same run. BENCH_NOQUICKACK=0 leaves it out.
     let noqa_dir = dir.path().join("noquickack");
     std::fs::create_dir_all(&noqa_dir).expect("dir");
+    let shim_b = std::env::var("BENCH_SHIM_B").ok();
+    let noqa_way = if shim_b.is_some() {
+        "shim-b"
+    } else {
+        "shim-noqa"
+    };
     let noqa = (std::env::var("BENCH_NOQUICKACK").as_deref() != Ok("0")).then(|| {
         let (cl, port) = cargo_lambda(&noqa_dir);
-        let p = bootstrap(
-            port,
-            &shim_env(&[("SHIM_RUNTIME_QUICKACK", "0")]),
-            &noqa_dir,
-            "bootstrap-noquickack",
-        );
+        let p = match &shim_b {
+            // `sh -c 'exec B'` ignores the bootstrap path the wrapper is given.
+            Some(b) => bootstrap_via(
+                &["sh", "-c", &format!("exec '{b}'")],
+                port,
+                &shim_env(&[]),
+                &noqa_dir,
+                "bootstrap-b",
+            ),
+            None => bootstrap(
+                port,
+                &shim_env(&[("SHIM_RUNTIME_QUICKACK", "0")]),
+                &noqa_dir,
+                "bootstrap-noquickack",
+            ),
+        };
         (cl, port, p)
     });
     if let Some((_, port, p)) = &noqa {
         let r = call(&c, Way::Invoke(*port), &echo, false).await;
-        assert_eq!(r.status, 200, "shim without quickack: {}", p.output());
-        ways.push(("shim-noqa", Way::Invoke(*port)));
+        assert_eq!(r.status, 200, "{noqa_way}: {}", p.output());
+        ways.push((noqa_way, Way::Invoke(*port)));
     }
     // The floor: a function that proxies nothing (`null_function`), its own emulator.
     let null_dir = dir.path().join("null-function");
