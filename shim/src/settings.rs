@@ -63,6 +63,54 @@ pub(crate) const DEFAULT_HEALTH_PATH: &str = "/health";
 /// services are initialised after `listen`, then 200.
 pub(crate) const DEFAULT_READY_PATH: &str = "/readyz";
 
+/// The tokio runtime `bootstrap` runs on, from `SHIM_WORKER_THREADS`: read before the runtime
+/// exists, so apart from [`Settings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeFlavor {
+    /// Every task on the thread that polls the Runtime API (the default): no hand-over between
+    /// worker threads on the request path.
+    CurrentThread,
+    /// A work-stealing pool of this many workers (`#[tokio::main]`'s, with 0 = one per core).
+    MultiThread(usize),
+}
+
+impl RuntimeFlavor {
+    /// `SHIM_WORKER_THREADS`: unset or `1` = current thread, `N` > 1 = N workers, `0` = one per core.
+    pub fn parse(value: Option<&str>) -> Result<RuntimeFlavor, SettingsError> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None | Some("1") => Ok(RuntimeFlavor::CurrentThread),
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) => Ok(RuntimeFlavor::MultiThread(n)),
+                Err(_) => Err(SettingsError {
+                    name: "SHIM_WORKER_THREADS",
+                    reason: format!(
+                        "`{v}` is not a number of threads (1 = current thread, 0 = one per core)"
+                    ),
+                }),
+            },
+        }
+    }
+
+    pub fn from_env() -> Result<RuntimeFlavor, SettingsError> {
+        RuntimeFlavor::parse(std::env::var("SHIM_WORKER_THREADS").ok().as_deref())
+    }
+
+    /// The runtime itself (I/O, time and signals enabled).
+    pub fn build(self) -> std::io::Result<tokio::runtime::Runtime> {
+        let mut b = match self {
+            RuntimeFlavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+            RuntimeFlavor::MultiThread(n) => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                if n > 0 {
+                    b.worker_threads(n);
+                }
+                b
+            }
+        };
+        b.enable_all().build()
+    }
+}
+
 impl Settings {
     pub fn from_env() -> Result<Settings, SettingsError> {
         Settings::from_lookup(|k| std::env::var(k).ok())
@@ -265,5 +313,18 @@ mod tests {
                 reason: "`readyz` must start with /".into()
             })
         );
+    }
+
+    #[test]
+    fn worker_threads() {
+        use RuntimeFlavor::*;
+        assert_eq!(RuntimeFlavor::parse(None), Ok(CurrentThread));
+        assert_eq!(RuntimeFlavor::parse(Some(" ")), Ok(CurrentThread));
+        assert_eq!(RuntimeFlavor::parse(Some("1")), Ok(CurrentThread));
+        assert_eq!(RuntimeFlavor::parse(Some("2")), Ok(MultiThread(2)));
+        assert_eq!(RuntimeFlavor::parse(Some("0")), Ok(MultiThread(0)));
+        let e = RuntimeFlavor::parse(Some("two")).expect_err("not a number");
+        assert_eq!(e.name, "SHIM_WORKER_THREADS");
+        assert!(e.reason.contains("`two`"), "{}", e.reason);
     }
 }

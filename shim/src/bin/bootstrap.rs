@@ -1,14 +1,25 @@
 //! `bootstrap`: the Lambda container entry point (see shim/README.md).
 
 use shim::app::App;
-use shim::settings::Settings;
+use shim::settings::{RuntimeFlavor, Settings};
 use std::time::Instant;
 use tokio::signal::unix::{SignalKind, signal};
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
     let started = Instant::now();
     shim::init_logging();
+    // One thread by default (SHIM_WORKER_THREADS): see shim/README.md "Benchmark".
+    let flavor = match RuntimeFlavor::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid settings");
+            return Err(e.into());
+        }
+    };
+    flavor.build()?.block_on(run(started, flavor))
+}
+
+async fn run(started: Instant, flavor: RuntimeFlavor) -> Result<(), lambda_runtime::Error> {
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -44,7 +55,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
     tokio::pin!(stop);
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "shim starting");
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), runtime = ?flavor, "shim starting");
     let app = tokio::select! {
         app = App::cold_start(settings, started) => app,
         sig = &mut stop => {

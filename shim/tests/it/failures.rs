@@ -260,6 +260,23 @@ async fn bad_events_get_400_json_and_the_shim_keeps_serving() {
     assert!(!shim.boot.output().contains("panicked"));
 }
 
+#[test]
+fn a_bad_worker_thread_count_is_named_and_nothing_is_spawned() {
+    let (mut shim, _) = start(standin_cmd(), &[("SHIM_WORKER_THREADS", "two".into())]);
+    assert_eq!(
+        shim.boot.wait_exit(Duration::from_secs(10)),
+        Some(1),
+        "{}",
+        shim.boot.output()
+    );
+    let logs = shim.boot.output();
+    assert!(
+        logs.contains("environment variable SHIM_WORKER_THREADS: `two` is not a number"),
+        "{logs}"
+    );
+    assert!(!logs.contains("LibreChat spawned"), "{logs}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_budget_exhausted_gives_503_and_recycles() {
     let (mut shim, _) = start(

@@ -54,7 +54,18 @@ impl Shim {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_reaches_the_client_progressively() {
-    let shim = shim_with_standin(&[]);
+    sse_progressive(&[], "CurrentThread").await;
+}
+
+/// The same on a work-stealing runtime (`SHIM_WORKER_THREADS=2`, `#[tokio::main]`'s kind): the
+/// default is one thread, the other stays a working choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_reaches_the_client_progressively_on_two_worker_threads() {
+    sse_progressive(&[("SHIM_WORKER_THREADS", "2".into())], "MultiThread(2)").await;
+}
+
+async fn sse_progressive(extra: &[(&str, String)], runtime: &str) {
+    let shim = shim_with_standin(extra);
     let c = http_client();
     let ev = with(
         v1_event("POST", "/api/__standin/sse"),
@@ -91,6 +102,13 @@ async fn sse_reaches_the_client_progressively() {
         followed >= 4,
         "events arrived in a burst: only {followed}/5 gaps followed the server's"
     );
+    let started = shim
+        .logs()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["message"] == "shim starting")
+        .map(|v| v["runtime"].clone());
+    assert_eq!(started, Some(json!(runtime)), "{}", shim.logs());
     drop(shim.cl);
 }
 
