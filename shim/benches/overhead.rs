@@ -21,14 +21,26 @@
 //! `TCP_QUICKACK` before every read (the shim's own connector, `shim::quickack`), so no response
 //! waits for the client's delayed ACK; connections are kept alive, as a real client's are.
 //!
-//! Run: `cargo bench -p shim --bench overhead`. Env: `BENCH_REQUESTS` (300), `BENCH_SSE_STREAMS`
+//! Run: `cargo bench -p shim --bench overhead`. Env: `BENCH_REQUESTS` (1000), `BENCH_WARMUP` (600
+//! rounds before them, not counted: the upstream's Node warms up over its first ~500 rounds, and
+//! its compiler threads make the others wait for a CPU meanwhile, see shim/README.md),
+//! `BENCH_SSE_STREAMS`
 //! (4) x `BENCH_SSE_EVENTS` (40) at `BENCH_SSE_INTERVAL_MS` (50), `BENCH_SPLIT_REQUESTS` (100),
 //! `BENCH_LWA=0` (leave LWA out, e.g. without crates.io), `BENCH_NOQUICKACK=0` (leave out the
 //! `shim-noqa` way: the shim with `SHIM_RUNTIME_QUICKACK=0`, i.e. without src/quickack.rs's
 //! re-arming, the A/B of that fix), `BENCH_RUNTIME_LOOP=lambda_runtime` (the shim on
 //! `lambda_runtime::run`, for comparison), `BENCH_DUMP=FILE` (every sample per way, JSON),
 //! `BENCH_SHIM_B=/ABS/bootstrap` (in the `shim-noqa` slot: that build of the shim, re-arming on,
-//! as the way `shim-b`: two builds of the shim, e.g. two profiles, in one run).
+//! as the way `shim-b`: two builds of the shim, e.g. two profiles, in one run),
+//! `BENCH_SHIM_B_ENV="K=V K2=V2"` (the same slot: the shim, or `BENCH_SHIM_B`'s build, with these
+//! variables, e.g. `SHIM_WORKER_THREADS=0` for the runtime A/B). `SHIM_WORKER_THREADS` in the
+//! bench's own environment is passed to every shim and to `null-fn` (which runs on the runtime it
+//! gives), so that the A/B can be swapped.
+//! `BENCH_PIN=1`: Lambda's layout on this 2-core machine: the function side (the upstream, every
+//! shim, LWA, the null function) on CPU 1, the platform side (this client and every
+//! cargo-lambda) on CPU 0, so that a function's hops never wait for a CPU behind the emulator or
+//! the client, nor they behind it (on Lambda the Runtime API and the frontend run elsewhere). On
+//! the shared default, the tail is such waits (shim/benches/hop_trace.py, shim/README.md).
 
 // A benchmark: a failed setup step ends the run with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -262,8 +274,56 @@ fn lwa_binary() -> Option<PathBuf> {
     Some(target.join("release/lwa-runner"))
 }
 
+/// With `BENCH_PIN=1`: the CPU of the function side (see the top of this file).
+const FUNCTION_CPU: &str = "1";
+
+fn pinned() -> bool {
+    std::env::var("BENCH_PIN").as_deref() == Ok("1")
+}
+
+/// `program`, started on the function side's CPU under `BENCH_PIN=1` (`taskset` execs it: same pid).
+fn function_side(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    if pinned() {
+        let mut c = Command::new("taskset");
+        c.args(["-c", FUNCTION_CPU]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// The wrapper for `bootstrap_via` that puts a shim on the function side's CPU.
+fn function_wrapper() -> Vec<&'static str> {
+    if pinned() {
+        vec!["taskset", "-c", FUNCTION_CPU]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Under `BENCH_PIN=1`, every thread of this process on CPU 0 (the platform side): the
+/// cargo-lambdas it spawns afterwards inherit it.
+fn pin_self_to_platform_cpu() {
+    if !pinned() {
+        return;
+    }
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task");
+    for t in tasks.flatten() {
+        let tid = t.file_name().to_string_lossy().to_string();
+        let ok = Command::new("taskset")
+            .args(["-p", "-c", "0", &tid])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "taskset -p -c 0 {tid} (BENCH_PIN=1 needs util-linux's taskset and 2 CPUs)"
+        );
+    }
+}
+
 fn lwa(bin: &PathBuf, rt_port: u16, upstream: u16, dir: &std::path::Path) -> Proc {
-    let mut cmd = Command::new(bin);
+    let mut cmd = function_side(bin);
     lambda_env(&mut cmd, rt_port)
         .env("AWS_LWA_PORT", upstream.to_string())
         .env("AWS_LWA_READINESS_CHECK_PATH", "/health")
@@ -311,9 +371,9 @@ async fn null_function() {
 
 fn main() {
     if std::env::var_os("BENCH_NULL_FUNCTION").is_some() {
-        // The shim's runtime: `#[tokio::main]`'s default, a worker per core.
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
+        // The shim's runtime, from the same SHIM_WORKER_THREADS.
+        let rt = shim::settings::RuntimeFlavor::from_env()
+            .expect("SHIM_WORKER_THREADS")
             .build()
             .expect("runtime");
         rt.block_on(null_function());
@@ -325,16 +385,23 @@ fn main() {
 }
 
 async fn run() {
-    let n = env_num("BENCH_REQUESTS", 300);
+    let n = env_num("BENCH_REQUESTS", 1000);
     let n_split = env_num("BENCH_SPLIT_REQUESTS", 100);
     let streams = env_num("BENCH_SSE_STREAMS", 4);
     let events = env_num("BENCH_SSE_EVENTS", 40);
     let interval = env_num("BENCH_SSE_INTERVAL_MS", 50);
     let lwa_bin = lwa_binary();
+    pin_self_to_platform_cpu();
     let load_start = loadavg();
     let dir = tempfile::tempdir().expect("tempdir");
     let up = free_port();
-    let _standin = standin(up, &[], dir.path());
+    // The Node stand-in (support's `standin`, on the function side's CPU under BENCH_PIN=1).
+    let mut standin_cmd = function_side("node");
+    standin_cmd
+        .arg(standin_script())
+        .env("HOST", "127.0.0.1")
+        .env("PORT", up.to_string());
+    let _standin = Proc::spawn(&format!("standin-{up}"), standin_cmd, dir.path());
     assert!(
         wait_port(up, Duration::from_secs(20)),
         "stand-in did not start"
@@ -346,6 +413,9 @@ async fn run() {
             ("SHIM_UPSTREAM_PORT".to_string(), up.to_string()),
             ("SHIM_RUNTIME_LOOP".to_string(), runtime_loop.clone()),
         ];
+        if let Ok(v) = std::env::var("SHIM_WORKER_THREADS") {
+            e.push(("SHIM_WORKER_THREADS".to_string(), v));
+        }
         e.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         e
     };
@@ -354,7 +424,8 @@ async fn run() {
     // The shim proxies the already-running stand-in (no child): init time is the shim's own.
     let (_cl, inv) = cargo_lambda(dir.path());
     let spawn_at = Instant::now();
-    let boot = bootstrap(inv, &shim_env(&[]), dir.path(), "bootstrap");
+    let wrap = function_wrapper();
+    let boot = bootstrap_via(&wrap, inv, &shim_env(&[]), dir.path(), "bootstrap");
     let echo = v1_event("GET", "/api/__standin/echo");
     let first = call(&c, Way::Invoke(inv), &echo, false).await;
     assert_eq!(first.status, 200, "{}", boot.output());
@@ -377,7 +448,21 @@ async fn run() {
     let noqa_dir = dir.path().join("noquickack");
     std::fs::create_dir_all(&noqa_dir).expect("dir");
     let shim_b = std::env::var("BENCH_SHIM_B").ok();
-    let noqa_way = if shim_b.is_some() {
+    let shim_b_env: Vec<(String, String)> = std::env::var("BENCH_SHIM_B_ENV")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .expect("BENCH_SHIM_B_ENV: K=V pairs separated by spaces");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let b_env: Vec<(&str, &str)> = shim_b_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let noqa_way = if shim_b.is_some() || !b_env.is_empty() {
         "shim-b"
     } else {
         "shim-noqa"
@@ -387,13 +472,17 @@ async fn run() {
         let p = match &shim_b {
             // `sh -c 'exec B'` ignores the bootstrap path the wrapper is given.
             Some(b) => bootstrap_via(
-                &["sh", "-c", &format!("exec '{b}'")],
+                &[&wrap[..], &["sh", "-c", &format!("exec '{b}'")]].concat(),
                 port,
-                &shim_env(&[]),
+                &shim_env(&b_env),
                 &noqa_dir,
                 "bootstrap-b",
             ),
-            None => bootstrap(
+            None if !b_env.is_empty() => {
+                bootstrap_via(&wrap, port, &shim_env(&b_env), &noqa_dir, "bootstrap-b")
+            }
+            None => bootstrap_via(
+                &wrap,
                 port,
                 &shim_env(&[("SHIM_RUNTIME_QUICKACK", "0")]),
                 &noqa_dir,
@@ -411,8 +500,11 @@ async fn run() {
     let null_dir = dir.path().join("null-function");
     std::fs::create_dir_all(&null_dir).expect("dir");
     let (_cl_null, null_port) = cargo_lambda(&null_dir);
-    let mut null_cmd = Command::new(std::env::current_exe().expect("bench binary"));
+    let mut null_cmd = function_side(std::env::current_exe().expect("bench binary"));
     lambda_env(&mut null_cmd, null_port).env("BENCH_NULL_FUNCTION", "1");
+    if let Ok(v) = std::env::var("SHIM_WORKER_THREADS") {
+        null_cmd.env("SHIM_WORKER_THREADS", v);
+    }
     let null_proc = Proc::spawn("null-function", null_cmd, &null_dir);
     let r = call(&c, Way::Invoke(null_port), &echo, false).await;
     assert_eq!(r.status, 200, "null function: {}", null_proc.output());
@@ -435,7 +527,8 @@ async fn run() {
     let dir_dyn = dir.path().join("dynamic-threshold");
     std::fs::create_dir_all(&dir_dyn).expect("dir");
     let (_cl_dyn, inv_dyn) = cargo_lambda(&dir_dyn);
-    let boot_dyn = bootstrap(
+    let boot_dyn = bootstrap_via(
+        &wrap,
         inv_dyn,
         &shim_env(&[("SHIM_MMAP_THRESHOLD_KB", "0")]),
         &dir_dyn,
@@ -444,8 +537,9 @@ async fn run() {
     let r = call(&c, Way::Invoke(inv_dyn), &echo, false).await;
     assert_eq!(r.status, 200, "{}", boot_dyn.output());
 
-    // Warm-up.
-    for _ in 0..20 {
+    // Warm-up: BENCH_WARMUP rounds of the latency requests, not counted.
+    let warmup = env_num("BENCH_WARMUP", 600);
+    for _ in 0..warmup {
         for (_, w) in &ways {
             let _ = call(&c, *w, &echo, false).await;
         }
@@ -551,7 +645,12 @@ async fn run() {
 
     let load_end = loadavg();
     println!(
-        "shim overhead benchmark: {n} requests and {streams}x{events} SSE events ({interval} ms apart) each way, interleaved; kept-alive connections, TCP_NODELAY + TCP_QUICKACK re-armed before every read; loadavg {load_start} at start, {load_end} at end"
+        "shim overhead benchmark: {n} requests (after {warmup} rounds of warm-up) and {streams}x{events} SSE events ({interval} ms apart) each way, interleaved; kept-alive connections, TCP_NODELAY + TCP_QUICKACK re-armed before every read; {}; loadavg {load_start} at start, {load_end} at end",
+        if pinned() {
+            "BENCH_PIN=1: function side on CPU 1, client and emulators on CPU 0"
+        } else {
+            "all on every CPU"
+        }
     );
     println!(
         "{:<9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>13}   RSS after the runs (idle after init)",
