@@ -5,7 +5,8 @@
 #   2. formatting and lints: cargo fmt --check, cargo clippy -D warnings
 #   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline, with the pinned
 #      registry modules of ../shared/terraform-modules), checkov, SC-006
-#   4. pytest: the moto extensions (tools/motoext) and the infrastructure scripts' helpers
+#   4. pytest: the moto extensions (tools/motoext), the infrastructure scripts' helpers and
+#      shim/benches/hop_trace.py
 #   5. hadolint on the Lambda container's Dockerfile
 #   6. the real LibreChat v0.8.6 (scripts/librechat-tier.sh: LIBRECHAT_DIR, else
 #      ../shared/librechat set up into .tools/librechat; skipped with the reason without either)
@@ -44,8 +45,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "infrastructure checks"
 infrastructure/scripts/check.sh
 
-step "pytest: moto extensions and infrastructure script helpers"
-.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests
+step "pytest: moto extensions, infrastructure script helpers, the shim bench's trace tool"
+.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests shim/benches
 
 step "hadolint"
 hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
