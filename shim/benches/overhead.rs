@@ -22,7 +22,7 @@
 //! waits for the client's delayed ACK; connections are kept alive, as a real client's are.
 //!
 //! Run: `cargo bench -p shim --bench overhead`. Env: `BENCH_REQUESTS` (1000), `BENCH_WARMUP` (600
-//! rounds before them, not counted: the upstream's Node warms up over its first ~500 rounds, and
+//! rounds before them, not counted: the upstream's Node warms up over its first ~450 rounds, and
 //! its compiler threads make the others wait for a CPU meanwhile, see shim/README.md),
 //! `BENCH_SSE_STREAMS`
 //! (4) x `BENCH_SSE_EVENTS` (40) at `BENCH_SSE_INTERVAL_MS` (50), `BENCH_SPLIT_REQUESTS` (100),
@@ -281,18 +281,8 @@ fn pinned() -> bool {
     std::env::var("BENCH_PIN").as_deref() == Ok("1")
 }
 
-/// `program`, started on the function side's CPU under `BENCH_PIN=1` (`taskset` execs it: same pid).
-fn function_side(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    if pinned() {
-        let mut c = Command::new("taskset");
-        c.args(["-c", FUNCTION_CPU]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
-}
-
-/// The wrapper for `bootstrap_via` that puts a shim on the function side's CPU.
+/// The wrapper that starts a program on the function side's CPU under `BENCH_PIN=1` (`taskset`
+/// execs it: same pid); empty otherwise.
 fn function_wrapper() -> Vec<&'static str> {
     if pinned() {
         vec!["taskset", "-c", FUNCTION_CPU]
@@ -323,7 +313,7 @@ fn pin_self_to_platform_cpu() {
 }
 
 fn lwa(bin: &PathBuf, rt_port: u16, upstream: u16, dir: &std::path::Path) -> Proc {
-    let mut cmd = function_side(bin);
+    let mut cmd = wrapped(&function_wrapper(), bin);
     lambda_env(&mut cmd, rt_port)
         .env("AWS_LWA_PORT", upstream.to_string())
         .env("AWS_LWA_READINESS_CHECK_PATH", "/health")
@@ -396,12 +386,7 @@ async fn run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let up = free_port();
     // The Node stand-in (support's `standin`, on the function side's CPU under BENCH_PIN=1).
-    let mut standin_cmd = function_side("node");
-    standin_cmd
-        .arg(standin_script())
-        .env("HOST", "127.0.0.1")
-        .env("PORT", up.to_string());
-    let _standin = Proc::spawn(&format!("standin-{up}"), standin_cmd, dir.path());
+    let _standin = standin_via(&function_wrapper(), up, &[], dir.path());
     assert!(
         wait_port(up, Duration::from_secs(20)),
         "stand-in did not start"
@@ -500,7 +485,10 @@ async fn run() {
     let null_dir = dir.path().join("null-function");
     std::fs::create_dir_all(&null_dir).expect("dir");
     let (_cl_null, null_port) = cargo_lambda(&null_dir);
-    let mut null_cmd = function_side(std::env::current_exe().expect("bench binary"));
+    let mut null_cmd = wrapped(
+        &function_wrapper(),
+        std::env::current_exe().expect("bench binary"),
+    );
     lambda_env(&mut null_cmd, null_port).env("BENCH_NULL_FUNCTION", "1");
     if let Ok(v) = std::env::var("SHIM_WORKER_THREADS") {
         null_cmd.env("SHIM_WORKER_THREADS", v);

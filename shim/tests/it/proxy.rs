@@ -54,17 +54,19 @@ impl Shim {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_reaches_the_client_progressively() {
-    sse_progressive(&[], "CurrentThread").await;
+    sse_progressive(&[], "CurrentThread", 1).await;
 }
 
 /// The same on a work-stealing runtime (`SHIM_WORKER_THREADS=2`, `#[tokio::main]`'s kind): the
 /// default is one thread, the other stays a working choice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_reaches_the_client_progressively_on_two_worker_threads() {
-    sse_progressive(&[("SHIM_WORKER_THREADS", "2".into())], "MultiThread(2)").await;
+    sse_progressive(&[("SHIM_WORKER_THREADS", "2".into())], "MultiThread(2)", 3).await;
 }
 
-async fn sse_progressive(extra: &[(&str, String)], runtime: &str) {
+/// `threads`: what the bootstrap process runs on (`/proc/PID/task`): the runtime it logs must be
+/// the one it built (the shim starts no thread of its own: no blocking pool, no log writer).
+async fn sse_progressive(extra: &[(&str, String)], runtime: &str, threads: usize) {
     let shim = shim_with_standin(extra);
     let c = http_client();
     let ev = with(
@@ -109,6 +111,10 @@ async fn sse_progressive(extra: &[(&str, String)], runtime: &str) {
         .find(|v| v["message"] == "shim starting")
         .map(|v| v["runtime"].clone());
     assert_eq!(started, Some(json!(runtime)), "{}", shim.logs());
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", shim.boot.pid()))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(tasks, threads, "threads of bootstrap ({runtime})");
     drop(shim.cl);
 }
 

@@ -182,7 +182,12 @@ pub fn moto(log_dir: &Path) -> Moto {
 
 /// The Node LibreChat stand-in as a standalone server.
 pub fn standin(port: u16, env: &[(&str, &str)], log_dir: &Path) -> Proc {
-    let mut cmd = Command::new("node");
+    standin_via(&[], port, env, log_dir)
+}
+
+/// The stand-in started through `wrapper` (e.g. `["taskset", "-c", "1"]`; empty = directly).
+pub fn standin_via(wrapper: &[&str], port: u16, env: &[(&str, &str)], log_dir: &Path) -> Proc {
+    let mut cmd = wrapped(wrapper, "node");
     cmd.arg(standin_script())
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string());
@@ -261,6 +266,19 @@ pub fn lambda_env(cmd: &mut Command, rt_port: u16) -> &mut Command {
         .env("AWS_REGION", "eu-west-1")
 }
 
+/// `program` run through `wrapper` (its first element the command, the rest its arguments, then
+/// `program`); an empty wrapper runs `program` itself.
+pub fn wrapped(wrapper: &[&str], program: impl AsRef<std::ffi::OsStr>) -> Command {
+    match wrapper.split_first() {
+        None => Command::new(program),
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(program);
+            c
+        }
+    }
+}
+
 /// [`bootstrap`] started through `wrapper` (e.g. `setpriv --reuid=65534 ...`), if not empty.
 pub fn bootstrap_via(
     wrapper: &[&str],
@@ -269,15 +287,7 @@ pub fn bootstrap_via(
     log_dir: &Path,
     name: &str,
 ) -> Proc {
-    let bin = env!("CARGO_BIN_EXE_bootstrap");
-    let mut cmd = match wrapper.split_first() {
-        None => Command::new(bin),
-        Some((first, rest)) => {
-            let mut c = Command::new(first);
-            c.args(rest).arg(bin);
-            c
-        }
-    };
+    let mut cmd = wrapped(wrapper, env!("CARGO_BIN_EXE_bootstrap"));
     lambda_env(&mut cmd, rt_port)
         .env("SHIM_INIT_BIN", init_bin())
         .env("HOME", std::env::var("HOME").unwrap_or_default())
