@@ -104,6 +104,11 @@ impl Proc {
         self.child.stdout.take()
     }
 
+    /// Takes the child's stderr pipe (when spawned with `Stdio::piped()`).
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
     /// Stops the whole group: SIGTERM, up to `grace` for the leader to exit, then SIGKILL.
     pub fn stop(&mut self, grace: Duration) {
         // SAFETY: plain syscalls on a process group we created.
