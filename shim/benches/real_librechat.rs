@@ -61,8 +61,7 @@ impl Clock {
 /// The last log line of the shim with this message, as JSON.
 fn shim_line(stack: &Stack, message: &str) -> Value {
     stack
-        .boot
-        .output()
+        .logs()
         .lines()
         .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -169,7 +168,10 @@ async fn run() {
     let lc_rss = stack
         .librechat_pid()
         .and_then(|p| proc_status_kb(p, "VmRSS:"));
-    let shim_rss = proc_status_kb(stack.boot.pid(), "VmRSS:");
+    let shim_rss = stack
+        .boot
+        .as_ref()
+        .and_then(|b| proc_status_kb(b.pid(), "VmRSS:"));
     let load_end = loadavg();
 
     println!(

@@ -35,7 +35,7 @@ pub struct InitTimings {
 
 pub struct App {
     pub settings: Settings,
-    client: Client<HttpConnector, Full<Bytes>>,
+    pub(crate) client: Client<HttpConnector, Full<Bytes>>,
     started: Instant,
     instance_id: String,
     invocations: AtomicU64,
@@ -50,6 +50,8 @@ pub struct App {
     /// What the status endpoint's Redis PING uses (LibreChat's variables, secrets included).
     redis: diag::RedisTarget,
     recycling: AtomicBool,
+    /// Chats LibreChat goes on generating after their response ([`crate::pending`]).
+    pub(crate) pending: crate::pending::Pending,
 }
 
 type Resp = StreamResponse<Body>;
@@ -228,6 +230,7 @@ impl App {
             config_sha256,
             redis,
             recycling: AtomicBool::new(false),
+            pending: Default::default(),
             settings,
         });
         // Wait in init only up to the bound; the first invocation waits for the rest.
@@ -399,6 +402,21 @@ impl App {
         request_id: String,
     ) -> Resp {
         let uri = format!("{}{}", self.settings.upstream_base(), req.path_and_query());
+        // A web chat's start: its answer says whether LibreChat goes on generating afterwards.
+        let chat = crate::pending::chat_request(&req.method, &req.path, &req.body).and_then(|c| {
+            Some((
+                c,
+                req.headers
+                    .iter()
+                    .find(|(n, _)| n == http::header::AUTHORIZATION)?
+                    .1
+                    .clone(),
+                req.headers
+                    .iter()
+                    .find(|(n, _)| n == http::header::USER_AGENT)
+                    .map(|(_, v)| v.clone()),
+            ))
+        });
         let mut builder = http::Request::builder()
             .method(req.method.clone())
             .uri(&uri);
@@ -440,6 +458,9 @@ impl App {
         let prelude = response::prelude_from_upstream(parts.status, &parts.headers);
         let (mut tx, rx) = channel();
         let path = req.path.clone();
+        let status = parts.status.as_u16();
+        let app = self.clone();
+        let mut seen = chat.filter(|_| status == 200).map(|c| (c, Vec::new()));
         tokio::spawn(async move {
             let mut bytes = 0u64;
             loop {
@@ -449,6 +470,9 @@ impl App {
                             if let Ok(data) = f.into_data() {
                                 if data.is_empty() { continue; }
                                 bytes += data.len() as u64;
+                                if let Some((_, buf)) = seen.as_mut().filter(|(_, b)| b.len() < 4096) {
+                                    buf.extend_from_slice(&data);
+                                }
                                 if tx.send_data(data).await.is_err() {
                                     tracing::warn!(request_id, path = %path, bytes, "client side of the stream closed");
                                     return;
@@ -464,7 +488,13 @@ impl App {
                             }
                             return;
                         }
-                        None => return,
+                        None => {
+                            // Noted before the response ends, so before the next event is asked for.
+                            if let Some(((c, auth, ua), buf)) = seen.take() {
+                                app.note_chat(status, &buf, c, auth, ua);
+                            }
+                            return;
+                        }
                     },
                     _ = tokio::time::sleep_until(deadline) => {
                         tracing::error!(request_id, path = %path, bytes, sse, "Lambda deadline near: response cut");

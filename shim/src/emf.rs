@@ -51,3 +51,17 @@ pub(crate) fn readiness_timeout(cause: &str) {
         now_ms(),
     ));
 }
+
+/// The wait for LibreChat's work after a response (before the next event was asked for).
+pub(crate) fn pending_wait(wait_ms: f64, chats: usize, outcome: &str) {
+    emit(emf::line(
+        &function_name(),
+        emf::EVENT_PENDING_WAIT,
+        &[
+            (emf::PENDING_WAIT_MS, emf::UNIT_MS, wait_ms),
+            (emf::PENDING_CHATS, UNIT_COUNT, chats as f64),
+        ],
+        &[("outcome", outcome)],
+        now_ms(),
+    ));
+}

@@ -109,6 +109,19 @@ where
     H: Fn(LambdaEvent<Value>) -> Fut,
     Fut: Future<Output = StreamResponse<Body>>,
 {
+    run_settling(handler, |_| async {}).await
+}
+
+/// [`run`], and after each response `settle(deadline_ms)` before the next event is asked for:
+/// Lambda freezes the environment as soon as it is, so work the request started must be done by
+/// then ([`crate::pending`]). `deadline_ms` is the invocation's `Lambda-Runtime-Deadline-Ms`.
+pub async fn run_settling<H, Fut, S, SFut>(handler: H, settle: S) -> Result<(), BoxError>
+where
+    H: Fn(LambdaEvent<Value>) -> Fut,
+    Fut: Future<Output = StreamResponse<Body>>,
+    S: Fn(u64) -> SFut,
+    SFut: Future<Output = ()>,
+{
     let config = Arc::new(Config::from_env());
     let client = RuntimeClient::from_env()?;
     loop {
@@ -147,10 +160,12 @@ where
             }
         };
         drop(bytes); // the raw payload: parsed above, not needed while the response streams
+        let deadline_ms = ctx.deadline;
         let response = handler(LambdaEvent::new(payload, ctx)).await;
         if let Err(e) = post_streaming(&client, &request_id, response).await {
             tracing::error!(request_id, error = %e, "posting the response to the runtime API failed");
         }
+        settle(deadline_ms).await;
     }
 }
 

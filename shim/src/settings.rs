@@ -46,6 +46,14 @@ pub struct Settings {
     pub init_bin: Option<String>,
     /// How long the init step (config and secrets) may take before it is killed.
     pub init_step_timeout: Duration,
+    /// LibreChat's work after a response (a web chat's generation, its title): how long the
+    /// environment waits for it before it asks for the next event, at most (also bounded by the
+    /// invocation's deadline); 0 = never wait ([`crate::pending`]).
+    pub pending_wait: Duration,
+    /// How often LibreChat is asked whether that work is done.
+    pub pending_poll: Duration,
+    /// How long a new conversation's title is waited for after its reply (0 = not at all).
+    pub title_wait: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -235,6 +243,19 @@ impl Settings {
                 )?
                 .max(1),
             ),
+            pending_wait: Duration::from_millis(num(
+                "SHIM_PENDING_WAIT_MS",
+                opt("SHIM_PENDING_WAIT_MS"),
+                900_000u64,
+            )?),
+            pending_poll: Duration::from_millis(
+                num("SHIM_PENDING_POLL_MS", opt("SHIM_PENDING_POLL_MS"), 200u64)?.max(10),
+            ),
+            title_wait: Duration::from_millis(num(
+                "SHIM_TITLE_WAIT_MS",
+                opt("SHIM_TITLE_WAIT_MS"),
+                15_000u64,
+            )?),
         })
     }
 

@@ -462,6 +462,15 @@ fn start_runtime(
     .env("TMPDIR", &env.tmp)
     .env("TZ", ":UTC");
     cmd.envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if !cfg.env_port_vars.is_empty() {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .map_err(SpawnError::Bind)?
+            .port();
+        for var in &cfg.env_port_vars {
+            cmd.env(var, port.to_string());
+        }
+    }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

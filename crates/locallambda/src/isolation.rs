@@ -70,6 +70,54 @@ pub fn detect(freeze: bool) -> (FreezeMethod, bool, bool) {
     (method, writable(CPU), writable(MEMORY))
 }
 
+/// Removes the cgroups that local Lambdas of processes no longer running left behind (a process
+/// killed with SIGKILL cannot thaw and stop its environments: their processes stay frozen until
+/// this runs), killing what is still in them. Returns how many were removed.
+pub fn clean_stale() -> usize {
+    let mut removed = 0;
+    for h in [FREEZER, CPU, MEMORY] {
+        let Ok(rd) = std::fs::read_dir(Path::new(h).join(PARENT)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(owner) = name.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if Path::new(&format!("/proc/{owner}")).exists() {
+                continue;
+            }
+            let d = e.path();
+            let _ = std::fs::write(d.join("freezer.state"), "THAWED");
+            for _ in 0..50 {
+                let pids: Vec<i32> = std::fs::read_to_string(d.join("cgroup.procs"))
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect();
+                if pids.is_empty() {
+                    break;
+                }
+                signal_kill(&pids);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if std::fs::remove_dir(&d).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+fn signal_kill(pids: &[i32]) {
+    for &p in pids {
+        // SAFETY: a plain kill of a process left in one of our own stale cgroups.
+        unsafe {
+            libc::kill(p, libc::SIGKILL);
+        }
+    }
+}
+
 /// One environment's cgroups (those this machine allows and the function asked for).
 #[derive(Debug)]
 pub struct EnvCgroups {

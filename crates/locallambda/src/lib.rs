@@ -84,6 +84,10 @@ pub struct FunctionConfig {
     pub limits: bool,
     /// Seed of the choice among idle environments and of request ids.
     pub seed: u64,
+    /// Variables set to a free port of each environment's own (Lambda gives every environment
+    /// its own network namespace; here they share the host's loopback, so a server the function
+    /// starts, such as LibreChat behind the shim, needs a port per environment).
+    pub env_port_vars: Vec<String>,
     /// Per-environment `/tmp` and output files go below this directory.
     pub work_dir: PathBuf,
     pub log_sink: Option<LogSink>,
@@ -122,6 +126,7 @@ impl FunctionConfig {
             freeze: true,
             limits: true,
             seed: 1,
+            env_port_vars: Vec::new(),
             work_dir: work_dir.into(),
             log_sink: None,
         }
@@ -217,6 +222,13 @@ impl LocalLambda {
             path: cfg.work_dir.clone(),
             source,
         })?;
+        let stale = isolation::clean_stale();
+        if stale > 0 {
+            tracing::warn!(
+                stale,
+                "removed cgroups (and stopped their processes) left by local Lambdas no longer running"
+            );
+        }
         let (method, cpu_ok, memory_ok) = isolation::detect(cfg.freeze);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

@@ -20,10 +20,16 @@ pub const PROXY_ERRORS: &str = "ProxyErrors";
 /// Per readiness timeout (Count), with property `reason`.
 pub const READINESS_TIMEOUTS: &str = "ReadinessTimeouts";
 
+/// LibreChat's work after a response that the environment waited for before asking for the next
+/// event (Milliseconds; Count of chats), with properties `outcome` and `jobs`.
+pub const PENDING_WAIT_MS: &str = "PendingWaitMs";
+pub const PENDING_CHATS: &str = "PendingChats";
+
 /// The `event` property of each kind of line.
 pub const EVENT_COLD_START: &str = "cold_start";
 pub const EVENT_PROXY_ERROR: &str = "proxy_error";
 pub const EVENT_READINESS_TIMEOUT: &str = "readiness_timeout";
+pub const EVENT_PENDING_WAIT: &str = "pending_wait";
 
 pub const UNIT_MS: &str = "Milliseconds";
 pub const UNIT_COUNT: &str = "Count";

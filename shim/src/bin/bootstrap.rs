@@ -89,7 +89,12 @@ async fn run(started: Instant, flavor: RuntimeFlavor) -> Result<(), lambda_runti
             }))
             .await
         } else {
-            shim::runtime_loop::run(move |ev| handler_app.clone().handle_stream(ev)).await
+            let settle_app = app.clone();
+            shim::runtime_loop::run_settling(
+                move |ev| handler_app.clone().handle_stream(ev),
+                move |deadline_ms| settle_app.clone().settle_pending(deadline_ms),
+            )
+            .await
         }
     };
     let result = tokio::select! {

@@ -17,3 +17,4 @@ mod failures;
 mod init_step;
 mod proxy;
 mod real_librechat;
+mod web_chat;

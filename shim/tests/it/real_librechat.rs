@@ -159,7 +159,14 @@ async fn librechat_killed_gives_502_and_the_next_environment_cold_starts() {
     assert_eq!(r.status, 502, "{}", r.text());
     assert_eq!(r.json()["error"], "upstream_unavailable");
     // Recycled: the environment exits so that the next invocation gets a fresh one.
-    assert_eq!(stack.boot.wait_exit(Duration::from_secs(10)), Some(70));
+    assert_eq!(
+        stack
+            .boot
+            .as_mut()
+            .expect("cargo-lambda stack")
+            .wait_exit(Duration::from_secs(10)),
+        Some(70)
+    );
     stack.restart_shim(2);
     let r = invoke(&c, stack.invoke_port, &v1_event("GET", "/api/config")).await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), stack.logs());

@@ -127,6 +127,32 @@ pub struct StackOpts {
     /// as a non-root user: the root-owned tree is then read-only to it.
     pub as_nobody: bool,
     pub extra_env: Vec<(String, String)>,
+    /// Run the function on the local Lambda (crates/locallambda: environments frozen while
+    /// idle, several of them) instead of one bootstrap under cargo-lambda, with a redis-server
+    /// and `USE_REDIS`/`REDIS_URI` as Terraform sets them.
+    pub lambda: Option<LambdaOpts>,
+}
+
+/// How the local Lambda runs the function.
+pub struct LambdaOpts {
+    /// Concurrent environments at most.
+    pub envs: usize,
+    /// Titles on for the fake endpoint (`titleConvo: true` in the uploaded librechat.yaml).
+    pub titles: bool,
+    pub memory_mb: u32,
+    /// CPU share and memory limit from `memory_mb` (cgroups).
+    pub limits: bool,
+}
+
+impl Default for LambdaOpts {
+    fn default() -> Self {
+        LambdaOpts {
+            envs: 3,
+            titles: true,
+            memory_mb: 2048,
+            limits: false,
+        }
+    }
 }
 
 pub struct Stack {
@@ -135,8 +161,12 @@ pub struct Stack {
     pub nx: Option<Proc>,
     pub llm: Proc,
     pub llm_port: u16,
-    pub cl: Proc,
-    pub boot: Proc,
+    /// cargo-lambda and the one bootstrap (without [`StackOpts::lambda`]).
+    pub cl: Option<Proc>,
+    pub boot: Option<Proc>,
+    /// The local Lambda (with [`StackOpts::lambda`]); dropped before Redis and the database.
+    pub lambda: Option<opsconsole_locallambda::LocalLambda>,
+    pub redis: Option<Proc>,
     pub invoke_port: u16,
     pub upstream_port: u16,
     pub mongo_uri: String,
@@ -204,7 +234,14 @@ impl Stack {
         let llm_port = wait_port_file(&port_file, &llm);
 
         // Config in S3, secrets in SSM (as a deployment has them).
-        let yaml = local_dir().join("librechat.yaml");
+        let mut yaml = local_dir().join("librechat.yaml");
+        if opts.lambda.as_ref().is_some_and(|l| l.titles) {
+            let text = std::fs::read_to_string(&yaml).expect("librechat.yaml");
+            assert!(text.contains("titleConvo: false"), "{text}");
+            yaml = logs.join("librechat-titles.yaml");
+            std::fs::write(&yaml, text.replace("titleConvo: false", "titleConvo: true"))
+                .expect("write librechat-titles.yaml");
+        }
         moto.aws(&["s3", "mb", &format!("s3://{BUCKET}")]);
         moto.aws(&[
             "s3",
@@ -265,14 +302,46 @@ impl Stack {
             // 22 s on this 2-core machine with other builds running (~3 s when it is quiet).
             ("SHIM_READY_ATTEMPTS".into(), "360".into()),
         ]);
-        env.extend(opts.extra_env);
-        let (cl, invoke_port) = cargo_lambda(logs);
         let wrapper: Vec<&'static str> = if opts.as_nobody {
             NOBODY.to_vec()
         } else {
             Vec::new()
         };
-        let boot = bootstrap_via(&wrapper, invoke_port, &env, logs, "bootstrap-1");
+        let (mut cl, mut boot, mut lambda, mut redis) = (None, None, None, None);
+        let invoke_port = if let Some(l) = &opts.lambda {
+            let port = free_port();
+            let mut cmd = Command::new("redis-server");
+            cmd.args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no"]);
+            let p = Proc::spawn("redis-server", cmd, logs);
+            assert!(
+                wait_port(port, Duration::from_secs(20)),
+                "redis: {}",
+                p.output()
+            );
+            redis = Some(p);
+            // As the backend module sets them (infrastructure/terraform/modules/backend/main.tf).
+            env.push(("USE_REDIS".into(), "true".into()));
+            env.push(("REDIS_URI".into(), format!("redis://127.0.0.1:{port}")));
+            env.extend(opts.extra_env);
+            let ll = start_local_lambda(logs, &env, &wrapper, l);
+            let p = ll.port();
+            lambda = Some(ll);
+            p
+        } else {
+            env.extend(opts.extra_env);
+            let (c, p) = cargo_lambda(logs);
+            cl = Some(c);
+            boot = Some(bootstrap_via(&wrapper, p, &env, logs, "bootstrap-1"));
+            p
+        };
         Stack {
             dir,
             moto,
@@ -281,6 +350,8 @@ impl Stack {
             llm_port,
             cl,
             boot,
+            lambda,
+            redis,
             invoke_port,
             upstream_port,
             mongo_uri,
@@ -291,22 +362,37 @@ impl Stack {
 
     /// Start a new shim process (a new execution environment, as Lambda would after an exit).
     pub fn restart_shim(&mut self, generation: u32) {
-        self.boot = bootstrap_via(
+        self.boot = Some(bootstrap_via(
             &self.wrapper,
             self.invoke_port,
             &self.shim_env,
             self.dir.path(),
             &format!("bootstrap-{generation}"),
-        );
+        ));
     }
 
+    /// The function's output: the bootstrap's, or every local Lambda environment's.
     pub fn logs(&self) -> String {
-        self.boot.output()
+        if let Some(b) = &self.boot {
+            return b.output();
+        }
+        let mut out = String::new();
+        for i in 1..100 {
+            let f = self.dir.path().join(format!("lambda/env-{i}/output.log"));
+            if let Ok(t) = std::fs::read_to_string(&f) {
+                out.push_str(&format!("--- environment {i}\n{t}"));
+            }
+        }
+        out
+    }
+
+    pub fn lambda(&self) -> &opsconsole_locallambda::LocalLambda {
+        self.lambda.as_ref().expect("a stack on the local Lambda")
     }
 
     /// LibreChat's pid: the child the shim logged as spawned.
     pub fn librechat_pid(&self) -> Option<u32> {
-        self.boot.output().lines().rev().find_map(|l| {
+        self.logs().lines().rev().find_map(|l| {
             let v: Value = serde_json::from_str(l).ok()?;
             (v["message"] == "LibreChat spawned")
                 .then(|| v["pid"].as_u64())
@@ -314,6 +400,41 @@ impl Stack {
                 .map(|p| p as u32)
         })
     }
+}
+
+/// The function on the local Lambda: the real `bootstrap` (and `shim-init`) with `env`, named `_`
+/// as the invoke helpers expect, its environments' files under `<logs>/lambda`.
+fn start_local_lambda(
+    logs: &Path,
+    env: &[(String, String)],
+    wrapper: &[&str],
+    l: &LambdaOpts,
+) -> opsconsole_locallambda::LocalLambda {
+    let mut cfg = opsconsole_locallambda::FunctionConfig::new(
+        "_",
+        env!("CARGO_BIN_EXE_bootstrap"),
+        logs.join("lambda"),
+    );
+    cfg.wrapper = wrapper.iter().map(|s| s.to_string()).collect();
+    cfg.env = vec![
+        ("SHIM_INIT_BIN".into(), init_bin().display().to_string()),
+        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("AWS_REGION".into(), "eu-west-1".into()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    cfg.env.extend(env.iter().cloned());
+    // Each environment's LibreChat on a port of its own (they share the host's loopback).
+    cfg.env_port_vars = vec!["SHIM_UPSTREAM_PORT".into()];
+    cfg.memory_mb = l.memory_mb;
+    cfg.limits = l.limits;
+    cfg.max_concurrency = l.envs;
+    cfg.timeout = Duration::from_secs(300);
+    tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(opsconsole_locallambda::LocalLambda::start(cfg))
+    })
+    .expect("the local Lambda")
 }
 
 /// The image's environment with the paths that only make sense inside the image left out (the

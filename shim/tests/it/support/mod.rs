@@ -361,15 +361,24 @@ pub async fn invoke(
     invoke_port: u16,
     event: &serde_json::Value,
 ) -> Invoked {
+    invoke_routed(client, invoke_port, event, None).await
+}
+
+/// [`invoke`] with the local Lambda's route header (`new`, or an environment's number).
+pub async fn invoke_routed(
+    client: &reqwest::Client,
+    invoke_port: u16,
+    event: &serde_json::Value,
+    route: Option<&str>,
+) -> Invoked {
     use futures::StreamExt;
     let url = format!("http://127.0.0.1:{invoke_port}/2015-03-31/functions/_/invocations");
     let sent = Instant::now();
-    let resp = client
-        .post(url)
-        .json(event)
-        .send()
-        .await
-        .expect("invoke request");
+    let mut rb = client.post(url).json(event);
+    if let Some(r) = route {
+        rb = rb.header(opsconsole_locallambda::ROUTE_HEADER, r);
+    }
+    let resp = rb.send().await.expect("invoke request");
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let mut chunks = Vec::new();
