@@ -1,5 +1,5 @@
 //! The CloudFront / API Gateway stand-in: an HTTP server on 127.0.0.1 that turns each request
-//! into an API Gateway REST (v1) proxy event, invokes the function through cargo-lambda's
+//! into an API Gateway REST (v1) proxy event, invokes the function through the local Lambda's
 //! `POST /2015-03-31/functions/NAME/invocations`, and relays status, headers and the body as it
 //! streams. With `buffering` it collects the whole body before answering (the `buffering`
 //! fault: a hop that defeats SSE).
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
@@ -152,18 +152,23 @@ fn decode(s: &str) -> String {
         .into_owned()
 }
 
-/// Whether a response header from cargo-lambda is relayed to the client.
+/// API Gateway's answer (REST API, Lambda proxy integration) when Invoke itself failed (an
+/// `x-amzn-ErrorType`: throttled, payload too large, ...) or the function did
+/// (`X-Amz-Function-Error`); `None` when the function's own response (any status) is relayed.
+pub(crate) fn integration_failure(invoke_error: bool, function_error: bool) -> Option<StatusCode> {
+    if invoke_error {
+        Some(StatusCode::INTERNAL_SERVER_ERROR)
+    } else if function_error {
+        Some(StatusCode::BAD_GATEWAY)
+    } else {
+        None
+    }
+}
+
+/// Whether a response header of the invocation is relayed to the client.
 pub(crate) fn relay_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     !HOP_BY_HOP.contains(&n.as_str()) && !n.starts_with("lambda-runtime-")
-}
-
-/// cargo-lambda's own CORS layer adds these to every invocation response; API Gateway does not.
-pub(crate) fn added_by_cargo_lambda(name: &str, value: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    (n == "vary"
-        && value == "origin, access-control-request-method, access-control-request-headers")
-        || (n == "access-control-allow-credentials" && value == "true")
 }
 
 #[derive(Debug, Clone)]
@@ -173,28 +178,6 @@ pub(crate) struct GatewayConfig {
     pub api: ApiInfo,
     /// The `buffering` fault: collect the whole body before answering.
     pub buffering: bool,
-    /// Where finished invocations are reported (START/END/REPORT lines in the log group).
-    pub log_tx: Option<super::logs::LogTx>,
-}
-
-/// Reports the invocation when dropped: when the relayed body ended (or the client left).
-struct InvocationDone {
-    tx: Option<super::logs::LogTx>,
-    request_id: String,
-    start_ms: i64,
-    started: std::time::Instant,
-}
-
-impl Drop for InvocationDone {
-    fn drop(&mut self) {
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.send(super::logs::LogMsg::Invocation {
-                request_id: std::mem::take(&mut self.request_id),
-                start_ms: self.start_ms,
-                duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
-            });
-        }
-    }
 }
 
 struct State {
@@ -206,7 +189,6 @@ struct State {
 /// The running stand-in; dropping it stops the server.
 #[derive(Debug)]
 pub(crate) struct Gateway {
-    pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
@@ -216,19 +198,12 @@ impl Drop for Gateway {
     }
 }
 
-impl Gateway {
-    pub(crate) fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
 type Body = BoxBody<Bytes, std::io::Error>;
 
 pub(crate) async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gateway> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding the gateway stand-in to 127.0.0.1:{port}"))?;
-    let addr = listener.local_addr().context("gateway local_addr")?;
     let client = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .build()
@@ -260,7 +235,7 @@ pub(crate) async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gatew
             });
         }
     });
-    Ok(Gateway { addr, task })
+    Ok(Gateway { task })
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response<Body> {
@@ -306,31 +281,40 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         &peer.ip().to_string(),
         now_ms,
     );
-    let done = InvocationDone {
-        tx: state.cfg.log_tx.clone(),
-        request_id: request_id.clone(),
-        start_ms: now_ms as i64,
-        started: std::time::Instant::now(),
-    };
-    let upstream = match state
+    let mut invoke = state
         .client
         .post(&state.cfg.invoke_url)
-        .header("content-type", "application/json")
-        .body(event.to_string())
-        .send()
-        .await
-    {
+        .header("content-type", "application/json");
+    // The local Lambda's test knob passes through (a test sends a request to a new or a given
+    // execution environment).
+    if let Some(route) = parts.headers.get(opsconsole_locallambda::ROUTE_HEADER) {
+        invoke = invoke.header(opsconsole_locallambda::ROUTE_HEADER, route.clone());
+    }
+    let upstream = match invoke.body(event.to_string()).send().await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "invoking the function failed");
             return error_response(StatusCode::BAD_GATEWAY, "Internal server error");
         }
     };
+    // What API Gateway's Lambda proxy integration answers when the invocation itself failed:
+    // Lambda throttled it (429 from Invoke) -> 500; the function failed (`X-Amz-Function-Error`:
+    // a crash, a timeout, an error posted to the Runtime API) -> 502; both with this body.
+    if let Some(status) = integration_failure(
+        upstream.headers().contains_key("x-amzn-errortype"),
+        upstream.headers().contains_key("x-amz-function-error"),
+    ) {
+        tracing::warn!(
+            lambda_status = upstream.status().as_u16(),
+            function_error = ?upstream.headers().get("x-amz-function-error"),
+            "the invocation failed; answering as API Gateway does"
+        );
+        return error_response(status, "Internal server error");
+    }
     let status = upstream.status();
     let mut headers = HeaderMap::new();
     for (k, v) in upstream.headers() {
-        if relay_header(k.as_str()) && !added_by_cargo_lambda(k.as_str(), v.to_str().unwrap_or(""))
-        {
+        if relay_header(k.as_str()) {
             headers.append(k.clone(), v.clone());
         }
     }
@@ -340,7 +324,6 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
     );
     let body: Body = if state.cfg.buffering {
         let all = upstream.bytes().await;
-        drop(done);
         match all {
             Ok(all) => Full::new(all).map_err(|e| match e {}).boxed(),
             Err(e) => {
@@ -354,10 +337,7 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         let stream = upstream
             .bytes_stream()
             .map_ok(Frame::data)
-            .map_err(std::io::Error::other)
-            .inspect(move |_| {
-                let _ = &done;
-            });
+            .map_err(std::io::Error::other);
         BodyExt::boxed(StreamBody::new(stream))
     };
     let mut resp = Response::new(body);
@@ -452,15 +432,23 @@ mod tests {
     }
 
     #[test]
+    fn failed_invocations_are_answered_as_api_gateway_does() {
+        assert_eq!(integration_failure(false, false), None);
+        assert_eq!(
+            integration_failure(false, true),
+            Some(StatusCode::BAD_GATEWAY)
+        );
+        assert_eq!(
+            integration_failure(true, false),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+    }
+
+    #[test]
     fn runtime_and_hop_headers_are_not_relayed() {
         assert!(!relay_header("Transfer-Encoding"));
         assert!(!relay_header("lambda-runtime-function-response-mode"));
         assert!(relay_header("content-type"));
         assert!(relay_header("set-cookie"));
-        assert!(added_by_cargo_lambda(
-            "Vary",
-            "origin, access-control-request-method, access-control-request-headers"
-        ));
-        assert!(!added_by_cargo_lambda("vary", "accept-encoding"));
     }
 }

@@ -8,14 +8,16 @@
 //! - moto's server (AWS APIs, `opsconsole_testsupport::moto`), seeded through the SDK ([`seed`])
 //!   with what the Terraform creates;
 //! - `redis-server` (the shim's `REDIS_URI`);
-//! - cargo-lambda's Lambda Runtime API, and the real shim `bootstrap` polling it, which spawns
-//!   the LibreChat stand-in (`node tools/librechat-standin/server.mjs`); like Lambda, a new
-//!   "execution environment" (bootstrap process) is started when the previous one exits;
+//! - the local Lambda (`opsconsole-locallambda`) running the real shim `bootstrap` in each
+//!   execution environment, which spawns the LibreChat stand-in (`node
+//!   tools/librechat-standin/server.mjs`); environments start on demand, are frozen while idle
+//!   and replaced when they exit, as on Lambda ([`function`]);
 //! - the CloudFront/API Gateway stand-in ([`gateway`]), whose URL is the outputs' `site_url`.
 //!
 //! See docs/sandbox.md.
 
 mod alarms;
+mod function;
 mod gateway;
 pub mod librechat;
 mod logs;
@@ -24,8 +26,7 @@ mod seed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -73,6 +74,16 @@ pub struct SandboxArgs {
     /// With --librechat: a running MongoDB instead of nx-27017.
     #[arg(long, value_name = "URI", requires = "librechat")]
     pub mongo_uri: Option<String>,
+
+    /// Execution environments the local Lambda may run at once (the function's concurrency;
+    /// a web chat needs two: one generating, one streaming).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub lambda_envs: u16,
+
+    /// Give each environment the CPU share and memory limit of the function's memory
+    /// (1,769 MB = one vCPU), where cgroups are writable.
+    #[arg(long)]
+    pub lambda_limits: bool,
 }
 
 /// The environment name the sandbox deploys as.
@@ -238,14 +249,17 @@ impl SandboxInfo {
         line("moto:", format!("{} (AWS APIs)", self.moto_url));
         line(
             "lambda:",
-            format!("{} (cargo-lambda; the shim polls it)", self.invoke_url),
+            format!(
+                "{} (local Lambda: an environment per concurrent request, frozen while idle)",
+                self.invoke_url
+            ),
         );
         line("redis:", self.redis_uri.clone());
         line(
             "logs:",
             format!(
-                "{} (shim-N.log: the shim and LibreChat's output)",
-                self.dir.join("logs").display()
+                "{} (lambda/env-N/output.log: each environment's shim and LibreChat)",
+                self.dir.display()
             ),
         );
         match &self.librechat {
@@ -296,126 +310,35 @@ fn last_lines(path: &std::path::Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Restarts the shim when it exits, like Lambda starting a new execution environment.
-struct ShimSupervisor {
-    current: Arc<Mutex<Option<Proc>>>,
-    stopping: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl ShimSupervisor {
-    fn start(
-        bootstrap: PathBuf,
-        env: Vec<(String, String)>,
-        cwd: PathBuf,
-        log_dir: PathBuf,
-        log_tx: logs::LogTx,
-    ) -> anyhow::Result<ShimSupervisor> {
-        let logs_at = log_dir.clone();
-        let spawn = move |generation: u32| -> anyhow::Result<Proc> {
-            let mut cmd = Command::new(&bootstrap);
-            cmd.current_dir(&cwd).env_clear();
-            for k in ["PATH", "HOME", "LANG", "TMPDIR"] {
-                if let Ok(v) = std::env::var(k) {
-                    cmd.env(k, v);
-                }
-            }
-            cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-            // stdout (JSON logs, EMF) to the log file and to the log group; stderr to the file.
-            let path = log_dir.join(format!("shim-{generation}.log"));
-            let file = std::fs::File::create(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let err = file.try_clone().context("duplicating log file handle")?;
-            cmd.stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::piped())
-                .stderr(err);
-            let mut p = Proc::spawn_with_stdio(&format!("shim bootstrap #{generation}"), cmd)?;
-            if let Some(out) = p.take_stdout() {
-                let tx = log_tx.clone();
-                std::thread::spawn(move || {
-                    use std::io::{BufRead, Write};
-                    let mut file = file;
-                    for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                        let _ = writeln!(file, "{line}");
-                        let _ = tx.send(logs::LogMsg::Line {
-                            generation,
-                            ts_ms: logs::now_ms(),
-                            line,
-                        });
-                    }
-                });
-            }
-            Ok(p)
-        };
-        let first = spawn(1)?;
-        let current = Arc::new(Mutex::new(Some(first)));
-        let stopping = Arc::new(AtomicBool::new(false));
-        let (cur, stop) = (current.clone(), stopping.clone());
-        let task = tokio::spawn(async move {
-            let mut generation = 1u32;
-            while generation < 500 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let exited = match cur.lock() {
-                    Ok(mut g) => g.as_mut().and_then(|p| p.exited()),
-                    Err(_) => return,
-                };
-                if let Some(status) = exited {
-                    let last = last_lines(&logs_at.join(format!("shim-{generation}.log")), 3);
-                    generation += 1;
-                    tracing::info!(%status, generation, last_lines = ?last, "shim exited; starting a new execution environment");
-                    let next = spawn(generation);
-                    if let Ok(mut g) = cur.lock() {
-                        match next {
-                            Ok(p) => *g = Some(p),
-                            Err(e) => {
-                                tracing::error!(error = %format!("{e:#}"), "restarting the shim failed");
-                                *g = None;
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        Ok(ShimSupervisor {
-            current,
-            stopping,
-            task,
-        })
-    }
-}
-
-impl Drop for ShimSupervisor {
-    fn drop(&mut self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.task.abort();
-        let proc = self.current.lock().ok().and_then(|mut g| g.take());
-        drop(proc);
-    }
-}
-
 /// A running sandbox. Dropping it stops everything (the shim first, moto last) and removes its
 /// directory.
 pub struct Sandbox {
     pub info: SandboxInfo,
     // Field order = drop order.
-    shim: Option<ShimSupervisor>,
+    /// The function's environments (the shim and LibreChat in each), stopped first.
+    lambda: Option<opsconsole_locallambda::LocalLambda>,
     /// `--librechat`: nx-27017 and the fake model (stopped after the shim and LibreChat).
     _peers: Vec<Proc>,
     _gateway: gateway::Gateway,
-    _cargo_lambda: opsconsole_testsupport::lambda::CargoLambda,
     _redis: Option<Proc>,
     _moto: MotoServer,
     log_forwarder: tokio::task::JoinHandle<()>,
     keep_dir: bool,
 }
 
+impl Sandbox {
+    /// The local Lambda's execution environments now (phase, frozen, processes).
+    pub fn lambda_environments(&self) -> Vec<opsconsole_locallambda::EnvSnapshot> {
+        self.lambda
+            .as_ref()
+            .map(|l| l.environments())
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        drop(self.shim.take());
+        drop(self.lambda.take());
         self.log_forwarder.abort();
         if !self.keep_dir {
             let _ = std::fs::remove_dir_all(&self.info.dir);
@@ -449,7 +372,6 @@ fn which(name: &str) -> Option<PathBuf> {
 
 /// The tools the sandbox runs, installing what is missing (with a progress message).
 struct Tools {
-    cargo_lambda: PathBuf,
     redis_server: PathBuf,
     node: PathBuf,
     bootstrap: PathBuf,
@@ -462,16 +384,6 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
-    let cargo_lambda = root.join(".tools/venv/bin/cargo-lambda");
-    if !cargo_lambda.is_file() {
-        run_bootstrap(root, "cargo-lambda")?;
-    }
-    if !cargo_lambda.is_file() {
-        bail!(
-            "{} is still missing after scripts/bootstrap.sh venv",
-            cargo_lambda.display()
-        );
-    }
     let redis_server = match which("redis-server") {
         Some(p) => p,
         None => {
@@ -520,7 +432,6 @@ fn ensure_tools(root: &Path) -> anyhow::Result<Tools> {
         }
     }
     Ok(Tools {
-        cargo_lambda,
         redis_server,
         node,
         bootstrap,
@@ -702,7 +613,7 @@ async fn start_librechat_peers(
 }
 
 /// The fake model's API key (LibreChat's config passes it; a throw-away value).
-const FAKE_LLM_KEY: &str = "sk-fake-llm-not-a-secret";
+pub(crate) const FAKE_LLM_KEY: &str = "sk-fake-llm-not-a-secret";
 
 /// `--librechat`: LibreChat's own config (tools/librechat-local/librechat.yaml) in the config
 /// bucket and its secrets (librechat.env's, and the MongoDB URI) in SSM, over what [`seed`] put.
@@ -758,6 +669,34 @@ pub async fn start_with(
     fault: Option<Fault>,
     librechat: Option<&librechat::LibreChatSpec>,
 ) -> anyhow::Result<Sandbox> {
+    start_lambda(root, fault, librechat, LambdaSettings::default()).await
+}
+
+/// How the local Lambda runs the function (`--lambda-envs`, `--lambda-limits`).
+#[derive(Debug, Clone, Copy)]
+pub struct LambdaSettings {
+    /// Concurrent environments at most (the function's reserved concurrency).
+    pub envs: usize,
+    /// CPU share and memory limit from the function's memory, where cgroups allow.
+    pub limits: bool,
+}
+
+impl Default for LambdaSettings {
+    fn default() -> Self {
+        LambdaSettings {
+            envs: 4,
+            limits: false,
+        }
+    }
+}
+
+/// [`start_with`] with the local Lambda's settings.
+pub async fn start_lambda(
+    root: &Path,
+    fault: Option<Fault>,
+    librechat: Option<&librechat::LibreChatSpec>,
+    lambda_settings: LambdaSettings,
+) -> anyhow::Result<Sandbox> {
     let root = root.to_path_buf();
     let tools = ensure_tools(&root)?;
     static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -812,39 +751,12 @@ pub async fn start_with(
     };
     let redis_uri = format!("redis://127.0.0.1:{redis_port}");
 
-    // cargo-lambda's Runtime API.
-    eprintln!("opsconsole-sandbox: starting cargo-lambda's Lambda Runtime API");
-    let cargo_lambda = opsconsole_testsupport::lambda::start(
-        &tools.cargo_lambda,
-        &dir.join("cargo-lambda"),
-        &names.function,
-        120,
-        &logs.join("cargo-lambda.log"),
-    )
-    .await?;
-    let cl_port = cargo_lambda.port;
-    let invoke_url = opsconsole_testsupport::lambda::invoke_url(cl_port, &names.function);
-
-    // Live log lines of the shim and the gateway's invocations, to the log group in moto.
+    // The function's log lines (its output and the platform's START/END/REPORT), to the log
+    // group in moto.
     let (log_tx, log_rx) = tokio::sync::mpsc::unbounded_channel();
-
-    // The CloudFront/API Gateway stand-in.
-    let gw = gateway::start(
-        gateway::GatewayConfig {
-            invoke_url: invoke_url.clone(),
-            api: gateway::ApiInfo {
-                api_id: names.api_id.clone(),
-                stage: names.stage.clone(),
-                account_id: names.account.clone(),
-                domain_name: "127.0.0.1".into(),
-            },
-            buffering: fault == Some(Fault::Buffering),
-            log_tx: Some(log_tx.clone()),
-        },
-        0,
-    )
-    .await?;
-    let site_url = gw.url();
+    // The gateway's port first: the function's environment names the site's URL.
+    let gw_port = free_port()?;
+    let site_url = format!("http://127.0.0.1:{gw_port}");
 
     eprintln!("opsconsole-sandbox: seeding moto");
     let (sdk, seeded) = seed_moto(&moto, &names, fault, &token).await?;
@@ -858,106 +770,49 @@ pub async fn start_with(
         log_rx,
     ));
 
-    // The shim under the Runtime API.
-    eprintln!("opsconsole-sandbox: starting the shim");
-    let upstream_port = free_port()?;
-    let secrets: Vec<String> = names
-        .secret_parameters()
-        .iter()
-        .map(|(k, p)| format!("{k}={p}"))
-        .collect();
-    let mut env: Vec<(String, String)> = vec![
-        (
-            "AWS_LAMBDA_RUNTIME_API".into(),
-            opsconsole_testsupport::lambda::runtime_api(cl_port, &names.function),
-        ),
-        ("AWS_LAMBDA_FUNCTION_NAME".into(), names.function.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
-            seed::MEMORY_MB.to_string(),
-        ),
-        ("AWS_LAMBDA_LOG_GROUP_NAME".into(), names.log_group.clone()),
-        ("AWS_REGION".into(), REGION.into()),
-        ("AWS_DEFAULT_REGION".into(), REGION.into()),
-        ("AWS_ENDPOINT_URL".into(), moto.endpoint_url().to_string()),
-        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-        ("CONFIG_S3_BUCKET".into(), names.config_bucket.clone()),
-        ("CONFIG_S3_KEY".into(), names.config_key.clone()),
-        (
-            "CONFIG_PATH".into(),
-            dir.join("librechat.yaml").display().to_string(),
-        ),
-        ("SHIM_SSM_SECRETS".into(), secrets.join(",")),
-        ("SHIM_DIAGNOSTICS_TOKEN_SSM".into(), names.token_parameter()),
-        ("REDIS_URI".into(), redis_uri.clone()),
-        (
-            "SHIM_CHILD_CMD".into(),
-            format!(
-                "{} tools/librechat-standin/server.mjs",
-                tools.node.display()
-            ),
-        ),
-        ("SHIM_CHILD_CWD".into(), root.display().to_string()),
-        // As in dev (genai.* -> lambda-test.*): the config's domain becomes the gateway's.
-        (
-            "CONFIG_DOMAIN_FROM".into(),
-            format!("genai.{ENV}.data.apro.is"),
-        ),
-        (
-            "CONFIG_DOMAIN_TO".into(),
-            site_url.trim_start_matches("http://").to_string(),
-        ),
-        ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
-        ("PORT".into(), upstream_port.to_string()),
-        ("HOST".into(), "127.0.0.1".into()),
-        ("SHIM_READY_INTERVAL_MS".into(), "250".into()),
-    ];
-    if let (Some(spec), Some(p), Some(plain)) = (librechat, &lc_peers, lc_plain_env) {
-        // The image's environment (the Dockerfile's ENV, with its in-image paths left out),
-        // then LibreChat's (librechat.env, secrets via SSM), then the sandbox's.
-        let image = opsconsole_testsupport::librechat::dockerfile_env(&root)
-            .context("reading the image's Dockerfile (its ENV lines)")?;
-        let mut all: Vec<(String, String)> = image
-            .into_iter()
-            .filter(|(k, _)| {
-                !matches!(
-                    k.as_str(),
-                    "SHIM_CHILD_CWD" | "SHIM_UPSTREAM_PORT" | "CONFIG_PATH"
-                )
-            })
-            .collect();
-        all.extend(plain);
-        env.retain(|(k, _)| k != "SHIM_CHILD_CMD" && k != "SHIM_CHILD_CWD");
-        all.extend(env);
-        all.extend([
-            ("SHIM_CHILD_CWD".to_string(), spec.dir.display().to_string()),
-            ("DOMAIN_CLIENT".into(), site_url.clone()),
-            ("DOMAIN_SERVER".into(), site_url.clone()),
-            (
-                "FAKE_LLM_BASE_URL".into(),
-                format!("http://127.0.0.1:{}/v1", p.llm_port),
-            ),
-            ("FAKE_LLM_API_KEY".into(), FAKE_LLM_KEY.into()),
-            // LibreChat boots in 3-6 s, up to a minute on a loaded machine: 180 s of readiness.
-            ("SHIM_READY_ATTEMPTS".into(), "720".into()),
-        ]);
-        env = all;
-    } else if fault == Some(Fault::LibrechatDown) {
-        env.push(("STANDIN_HEALTH_STATUS".into(), "503".into()));
-        env.push(("SHIM_READY_ATTEMPTS".into(), "6".into()));
-        env.push(("SHIM_INIT_WAIT_MS".into(), "2000".into()));
-    } else {
-        env.push(("SHIM_READY_ATTEMPTS".into(), "80".into()));
-    }
-    let shim = ShimSupervisor::start(
-        tools.bootstrap.clone(),
-        env,
-        root.clone(),
-        logs.clone(),
+    // The function on the local Lambda (crates/locallambda): environments started on demand,
+    // frozen while idle, as Lambda runs them.
+    eprintln!("opsconsole-sandbox: starting the local Lambda (the shim in each environment)");
+    let lambda = function::start(function::Spec {
+        root: &root,
+        dir: &dir,
+        names: &names,
+        site_url: &site_url,
+        moto_url: moto.endpoint_url(),
+        redis_uri: &redis_uri,
+        fault,
+        node: &tools.node,
+        bootstrap: &tools.bootstrap,
+        librechat: match (librechat, &lc_peers, lc_plain_env) {
+            (Some(spec), Some(p), Some(plain)) => Some(function::LibreChatRun {
+                spec,
+                llm_port: p.llm_port,
+                plain,
+            }),
+            _ => None,
+        },
+        settings: lambda_settings,
         log_tx,
-    )?;
+    })
+    .await?;
+    eprintln!("opsconsole-sandbox: {}", lambda.describe());
+    let invoke_url = lambda.invoke_url();
+
+    // The CloudFront/API Gateway stand-in.
+    let gw = gateway::start(
+        gateway::GatewayConfig {
+            invoke_url: invoke_url.clone(),
+            api: gateway::ApiInfo {
+                api_id: names.api_id.clone(),
+                stage: names.stage.clone(),
+                account_id: names.account.clone(),
+                domain_name: "127.0.0.1".into(),
+            },
+            buffering: fault == Some(Fault::Buffering),
+        },
+        gw_port,
+    )
+    .await?;
 
     let outputs_path = dir.join("outputs.json");
     let doc = outputs::outputs_json(
@@ -986,10 +841,9 @@ pub async fn start_with(
     };
     let mut sandbox = Sandbox {
         info,
-        shim: Some(shim),
+        lambda: Some(lambda),
         _peers: peers,
         _gateway: gw,
-        _cargo_lambda: cargo_lambda,
         _redis: redis,
         _moto: moto,
         log_forwarder,
@@ -1000,7 +854,7 @@ pub async fn start_with(
             "opsconsole-sandbox: waiting for LibreChat ({}) to get ready behind the shim",
             spec.dir.display()
         );
-        wait_librechat(&site_url, &logs, &p.mongo_uri).await?;
+        wait_librechat(&site_url, &dir.join("lambda"), &p.mongo_uri).await?;
         eprintln!(
             "opsconsole-sandbox: seeding a user, an agent and an API key through LibreChat's API"
         );
@@ -1106,9 +960,11 @@ async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow:
         .context("HTTP client")?;
     let url = format!("{site_url}/api/health");
     let until = std::time::Instant::now() + Duration::from_secs(240);
-    let first_log = logs.join("shim-1.log");
+    // Only health requests, one at a time, run meanwhile: a second execution environment means
+    // that the first one exited.
+    let first_log = logs.join("env-1/output.log");
     loop {
-        if logs.join("shim-2.log").exists() {
+        if logs.join("env-2").exists() {
             let lines = last_lines(&first_log, 40);
             let (cause, fix) = librechat::diagnose(&lines, mongo_uri);
             let tail: Vec<&String> = lines.iter().rev().take(8).rev().collect();
@@ -1136,7 +992,7 @@ async fn wait_librechat(site_url: &str, logs: &Path, mongo_uri: &str) -> anyhow:
     }
 }
 
-/// Waits (bounded) until `/api/health` answers 200 through the gateway, cargo-lambda and the shim.
+/// Waits (bounded) until `/api/health` answers 200 through the gateway, the local Lambda and the shim.
 async fn wait_healthy(site_url: &str, logs: &Path) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -1208,7 +1064,10 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     // A signal during start-up drops the half-started sandbox, which stops what already runs.
     let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
     let sandbox = tokio::select! {
-        s = start_with(&root, fault, lc_spec.as_ref()) => s?,
+        s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
+            envs: usize::from(args.lambda_envs),
+            limits: args.lambda_limits,
+        }) => s?,
         r = signals.recv() => {
             r?;
             eprintln!("opsconsole-sandbox: interrupted during start-up; stopped");

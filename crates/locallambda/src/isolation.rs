@@ -109,6 +109,46 @@ pub fn clean_stale() -> usize {
     removed
 }
 
+/// A watcher outside the environments' cgroups that thaws and stops them when the process that
+/// owns them dies in a way that runs no cleanup (SIGKILL): it reads its stdin, a pipe this
+/// process holds, and acts on end of file. A frozen process cannot die, not even from the
+/// `PR_SET_PDEATHSIG` its parent set, until it is thawed. Dropping the returned pipe (the normal
+/// stop, after the environments are gone) lets it run the same cleanup on nothing and exit.
+pub fn spawn_guardian(
+    instance_prefix: &str,
+) -> std::io::Result<(std::process::Child, std::process::ChildStdin)> {
+    use std::os::unix::process::CommandExt;
+    let script = format!(
+        r#"read _ignored
+for d in {FREEZER}/{PARENT}/{instance_prefix}-* {CPU}/{PARENT}/{instance_prefix}-* {MEMORY}/{PARENT}/{instance_prefix}-*; do
+  [ -d "$d" ] || continue
+  [ -f "$d/freezer.state" ] && echo THAWED > "$d/freezer.state"
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$(cat "$d/cgroup.procs" 2>/dev/null)
+    [ -z "$pids" ] && break
+    kill -9 $pids 2>/dev/null
+    sleep 0.05
+  done
+  rmdir "$d" 2>/dev/null
+done
+exit 0"#
+    );
+    // No PR_SET_PDEATHSIG (it must outlive this process by a moment) and its own process group
+    // (a Ctrl-C to the terminal's group does not end it before it has cleaned up).
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| std::io::Error::other("the guardian's stdin is not a pipe"))?;
+    Ok((child, stdin))
+}
+
 fn signal_kill(pids: &[i32]) {
     for &p in pids {
         // SAFETY: a plain kill of a process left in one of our own stale cgroups.

@@ -206,6 +206,9 @@ pub struct LocalLambda {
     shared: Arc<Shared>,
     port: u16,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Thaws and stops the environments if this process dies without dropping this
+    /// ([`isolation::spawn_guardian`]); `None` without the cgroup freezer.
+    guardian: Option<(std::process::Child, std::process::ChildStdin)>,
 }
 
 impl LocalLambda {
@@ -254,12 +257,25 @@ impl LocalLambda {
             memory_limit = memory_ok && shared.cfg.limits,
             "local Lambda listening"
         );
+        let guardian = if method == FreezeMethod::CgroupFreezer {
+            match isolation::spawn_guardian(&format!("{}-{}", std::process::id(), shared.instance))
+            {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no guardian for the frozen environments: a SIGKILL of this process would leave them frozen");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let front = tokio::spawn(invoke::serve(listener, shared.clone()));
         let reaper = tokio::spawn(env::supervise_all(shared.clone()));
         Ok(LocalLambda {
             shared,
             port,
             tasks: vec![front, reaper],
+            guardian,
         })
     }
 
@@ -369,6 +385,16 @@ impl Drop for LocalLambda {
         let envs: Vec<_> = std::mem::take(&mut *self.shared.lock_envs());
         for e in envs {
             e.kill(&self.shared, "local Lambda stopped");
+        }
+        if let Some((mut child, pipe)) = self.guardian.take() {
+            // End of file: the guardian cleans up (nothing is left by now) and exits.
+            drop(pipe);
+            let until = std::time::Instant::now() + Duration::from_secs(2);
+            while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 }

@@ -225,15 +225,23 @@ fn stop(pids: Vec<i32>) -> Continue {
     cont
 }
 
-/// Starts a healthy sandbox, stops the processes `pick` chooses, probes, and checks what every
-/// hang must give: `health_failed`, no `redis_unreachable` (Redis is fine), exit 2. Returns the
-/// document (pretty) and its finding codes for the case's own checks.
+/// Starts a healthy sandbox whose function may run one execution environment (reserved
+/// concurrency 1: with more, Lambda would serve the next request from another environment and
+/// only the one request on the hung environment would fail), stops the processes `pick`
+/// chooses, probes, and checks what every hang must give: `health_failed`, no
+/// `redis_unreachable` (Redis is fine), exit 2. Returns the document (pretty) and its finding
+/// codes for the case's own checks.
 #[allow(clippy::await_holding_lock)]
 async fn hung(what: &str, pick: impl Fn(&str) -> bool) -> (Value, String, Vec<String>) {
     let _serial = crate::one_sandbox_at_a_time();
-    let sandbox = opsconsole_sandbox::start(None)
-        .await
-        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
+    let one = opsconsole_sandbox::LambdaSettings {
+        envs: 1,
+        limits: false,
+    };
+    let sandbox =
+        opsconsole_sandbox::start_lambda(&opsconsole_testsupport::repo_root(), None, None, one)
+            .await
+            .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
     let cont = stop(under_this_test(what, pick));
     let (code, doc, stderr) = probe(&sandbox.info).await;
     drop(cont);

@@ -316,3 +316,189 @@ fn librechat_mongo_unreachable_and_exit_at_boot_name_cause_and_fix_and_leave_not
     assert!(err.contains("fix:"), "{err}");
     assert_all_gone(&seen);
 }
+
+/// How a web chat ended, as the web client sees it.
+#[derive(Debug)]
+struct WebChat {
+    id: String,
+    /// Message deltas streamed live.
+    deltas: usize,
+    /// The stream's final event came.
+    finished: bool,
+    /// Stream requests made: the client reconnects (with `?resume=true`) after an error, e.g. a
+    /// throttled request while both environments were busy.
+    attempts: u32,
+}
+
+/// The web UI's chat as a browser makes it, through the site (gateway, local Lambda, shim,
+/// LibreChat): `POST /api/agents/chat/agents`, then the stream's GET read until the final event
+/// (bounded), reconnecting as LibreChat's client does when the GET fails (up to 5 times).
+async fn web_chat(c: &reqwest::Client, site: &str, token: &str, agent: &str) -> WebChat {
+    use futures::StreamExt;
+    const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+    let body = serde_json::json!({"text": "hello [fake chunks=4 delay_ms=200]", "endpoint": "agents",
+        "agent_id": agent, "conversationId": null,
+        "parentMessageId": "00000000-0000-0000-0000-000000000000"});
+    let r = c
+        .post(format!("{site}/api/agents/chat/agents"))
+        .bearer_auth(token)
+        .header("user-agent", UA)
+        .json(&body)
+        .send()
+        .await
+        .expect("chat POST");
+    let started: Value = r.json().await.expect("chat POST JSON");
+    let id = started["conversationId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(started["status"], "started", "{started}");
+    let mut chat = WebChat {
+        id: id.clone(),
+        deltas: 0,
+        finished: false,
+        attempts: 0,
+    };
+    let until = tokio::time::Instant::now() + Duration::from_secs(120);
+    while chat.attempts < 6 && !chat.finished {
+        chat.attempts += 1;
+        let resume = if chat.attempts > 1 {
+            "?resume=true"
+        } else {
+            ""
+        };
+        let r = c
+            .get(format!("{site}/api/agents/chat/stream/{id}{resume}"))
+            .bearer_auth(token)
+            .header("user-agent", UA)
+            .send()
+            .await
+            .expect("stream GET");
+        if r.status() != 200 {
+            eprintln!(
+                "web chat {id}: stream attempt {} answered {}",
+                chat.attempts,
+                r.status()
+            );
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(chat.attempts))).await;
+            continue;
+        }
+        let mut frames = opsconsole_wire::sse::Frames::new();
+        let mut body = r.bytes_stream();
+        while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(until, body.next()).await {
+            for f in frames.push(&String::from_utf8_lossy(&chunk)) {
+                if let Ok(v) = serde_json::from_str::<Value>(&f.data) {
+                    chat.deltas += usize::from(v["event"] == "on_message_delta");
+                    chat.finished |= v["final"] == true;
+                }
+            }
+            if chat.finished {
+                break;
+            }
+        }
+    }
+    chat
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn five_web_chats_in_a_row_complete_on_two_frozen_environments() {
+    let Some(tree) = librechat_tree() else {
+        return;
+    };
+    let _serial = crate::one_sandbox_at_a_time();
+    let root = opsconsole_testsupport::repo_root();
+    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
+    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
+    let spec = opsconsole_sandbox::librechat::check(
+        &tree,
+        None,
+        env_nx.as_deref(),
+        mongo.as_deref(),
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let settings = opsconsole_sandbox::LambdaSettings {
+        envs: 2,
+        limits: false,
+    };
+    let sandbox = opsconsole_sandbox::start_lambda(&root, None, Some(&spec), settings)
+        .await
+        .unwrap_or_else(|e| panic!("the real-LibreChat sandbox did not start: {e:#}"));
+    let site = sandbox.info.site_url.clone();
+    let agent = sandbox
+        .info
+        .librechat
+        .clone()
+        .expect("librechat info")
+        .agent_id;
+    let c = reqwest::Client::new();
+    let login = serde_json::json!({"email": opsconsole_sandbox::librechat::USER_EMAIL,
+                                    "password": opsconsole_sandbox::librechat::USER_PASSWORD});
+    let r: Value = c
+        .post(format!("{site}/api/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login JSON");
+    let token = r["token"].as_str().expect("token").to_string();
+    // A second environment, warm: a chat's stream is read on another environment than the one
+    // generating it, and one that cold-starts for it may find the reply finished (LibreChat then
+    // answers 404 and the web client reloads the messages; shim/README.md).
+    let r = c
+        .get(format!("{site}/api/health"))
+        .header(opsconsole_locallambda::ROUTE_HEADER, "new")
+        .send()
+        .await
+        .expect("health on a new environment");
+    assert_eq!(r.status(), 200);
+    let mut streamed = 0;
+    for n in 1..=5 {
+        // A person reads the reply before the next chat: by then both environments are idle
+        // again (the POST's one once LibreChat's work is done). Without that pause a chat
+        // started at once finds both busy and is throttled (500, as API Gateway answers a
+        // throttled invocation): with `--lambda-envs 2` a web chat takes both environments.
+        let until = Instant::now() + Duration::from_secs(30);
+        while sandbox.lambda_environments().iter().any(|e| !e.frozen) && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let chat = web_chat(&c, &site, &token, &agent).await;
+        assert!(
+            chat.finished,
+            "web chat {n} (conversation {}): {chat:?}; environments {:?}",
+            chat.id,
+            sandbox.lambda_environments()
+        );
+        eprintln!("web chat {n}: {chat:?}");
+        streamed += usize::from(chat.deltas >= 4 && chat.attempts == 1);
+    }
+    // Most chats stream live on the first request; one whose GET came while both environments
+    // were still busy (the POST's one waits a poll interval after the reply) reconnects, as the
+    // web client does, and gets the reply replayed.
+    assert!(
+        streamed >= 3,
+        "only {streamed} of 5 chats streamed on their first request"
+    );
+    // Idle, every environment's whole process tree is frozen.
+    let until = Instant::now() + Duration::from_secs(30);
+    let envs = loop {
+        let envs = sandbox.lambda_environments();
+        if envs.iter().all(|e| e.frozen) || Instant::now() > until {
+            break envs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(envs.len() <= 2, "{envs:?}");
+    for e in &envs {
+        assert!(
+            e.frozen,
+            "environment {} not frozen while idle: {envs:?}",
+            e.id
+        );
+        assert!(e.pids.len() >= 2, "the shim and LibreChat: {e:?}");
+    }
+    drop(sandbox);
+}

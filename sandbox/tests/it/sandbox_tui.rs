@@ -101,7 +101,6 @@ fn sandbox_tui_fills_every_panel_and_quits_cleanly() {
     for needle in [
         "opsconsole",
         "moto",
-        "cargo-lambda",
         "redis-server",
         "bootstrap",
         "server.mjs",

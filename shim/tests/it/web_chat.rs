@@ -162,7 +162,7 @@ fn deltas(events: &[(Instant, Value)]) -> Vec<(Instant, String)> {
         .filter_map(|(at, v)| {
             let parts = v["data"]["delta"]["content"].as_array()?;
             let text: String = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-            (!text.is_empty()).then(|| (*at, text))
+            (!text.is_empty()).then_some((*at, text))
         })
         .collect()
 }
