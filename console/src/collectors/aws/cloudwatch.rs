@@ -167,8 +167,10 @@ pub async fn canary(ctx: &Context, window: Window) -> Result<CanaryData, Collect
     };
     let end = SystemTime::now();
     let start = end - Duration::from_secs(window.secs());
+    let who = crate::aws::endpoint_label(&ctx.aws.sdk, &format!("CloudWatch ({})", first.region));
     let series = get_metric_series(
         &cw,
+        &who,
         vec![
             q("runs", wire::HEALTHY, "SampleCount"),
             q("healthy", wire::HEALTHY, "Minimum"),
@@ -242,7 +244,8 @@ async fn alarm_series(
         .iter()
         .find(|q| q.return_data() != Some(false))
         .map(|q| q.id().unwrap_or_default().to_string());
-    match get_metric_data(&cw, queries, start, end).await {
+    let who = crate::aws::endpoint_label(&ctx.aws.sdk, &format!("CloudWatch ({region})"));
+    match get_metric_data(&cw, &who, queries, start, end).await {
         Ok(results) => ret_id
             .and_then(|id| results.into_iter().find(|(k, _)| *k == id))
             .map(|(_, v)| v)

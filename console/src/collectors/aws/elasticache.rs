@@ -82,7 +82,15 @@ pub async fn redis(ctx: &Context, window: Window) -> Result<RedisData, Collector
             q("hits", "CacheHits", "Sum"),
             q("miss", "CacheMisses", "Sum"),
         ];
-        if let Ok(m) = get_metric_data(&ctx.aws.cloudwatch, queries, start, end).await {
+        if let Ok(m) = get_metric_data(
+            &ctx.aws.cloudwatch,
+            &crate::aws::endpoint_label(&ctx.aws.sdk, "CloudWatch"),
+            queries,
+            start,
+            end,
+        )
+        .await
+        {
             cpu = avg(&m, "cpu");
             mem = avg(&m, "mem");
             conns = avg(&m, "conn");

@@ -46,7 +46,14 @@ pub async fn lambda(ctx: &Context, w: Window) -> Result<LambdaData, CollectorErr
             period,
         ),
     ];
-    let metrics = get_metric_data(&ctx.aws.cloudwatch, queries, start, end).await;
+    let metrics = get_metric_data(
+        &ctx.aws.cloudwatch,
+        &crate::aws::endpoint_label(&ctx.aws.sdk, "CloudWatch"),
+        queries,
+        start,
+        end,
+    )
+    .await;
     let metrics = match metrics {
         Ok(m) => m,
         Err(e) => {

@@ -38,28 +38,35 @@ pub(crate) fn dim(name: &str, value: &str) -> Dimension {
     Dimension::builder().name(name).value(value).build()
 }
 
-/// GetMetricData, all pages; (id, values oldest first) per query.
+/// GetMetricData, all pages; (id, values oldest first) per query. The error is the cause as
+/// [`crate::aws::failure_cause`] words it (`who` names the endpoint asked).
 pub(crate) async fn get_metric_data(
     cw: &aws_sdk_cloudwatch::Client,
+    who: &str,
     queries: Vec<MetricDataQuery>,
     start: SystemTime,
     end: SystemTime,
 ) -> Result<Vec<(String, Vec<f64>)>, String> {
-    Ok(get_metric_series(cw, queries, start, end)
+    Ok(get_metric_series(cw, who, queries, start, end)
         .await?
         .into_iter()
         .map(|(k, v)| (k, v.into_iter().map(|x| x.1).collect()))
         .collect())
 }
 
-/// GetMetricData, all pages: per query id, `(unix seconds, value)` oldest first.
+/// One query's points, `(unix seconds, value)` oldest first.
+pub(crate) type Points = Vec<(i64, f64)>;
+
+/// GetMetricData, all pages: per query id, `(unix seconds, value)` oldest first. One request
+/// for all queries: one failing query fails them all (see [`get_metric_series_each`]).
 pub(crate) async fn get_metric_series(
     cw: &aws_sdk_cloudwatch::Client,
+    who: &str,
     queries: Vec<MetricDataQuery>,
     start: SystemTime,
     end: SystemTime,
-) -> Result<Vec<(String, Vec<(i64, f64)>)>, String> {
-    let mut out: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+) -> Result<Vec<(String, Points)>, String> {
+    let mut out: BTreeMap<String, Points> = BTreeMap::new();
     let mut token: Option<String> = None;
     for _ in 0..50 {
         let resp = cw
@@ -70,7 +77,7 @@ pub(crate) async fn get_metric_series(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| format!("{}", aws_sdk_cloudwatch::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| crate::aws::failure_cause(&e, who))?;
         for r in resp.metric_data_results() {
             let e = out
                 .entry(r.id().unwrap_or_default().to_string())
@@ -91,6 +98,50 @@ pub(crate) async fn get_metric_series(
             (k, v)
         })
         .collect())
+}
+
+/// Like [`get_metric_series`], but a failing query does not take the others with it: when the
+/// one request for all queries fails, each query is asked for on its own, so every query gets
+/// its points or its own failure (in the order of `queries`). On success that is one request,
+/// as before; on failure one more per query.
+pub(crate) async fn get_metric_series_each(
+    cw: &aws_sdk_cloudwatch::Client,
+    who: &str,
+    queries: Vec<MetricDataQuery>,
+    start: SystemTime,
+    end: SystemTime,
+) -> Vec<(String, Result<Points, String>)> {
+    let ids: Vec<String> = queries
+        .iter()
+        .map(|q| q.id().unwrap_or_default().to_string())
+        .collect();
+    let take = |got: &mut Vec<(String, Points)>, id: &str| -> Points {
+        got.iter_mut()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| std::mem::take(v))
+            .unwrap_or_default()
+    };
+    match get_metric_series(cw, who, queries.clone(), start, end).await {
+        Ok(mut got) => ids
+            .into_iter()
+            .map(|id| {
+                let v = take(&mut got, &id);
+                (id, Ok(v))
+            })
+            .collect(),
+        Err(all) if queries.len() <= 1 => {
+            ids.into_iter().map(|id| (id, Err(all.clone()))).collect()
+        }
+        Err(_) => {
+            let each = queries.into_iter().zip(ids).map(|(q, id)| async move {
+                let r = get_metric_series(cw, who, vec![q], start, end)
+                    .await
+                    .map(|mut got| take(&mut got, &id));
+                (id, r)
+            });
+            futures::future::join_all(each).await
+        }
+    }
 }
 
 /// Sum (or max) of one query's values.

@@ -19,7 +19,7 @@ pub use cloudfront::cloudfront;
 pub use cloudwatch::{alarm_history, alarms, canary};
 pub use elasticache::redis;
 pub use lambda::lambda;
-pub(crate) use metric_data::{dim, get_metric_series, metric_query};
+pub(crate) use metric_data::{dim, get_metric_series_each, metric_query};
 
 pub(crate) fn to_odt(dt: &DateTime) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(dt.as_nanos()).ok()
