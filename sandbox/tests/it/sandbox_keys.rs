@@ -2,7 +2,7 @@
 //! `opsconsole-sandbox` in tmux at 80x24 and at 200x50. The keys come from the key map the help
 //! overlay is drawn from (`help_entries`), the commands from the command line's own list
 //! (`command_names`), so a new binding is pressed here without editing this test. A screen
-//! with an error line (`✖`, "failed", an SDK's "service error" / "unhandled error" layering
+//! with an error line (`✖`, "failed for" / "failed (" / "failed:", an SDK's "service error" / "unhandled error" layering
 //! or a `ServiceError(` debug dump) or a blank view fails the test, naming the key and the
 //! screen.
 //!
@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 
 use opsconsole::tui::keys::{KeyMap, help_entries};
 
-/// An error line: the failure mark, an SDK's error layering or debug dump, or any sentence
-/// saying something failed (on a healthy sandbox nothing should).
-const ERROR_MARKERS: [&str; 6] = [
+/// An error line: the failure mark, an SDK's error layering or debug dump, or the console's
+/// sentences saying a call failed (on a healthy sandbox none should).
+const ERROR_MARKERS: [&str; 8] = [
     "✖",
-    "failed",
+    "failed for",
+    "failed (",
+    "failed:",
     "service error",
     "unhandled error",
     "ServiceError(",
