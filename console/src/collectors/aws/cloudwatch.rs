@@ -372,6 +372,7 @@ pub(crate) fn history_from_items(
 mod history_tests {
     use super::*;
     use aws_sdk_cloudwatch::types::{AlarmHistoryItem as SdkItem, HistoryItemType};
+    use aws_smithy_types::DateTime;
 
     fn item(secs: i64, summary: &str) -> SdkItem {
         SdkItem::builder()
