@@ -221,6 +221,69 @@ impl HasStatus for aws_sdk_sts::config::http::HttpResponse {
     }
 }
 
+/// Why an SDK call failed, as the part of a sentence after "failed": the HTTP status and who
+/// answered it, the service's own code and message, or the transport's cause, e.g.
+/// `HTTP 500 with an empty body from http://127.0.0.1:5000`. Never a debug dump, never the
+/// SDK's "service error: unhandled error" layering. `endpoint` names who was asked (the
+/// endpoint override, else the service and region).
+pub(crate) fn failure_cause<E, R>(err: &SdkError<E, R>, endpoint: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus + 'static,
+{
+    match err {
+        SdkError::TimeoutError(_) => format!("no answer from {endpoint} in time"),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            format!("no answer from {endpoint} in time")
+        }
+        SdkError::DispatchFailure(_) => {
+            let chain = opsconsole_proc::error_chain(err);
+            let cause = chain
+                .rsplit(": ")
+                .next()
+                .filter(|c| !c.is_empty())
+                .unwrap_or("the connection failed");
+            format!("could not reach {endpoint}: {}", one_line(cause))
+        }
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+            let status = err.raw_response().map(|r| r.status_code());
+            let body = err
+                .raw_response()
+                .and_then(|r| r.body_text())
+                .unwrap_or_default();
+            let code = err.code().filter(|c| !c.is_empty());
+            let http = status.map_or_else(|| "an error".to_string(), |s| format!("HTTP {s}"));
+            match (code, err.message().filter(|m| !m.is_empty())) {
+                (Some(c), Some(m)) => format!("{http} from {endpoint}: {c}: {}", one_line(m)),
+                (Some(c), None) => format!("{http} from {endpoint}: {c}"),
+                _ if body.trim().is_empty() => {
+                    format!("{http} with an empty body from {endpoint}")
+                }
+                _ => {
+                    let lower = body.trim_start().to_ascii_lowercase();
+                    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+                        format!("{http} with an HTML error page from {endpoint}")
+                    } else {
+                        let cut: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let cut: String = cut.chars().take(120).collect();
+                        format!("{http} from {endpoint}: {cut}")
+                    }
+                }
+            }
+        }
+        _ => one_line(&opsconsole_proc::error_chain(err)),
+    }
+}
+
+/// Who a client of `sdk` asks: the endpoint override, else `service` in the region.
+pub(crate) fn endpoint_label(sdk: &SdkConfig, service: &str) -> String {
+    match (sdk.endpoint_url(), sdk.region()) {
+        (Some(url), _) => url.to_string(),
+        (None, Some(r)) => format!("{service} in {r}"),
+        (None, None) => service.to_string(),
+    }
+}
+
 fn one_line(s: &str) -> String {
     let s = s.replace('\n', " ");
     if s.chars().count() > 400 {

@@ -3,7 +3,6 @@
 //! `LastUpdateStatus` is `Successful` (or `Failed`). The post-deploy verification (health check
 //! and SSE probe) is started by the TUI when this finishes successfully, through the collectors.
 
-use aws_sdk_lambda::error::DisplayErrorContext;
 use tokio::process::Command;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -121,8 +120,8 @@ pub(crate) async fn deploy_image(
     };
     if let Err(e) = updated {
         return ActionResult::Failed(format!(
-            "UpdateFunctionCode failed: {}",
-            DisplayErrorContext(&e)
+            "Lambda UpdateFunctionCode failed ({}): the function still runs its previous image; run :deploy image again",
+            crate::aws::failure_cause(&e, "Lambda")
         ));
     }
     let mut polls = 0u32;
@@ -159,8 +158,8 @@ pub(crate) async fn deploy_image(
             }
             Err(e) => {
                 let _ = tx.send(ActionEvent::Line(format!(
-                    "GetFunctionConfiguration failed (poll {polls}): {}",
-                    DisplayErrorContext(&e)
+                    "Lambda GetFunctionConfiguration failed (poll {polls}: {}); still waiting",
+                    crate::aws::failure_cause(&e, "Lambda")
                 )));
             }
         }

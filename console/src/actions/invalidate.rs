@@ -3,7 +3,6 @@
 //! `Completed`, so the status is compared without case. Cancelling stops following; an
 //! invalidation cannot be withdrawn once created (CloudFront has no such call).
 
-use aws_sdk_cloudfront::error::DisplayErrorContext;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -79,8 +78,8 @@ pub async fn run(
         Ok(c) => c,
         Err(e) => {
             return ActionResult::Failed(format!(
-                "CreateInvalidation failed: {}",
-                DisplayErrorContext(&e)
+                "CloudFront CreateInvalidation failed ({}): nothing was invalidated; run :invalidate again",
+                crate::aws::failure_cause(&e, "CloudFront")
             ));
         }
     };
@@ -127,8 +126,8 @@ pub async fn run(
             Err(e) => {
                 // One failed poll is not the end: report it and keep following.
                 let _ = tx.send(ActionEvent::Line(format!(
-                    "GetInvalidation failed (poll {polls}): {}",
-                    DisplayErrorContext(&e)
+                    "CloudFront GetInvalidation failed (poll {polls}: {}); still following it",
+                    crate::aws::failure_cause(&e, "CloudFront")
                 )));
             }
         }

@@ -190,7 +190,10 @@ async fn live_tail(
         .log_group_identifiers(arn)
         .send()
         .await
-        .map_err(|e| format!("StartLiveTail: {}", opsconsole_proc::error_chain(&e)))?;
+        .map_err(|e| {
+            let who = crate::aws::endpoint_label(&ctx.aws.sdk, "CloudWatch Logs");
+            format!("StartLiveTail: {}", crate::aws::failure_cause(&e, &who))
+        })?;
     let mut announced = false;
     loop {
         match out.response_stream.recv().await {

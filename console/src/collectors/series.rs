@@ -1,7 +1,9 @@
 //! Time series for the charts view (GetMetricData over the window, about 60 points): Lambda
 //! invocations, errors, throttles, duration p95, the shim's cold starts and their total
 //! (Init) duration, Redis CPU and memory, API Gateway 5XX and latency. A series the endpoint
-//! has no data for stays empty (moto has no percentiles): the chart says "no data".
+//! has no data for stays empty: the chart says "no data". All series go in one request; when it
+//! fails, each is asked for on its own, so one failing series (say, a statistic the endpoint
+//! cannot answer) is marked with its own error and the others are still drawn.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +13,7 @@ use opsconsole_wire::emf::{COLD_START_TOTAL_MS, NAMESPACE};
 use crate::context::Context;
 use crate::domain::window::Window;
 
-use super::aws::{dim, get_metric_series, metric_query};
+use super::aws::{dim, get_metric_series_each, metric_query};
 
 /// One chart's data.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +23,8 @@ pub struct Series {
     pub unit: &'static str,
     /// `(unix seconds, value)`, oldest first.
     pub points: Vec<(f64, f64)>,
+    /// Why this series could not be read (one sentence with the next step); `None` when it was.
+    pub error: Option<String>,
 }
 
 /// Every chart, in the order the view lays them out (most important first).
@@ -72,6 +76,13 @@ async fn redis_cluster(ctx: &Context) -> Option<String> {
         .ok()?;
     let rg = out.replication_groups().first()?;
     rg.member_clusters().first().cloned()
+}
+
+/// The sentence a chart shows when its series could not be read.
+pub fn series_failed(title: &str, cause: &str) -> String {
+    format!(
+        "CloudWatch GetMetricData failed for {title} ({cause}): the other charts are shown; press r to retry"
+    )
 }
 
 pub async fn charts(ctx: &Context, window: Window) -> Result<ChartsData, String> {
@@ -191,24 +202,42 @@ pub async fn charts(ctx: &Context, window: Window) -> Result<ChartsData, String>
         None => notes.push("API Gateway: no apigw-5xx alarm to take its dimensions from".into()),
     }
     let queries = q.iter().map(|x| x.3.clone()).collect();
-    let got = get_metric_series(&ctx.aws.cloudwatch, queries, start, end).await?;
+    let who = crate::aws::endpoint_label(&ctx.aws.sdk, "CloudWatch");
+    let mut got = get_metric_series_each(&ctx.aws.cloudwatch, &who, queries, start, end).await;
     let secs = |t: SystemTime| {
         t.duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0)
     };
-    let series = q
+    let series: Vec<Series> = q
         .iter()
-        .map(|(id, title, unit, _)| Series {
-            title,
-            unit,
-            points: got
-                .iter()
+        .map(|(id, title, unit, _)| {
+            let r = got
+                .iter_mut()
                 .find(|(k, _)| k.as_str() == *id)
-                .map(|(_, v)| v.iter().map(|(t, y)| (*t as f64, *y)).collect())
-                .unwrap_or_default(),
+                .map(|(_, r)| std::mem::replace(r, Ok(vec![])))
+                .unwrap_or(Ok(vec![]));
+            let (points, error) = match r {
+                Ok(v) => (v.iter().map(|(t, y)| (*t as f64, *y)).collect(), None),
+                Err(cause) => (vec![], Some(series_failed(title, &cause))),
+            };
+            Series {
+                title,
+                unit,
+                points,
+                error,
+            }
         })
         .collect();
+    if series.len() > 1 && series.iter().all(|s| s.error.is_some()) {
+        let cause = got
+            .iter()
+            .find_map(|(_, r)| r.as_ref().err().cloned())
+            .unwrap_or_default();
+        return Err(format!(
+            "CloudWatch GetMetricData failed for every chart ({cause}); press r to retry"
+        ));
+    }
     Ok(ChartsData {
         window,
         period_s: period,
@@ -219,23 +248,32 @@ pub async fn charts(ctx: &Context, window: Window) -> Result<ChartsData, String>
     })
 }
 
-/// Collects the charts every minute and whenever the window changes, until `tx` closes.
+/// Collects the charts every minute, whenever the window changes and when `refresh` is
+/// notified (`r`), until `tx` closes.
 pub async fn run(
     ctx: std::sync::Arc<Context>,
     tx: tokio::sync::mpsc::Sender<Result<ChartsData, String>>,
     mut window: tokio::sync::watch::Receiver<Window>,
+    refresh: std::sync::Arc<tokio::sync::Notify>,
 ) {
     loop {
         let w = *window.borrow_and_update();
-        let r = tokio::time::timeout(ctx.settings.timeout, charts(&ctx, w))
+        let budget = ctx.settings.timeout;
+        let r = tokio::time::timeout(budget, charts(&ctx, w))
             .await
-            .unwrap_or_else(|_| Err("the charts did not load in time".into()));
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "the charts did not load within {} s; press r to retry (or raise --timeout)",
+                    budget.as_secs()
+                ))
+            });
         if tx.send(r).await.is_err() {
             return;
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             r = window.changed() => if r.is_err() { return; },
+            _ = refresh.notified() => {}
             _ = tx.closed() => return,
         }
     }

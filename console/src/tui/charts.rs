@@ -1,6 +1,7 @@
 //! The charts view (`c`): ratatui `Chart`s with a time axis (UTC) and units over the window,
 //! as many as the terminal holds (2x2 at 80x24, 3x3 at 200x50), most important first. Data
-//! from `collectors::series`; a series without data says "no data".
+//! from `collectors::series`; a series without data says "no data", one that could not be read
+//! says why in a sentence (the others are drawn as usual).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -61,6 +62,16 @@ fn render_one(f: &mut Frame, area: Rect, d: &ChartsData, s: &Series, theme: Them
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.accent()));
+    if let Some(e) = &s.error {
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        f.render_widget(
+            Paragraph::new(Span::styled(e.clone(), theme.bad()))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
     if s.points.is_empty() {
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -127,7 +138,8 @@ pub(crate) fn render(f: &mut Frame, area: Rect, s: &ChartsState, theme: Theme) {
         }
         Some(Err(e)) => {
             f.render_widget(
-                Paragraph::new(Span::styled(format!("✖ {e}"), theme.bad()))
+                Paragraph::new(Span::styled(e.clone(), theme.bad()))
+                    .wrap(ratatui::widgets::Wrap { trim: true })
                     .block(Block::default().borders(Borders::ALL).title(" Charts ")),
                 area,
             );

@@ -91,6 +91,27 @@ impl Command {
     ];
 }
 
+/// What the help overlay lists, in its order: each command's config name with the labels of
+/// the keys bound to it in `km` (as the help shows them). `focus_1` carries the keys of every
+/// panel (`1`..`6`). For tests that press every key the help lists, so the list cannot drift.
+pub fn help_entries(km: &KeyMap) -> Vec<(&'static str, Vec<String>)> {
+    Command::NAMED
+        .iter()
+        .map(|(name, cmd, _)| {
+            let cmds: Vec<Command> = match cmd {
+                Command::Focus(_) => (1..=panel_keys()).map(Command::Focus).collect(),
+                c => vec![*c],
+            };
+            let keys = cmds
+                .iter()
+                .flat_map(|c| km.keys_for(*c))
+                .map(|k| k.label())
+                .collect();
+            (*name, keys)
+        })
+        .collect()
+}
+
 /// A key with its modifiers (shift is folded into the character).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {

@@ -19,6 +19,12 @@ mod panels;
 pub mod render;
 mod theme;
 
+/// The `:` commands the command line completes (and the help lists), in their order; `env `
+/// takes an environment name.
+pub fn command_names() -> &'static [&'static str] {
+    &command::COMMANDS
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -338,10 +344,12 @@ where
     let (logs_tx, mut logs_rx) = mpsc::channel::<collectors::logs::LogsEvent>(64);
     let mut logs_task = start_logs(&ctx, &collectors, logs_tx.clone());
     let (charts_tx, mut charts_rx) = mpsc::channel(4);
+    let charts_refresh = Arc::new(tokio::sync::Notify::new());
     let mut charts_task = tokio::spawn(collectors::series::run(
         ctx.clone(),
         charts_tx.clone(),
         collectors.subscribe_window(),
+        charts_refresh.clone(),
     ));
     let mut action_env = Arc::new(action_env(&ctx));
     let (env_tx, mut env_rx) = mpsc::unbounded_channel::<Result<Context, String>>();
@@ -392,6 +400,7 @@ where
                             new_ctx.clone(),
                             charts_tx.clone(),
                             collectors.subscribe_window(),
+                            charts_refresh.clone(),
                         ));
                         action_env = Arc::new(self::action_env(&new_ctx));
                         ctx = new_ctx;
@@ -408,7 +417,10 @@ where
         dirty = true;
         for effect in effects {
             match effect {
-                Effect::Refresh(None) => collectors.refresh_all(),
+                Effect::Refresh(None) => {
+                    collectors.refresh_all();
+                    charts_refresh.notify_one();
+                }
                 Effect::Refresh(Some(source)) => collectors.refresh(source),
                 Effect::RerunProbe => collectors.rerun_sse(),
                 Effect::SetWindow(w) => collectors.set_window(w),

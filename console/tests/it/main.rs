@@ -12,6 +12,7 @@ mod common;
 mod tui_support;
 
 mod bundle;
+mod charts_moto;
 mod cli;
 mod collectors_moto;
 mod leftovers;

@@ -328,6 +328,7 @@ fn charts_app() -> App {
         title,
         unit,
         points,
+        error: None,
     };
     let data = ChartsData {
         window: Window::H1,
@@ -380,6 +381,30 @@ fn charts_200x50() {
     assert!(s.contains("no data"), "{s}");
     assert!(s.contains("Redis memory (%)"), "{s}");
     assert_snapshot!(s);
+}
+
+/// One series that could not be read says why in a sentence with the next step; the others
+/// are still drawn (issue 27: one failing p95 query blanked every chart).
+#[test]
+fn charts_one_failing_series_keeps_the_others() {
+    let mut app = charts_app();
+    let mut data = match app.charts.data.clone() {
+        Some(Ok(d)) => d,
+        other => panic!("no charts data: {other:?}"),
+    };
+    data.series[0].points.clear();
+    data.series[0].error = Some(opsconsole::collectors::series::series_failed(
+        "Lambda invocations",
+        "HTTP 500 with an empty body from http://127.0.0.1:5000",
+    ));
+    app::update(&mut app, Action::Charts(Ok(data)));
+    let s = screen(&app, 200, 50);
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("GetMetricData failed for Lambda"), "{s}");
+    assert!(flat.contains("press r to retry"), "{s}");
+    assert!(s.contains("Lambda errors (count)"), "{s}");
+    assert!(s.contains("Redis memory (%)"), "{s}");
+    assert!(!s.contains('✖') && !s.contains("ServiceError("), "{s}");
 }
 
 /// The logs view at 200x50 and 80x24.

@@ -3,7 +3,8 @@
 //! The server is the venv's `moto_server` (`<repo>/.tools/venv`, created by
 //! `scripts/bootstrap.sh venv` when missing). It is started through the venv's Python with a
 //! small wrapper that also exits when our stdin closes, so a server held in a `static` (one per
-//! test binary, see [`MotoServer::shared`]) does not outlive the test process.
+//! test binary, see [`MotoServer::shared`]) does not outlive the test process. The wrapper
+//! installs the project's extensions named in [`MOTOEXT`] (`tools/motoext`) first.
 //!
 //! Isolation: `POST /moto-api/reset` ([`MotoServer::reset`]) or distinct resource names.
 
@@ -23,7 +24,15 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// The account moto answers with.
 pub const MOTO_ACCOUNT: &str = "123456789012";
 
-const WRAPPER: &str = "import sys, threading\n\
+/// The project's moto extensions (`tools/motoext`) every server here runs with: those that
+/// make moto answer what the console asks (percentile statistics in GetMetricData). The
+/// extensions for `terraform apply` are left to `apply-local.sh`'s own server.
+pub const MOTOEXT: &[&str] = &["cloudwatch.percentile_statistics"];
+
+const WRAPPER: &str = "import os, sys, threading\n\
+sys.path.insert(0, os.environ['OPSCONSOLE_MOTOEXT_PATH'])\n\
+import motoext\n\
+motoext.install(only=os.environ['OPSCONSOLE_MOTOEXT'].split(','))\n\
 from moto.server import main\n\
 t = threading.Thread(target=main, args=(sys.argv[1:],), daemon=True)\n\
 t.start()\n\
@@ -72,9 +81,20 @@ impl MotoServer {
     }
 
     /// Like [`MotoServer::start`], with extra environment for moto (e.g.
-    /// `INITIAL_NO_AUTH_ACTION_COUNT` to enforce IAM after that many requests).
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` to enforce IAM after that many requests;
+    /// `OPSCONSOLE_MOTOEXT` = comma-separated extensions instead of [`MOTOEXT`], empty for none).
     pub fn start_with_env(env: &[(&str, &str)]) -> anyhow::Result<MotoServer> {
         let python = venv_python()?;
+        let motoext = crate::find_repo(None)?.join("tools/motoext");
+        let joined = MOTOEXT.join(",");
+        let ext_path = motoext.to_string_lossy().into_owned();
+        // The caller's entries come last and win (`("OPSCONSOLE_MOTOEXT", "")`: plain moto).
+        let mut all: Vec<(&str, &str)> = vec![
+            ("OPSCONSOLE_MOTOEXT_PATH", &ext_path),
+            ("OPSCONSOLE_MOTOEXT", &joined),
+        ];
+        all.extend_from_slice(env);
+        let env = all.as_slice();
         let mut last_err = None;
         for _ in 0..3 {
             let port = crate::free_port().context("finding a free port")?;

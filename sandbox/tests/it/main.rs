@@ -10,6 +10,7 @@ mod deployment_shape;
 mod multi_env_probe;
 mod sandbox_cleanup;
 mod sandbox_faults;
+mod sandbox_keys;
 mod sandbox_librechat;
 mod sandbox_tui;
 
