@@ -20,7 +20,39 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
-step() { printf '\n== %s (at %ss)\n' "$*" "$((SECONDS - started))"; }
+# Each step's time and status for the summary that ends the run (scripts/ci_summary.py), also
+# when a step fails (the EXIT trap).
+summary_dir=$(mktemp -d)
+steps_tsv="$summary_dir/steps.tsv"
+test_log="$summary_dir/cargo-test.log"
+: > "$test_log"
+step_name="" step_start=$SECONDS step_status=ok
+close_step() {
+  [ -n "$step_name" ] && printf '%s\t%s\t%s\n' "$step_name" "$((SECONDS - step_start))" "${1:-$step_status}" >> "$steps_tsv"
+  step_name=""
+}
+step() {
+  close_step
+  step_name="$*" step_start=$SECONDS step_status=ok
+  printf '\n== %s (at %ss)\n' "$*" "$((SECONDS - started))"
+}
+# Tiers that must run here (a skip fails the run): the real LibreChat when its bundle or a tree is
+# available, apply-local when the pinned registry modules are.
+expect=("unit" "local Lambda" "moto and peers" "sandbox")
+finish() {
+  local rc=$1
+  if [ "$rc" -ne 0 ]; then close_step failed; else close_step; fi
+  if [ -x "$(command -v python3)" ] && [ -s "$steps_tsv" ]; then
+    if [ "$rc" -eq 0 ]; then
+      python3 scripts/ci_summary.py "$steps_tsv" "$test_log" "${expect[@]}" || rc=1
+    else
+      python3 scripts/ci_summary.py "$steps_tsv" "$test_log" || true
+    fi
+  fi
+  rm -rf "$summary_dir"
+  exit "$rc"
+}
+trap 'finish $?' EXIT
 
 # A full run builds everything once: incremental caches (GBs) only cost disk here.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -46,7 +78,7 @@ step "infrastructure checks"
 infrastructure/scripts/check.sh
 
 step "pytest: moto extensions, infrastructure script helpers, the shim bench's trace tool"
-.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests shim/benches
+.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests shim/benches scripts/tests
 
 step "hadolint"
 hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
@@ -55,15 +87,19 @@ step "real LibreChat (for the real-LibreChat tier of cargo test)"
 # (not `eval "$(...)"`: a failing command substitution inside eval would not stop the run)
 tier_env=$(scripts/librechat-tier.sh)
 eval "$tier_env"
+if [ -n "${LIBRECHAT_DIR:-}" ]; then expect+=("real LibreChat"); fi
 
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets
 
 step "apply-local: terraform apply + destroy into moto (SC-001, SC-005)"
-OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh
+if [ -d "${TF_MODULES_DIR:-$PWD/../shared/terraform-modules}" ]; then expect+=("apply-local"); fi
+OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh \
+  | tee "$summary_dir/apply-local.log"
+if grep -q "^apply-local: skipped" "$summary_dir/apply-local.log"; then step_status="skipped"; fi
 
 step "cargo test"
-cargo test --workspace --all-targets
+cargo test --workspace --all-targets 2>&1 | tee "$test_log"
 
 # Safety net: the tests stop what they start (and tests assert it for the sandbox), but a
 # process they leaked must not keep this run (or CI) waiting. Name it, then stop it.
@@ -75,4 +111,5 @@ if [ -n "$leftovers" ]; then
 fi
 
 disk
-step "done in $((SECONDS - started))s"
+close_step
+echo "done in $((SECONDS - started))s"

@@ -30,15 +30,16 @@ pub fn report_line(
     init_ms: Option<f64>,
     timed_out: bool,
 ) -> String {
+    // Each field ends with a tab, the last one too, as in CloudWatch Logs.
     let mut s = format!(
-        "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB",
+        "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t",
         billed_ms(duration_ms, init_ms)
     );
     if let Some(i) = init_ms {
-        s.push_str(&format!("\tInit Duration: {i:.2} ms"));
+        s.push_str(&format!("Init Duration: {i:.2} ms\t"));
     }
     if timed_out {
-        s.push_str("\tStatus: timeout");
+        s.push_str("Status: timeout\t");
     }
     s
 }
@@ -202,11 +203,11 @@ mod tests {
     fn report_line_is_lambdas() {
         assert_eq!(
             report_line("r1", 12.345, 1024, 90, Some(900.1), false),
-            "REPORT RequestId: r1\tDuration: 12.35 ms\tBilled Duration: 913 ms\tMemory Size: 1024 MB\tMax Memory Used: 90 MB\tInit Duration: 900.10 ms"
+            "REPORT RequestId: r1\tDuration: 12.35 ms\tBilled Duration: 913 ms\tMemory Size: 1024 MB\tMax Memory Used: 90 MB\tInit Duration: 900.10 ms\t"
         );
         assert_eq!(
             report_line("r2", 3000.0, 128, 20, None, true),
-            "REPORT RequestId: r2\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tStatus: timeout"
+            "REPORT RequestId: r2\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tStatus: timeout\t"
         );
     }
 

@@ -5,28 +5,12 @@ use anyhow::Context as _;
 use aws_config::SdkConfig;
 use opsconsole_wire::emf;
 
+use opsconsole_locallambda::platform::report_line;
+
 use super::{Lcg, MEMORY_MB, Names, now_ms};
 
 /// The log group's retention (modules/backend `log_retention_days`' default).
 const LOG_RETENTION_DAYS: i32 = 30;
-
-/// A Lambda `REPORT` line as CloudWatch Logs shows it.
-pub(crate) fn report_line(
-    request_id: &str,
-    duration_ms: f64,
-    memory_mb: u32,
-    used_mb: u32,
-    init_ms: Option<f64>,
-) -> String {
-    let mut s = format!(
-        "REPORT RequestId: {request_id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB\t",
-        duration_ms.ceil() as u64
-    );
-    if let Some(init) = init_ms {
-        s.push_str(&format!("Init Duration: {init:.2} ms\t"));
-    }
-    s
-}
 
 /// The shim's EMF cold-start line (docs/contracts.md section 3), as the shim prints it.
 pub(crate) fn emf_cold_start_line(
@@ -123,7 +107,14 @@ pub(super) async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow
         let used = 280 + (rng.range(0.0, 120.0) as u32);
         events.push((
             end,
-            report_line(&rid, inv.duration_ms, MEMORY_MB, used, inv.init_ms),
+            report_line(
+                &rid,
+                inv.duration_ms,
+                MEMORY_MB,
+                u64::from(used),
+                inv.init_ms,
+                false,
+            ),
         ));
     }
     events.sort_by_key(|e| e.0);
@@ -150,16 +141,6 @@ pub(super) async fn seed_logs(sdk: &SdkConfig, n: &Names, storm: bool) -> anyhow
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn report_lines_have_the_lambda_format() {
-        let cold = report_line("abc", 12.345, 2048, 300, Some(1500.5));
-        assert_eq!(
-            cold,
-            "REPORT RequestId: abc\tDuration: 12.35 ms\tBilled Duration: 13 ms\tMemory Size: 2048 MB\tMax Memory Used: 300 MB\tInit Duration: 1500.50 ms\t"
-        );
-        assert!(!report_line("abc", 1.0, 128, 64, None).contains("Init Duration"));
-    }
 
     #[test]
     fn storm_history_has_mostly_long_cold_starts_and_baseline_few_short_ones() {

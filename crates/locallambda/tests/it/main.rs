@@ -313,7 +313,7 @@ async fn a_timed_out_invocation_is_reported_and_its_environment_replaced() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("REPORT") && l.ends_with("Status: timeout"))
+            .any(|l| l.starts_with("REPORT") && l.ends_with("Status: timeout\t"))
     );
     for p in pids {
         assert!(gone(p).await, "pid {p} of the timed-out environment lives");
