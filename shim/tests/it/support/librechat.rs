@@ -386,6 +386,19 @@ impl Stack {
         out
     }
 
+    /// The local Lambda's `REPORT` lines so far: (environment, line).
+    pub fn reports(&self) -> Vec<(u32, String)> {
+        std::fs::read_to_string(self.dir.path().join("platform.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (env, line) = l.split_once('\t')?;
+                let env = env.parse().ok()?;
+                line.starts_with("REPORT").then(|| (env, line.to_string()))
+            })
+            .collect()
+    }
+
     pub fn lambda(&self) -> &opsconsole_locallambda::LocalLambda {
         self.lambda.as_ref().expect("a stack on the local Lambda")
     }
@@ -431,6 +444,18 @@ fn start_local_lambda(
     cfg.limits = l.limits;
     cfg.max_concurrency = l.envs;
     cfg.timeout = Duration::from_secs(300);
+    // The platform's lines (START/END/REPORT) to `<logs>/lambda/platform.log`, "env<TAB>line".
+    let platform = std::sync::Mutex::new(
+        std::fs::File::create(logs.join("platform.log")).expect("platform.log"),
+    );
+    cfg.log_sink = Some(std::sync::Arc::new(move |r| {
+        if r.platform {
+            use std::io::Write;
+            if let Ok(mut f) = platform.lock() {
+                let _ = writeln!(f, "{}\t{}", r.env, r.line);
+            }
+        }
+    }));
     tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(opsconsole_locallambda::LocalLambda::start(cfg))
     })

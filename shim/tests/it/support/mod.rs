@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod librechat;
+pub mod webchat;
 
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
