@@ -31,7 +31,7 @@ fn verdict_style(v: Verdict, theme: Theme) -> Style {
     match v {
         Verdict::Streaming => theme.ok().add_modifier(Modifier::BOLD),
         Verdict::Buffered => theme.warn().add_modifier(Modifier::BOLD),
-        Verdict::Failed => theme.bad(),
+        Verdict::Failed | Verdict::Stalled => theme.bad(),
     }
 }
 
@@ -162,16 +162,27 @@ impl PanelView for Sse {
                     ),
                     Span::raw(format!(" {}", d.reason)),
                 ]),
-                Line::raw(format!(
-                    "connect {} ttfb {} first {} · {}/{} events",
-                    ms(d.connect_ms),
-                    ms(d.ttfb_ms),
-                    ms(d.first_event_ms),
-                    d.events.len(),
-                    d.expected_events
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| "?".into())
-                )),
+                Line::raw(if d.mode.as_deref() == Some("web") {
+                    // The web UI's chat: the first event is the first delta (time to first token).
+                    format!(
+                        "web chat · connect {} ttfb {} ttft {} · {} deltas",
+                        ms(d.connect_ms),
+                        ms(d.ttfb_ms),
+                        ms(d.first_event_ms),
+                        d.events.len()
+                    )
+                } else {
+                    format!(
+                        "connect {} ttfb {} first {} · {}/{} events",
+                        ms(d.connect_ms),
+                        ms(d.ttfb_ms),
+                        ms(d.first_event_ms),
+                        d.events.len(),
+                        d.expected_events
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    )
+                }),
             ];
             let h = lines.len() as u16;
             let [top, rest] =
