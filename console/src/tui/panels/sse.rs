@@ -184,7 +184,13 @@ impl PanelView for Sse {
                     )
                 }),
             ];
-            let h = lines.len() as u16;
+            // Wrapped lines (a long reason takes two or three), at most half the panel.
+            let w = usize::from(data_area.width.max(1));
+            let h = lines
+                .iter()
+                .map(|l| l.width().div_ceil(w).max(1))
+                .sum::<usize>()
+                .min(usize::from(data_area.height / 2).max(lines.len())) as u16;
             let [top, rest] =
                 Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(data_area);
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), top);
