@@ -571,14 +571,23 @@ async fn web_mode_says_stalled_when_the_shim_does_not_wait_for_librechat() {
         .unwrap_or_else(|e| panic!("the real-LibreChat sandbox did not start: {e:#}"));
     let site = sandbox.info.site_url.clone();
     let lc = sandbox.info.librechat.clone().expect("librechat info");
-    // The second environment, warm.
-    let r = reqwest::Client::new()
-        .get(format!("{site}/api/health"))
-        .header(opsconsole_locallambda::ROUTE_HEADER, "new")
-        .send()
-        .await
-        .expect("health on a new environment");
-    assert_eq!(r.status(), 200);
+    // The second environment, warm (retried while the first is still busy from the seeding:
+    // with both taken the gateway answers 500, as API Gateway answers a throttled request).
+    let mut status = 0;
+    for _ in 0..40 {
+        let r = reqwest::Client::new()
+            .get(format!("{site}/api/health"))
+            .header(opsconsole_locallambda::ROUTE_HEADER, "new")
+            .send()
+            .await
+            .expect("health on a new environment");
+        status = r.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(status, 200);
     let mut seen = vec![];
     for n in 1..=8 {
         // Both environments idle (frozen) before each chat.
