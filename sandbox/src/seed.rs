@@ -26,8 +26,6 @@ mod metrics;
 mod s3;
 mod ssm;
 
-pub(crate) use logs::report_line;
-
 /// The function's memory (modules/backend `memory_size`'s default), also in the REPORT lines.
 pub(crate) const MEMORY_MB: u32 = 1024;
 /// The REST API's stage (modules/api-gateway `stage_name`'s default).
