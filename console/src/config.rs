@@ -25,6 +25,11 @@
 //!                                           # /api/agents/v1/chat/completions, browser headers)
 //! chat_key_env = "LIBRECHAT_API_KEY"        # its API key (or chat_key_ssm = "/param")
 //! chat_prompt = "Say hello"                 # optional
+//! web_agent = "agent_..."                   # optional: the web UI's chat instead (login, POST
+//!                                           # /api/agents/chat/agents, GET the stream; wins)
+//! web_email = "probe@example.org"           # the probe user
+//! web_password_ssm = "/librechat/dev/probe-password"   # or web_password_env = "VAR"
+//! web_prompt = "Say hello"                  # optional
 //! sse_path = "/api/__shim/sse"              # paths on site_url (these are the defaults)
 //! status_path = "/api/__shim/status"
 //! health_path = "/api/health"
@@ -86,6 +91,12 @@ pub struct ProbeSection {
     pub chat_key_env: Option<String>,
     pub chat_key_ssm: Option<String>,
     pub chat_prompt: Option<String>,
+    /// The web mode: the web UI's chat as a browser makes it, as a probe user.
+    pub web_agent: Option<String>,
+    pub web_email: Option<String>,
+    pub web_password_env: Option<String>,
+    pub web_password_ssm: Option<String>,
+    pub web_prompt: Option<String>,
     /// Paths on `site_url` (defaults: the shim's, docs/contracts.md section 2).
     pub health_path: Option<String>,
     pub status_path: Option<String>,
@@ -129,6 +140,12 @@ pub struct Settings {
     pub chat_agent: Option<String>,
     pub chat_key: Option<TokenSource>,
     pub chat_prompt: String,
+    /// The web mode (wins over the others): the agent, the probe user's email, where its
+    /// password comes from, the prompt.
+    pub web_agent: Option<String>,
+    pub web_email: Option<String>,
+    pub web_password: Option<TokenSource>,
+    pub web_prompt: String,
     /// `/api/health`, `/api/__shim/status`, `/api/__shim/sse` unless configured.
     pub health_path: String,
     pub status_path: String,
@@ -146,6 +163,10 @@ pub struct Settings {
 pub const DEFAULT_CHAT_PROMPT: &str = "Count from one to ten, one number per line.";
 /// LibreChat's OpenAI-compatible agents API (API-key auth), on `site_url`.
 pub const CHAT_PATH: &str = "/api/agents/v1/chat/completions";
+/// The web UI's login, chat start and chat stream (`<path>/<conversationId>`) on `site_url`.
+pub const WEB_LOGIN_PATH: &str = "/api/auth/login";
+pub const WEB_CHAT_PATH: &str = "/api/agents/chat/agents";
+pub const WEB_STREAM_PATH: &str = "/api/agents/chat/stream";
 pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub(crate) const DEFAULT_COLD_START_P95_MS: f64 = 5000.0;
 
@@ -260,6 +281,16 @@ impl ConfigFile {
             }),
             chat_prompt: pick(&e.probe.chat_prompt, &d.probe.chat_prompt)
                 .unwrap_or_else(|| DEFAULT_CHAT_PROMPT.to_string()),
+            web_agent: pick(&e.probe.web_agent, &d.probe.web_agent),
+            web_email: pick(&e.probe.web_email, &d.probe.web_email),
+            web_password: [&e.probe, &d.probe].iter().find_map(|p| {
+                p.web_password_env
+                    .clone()
+                    .map(TokenSource::Env)
+                    .or_else(|| p.web_password_ssm.clone().map(TokenSource::Ssm))
+            }),
+            web_prompt: pick(&e.probe.web_prompt, &d.probe.web_prompt)
+                .unwrap_or_else(|| DEFAULT_CHAT_PROMPT.to_string()),
             health_path: path(
                 pick(&e.probe.health_path, &d.probe.health_path),
                 opsconsole_wire::HEALTH_PATH,
@@ -372,6 +403,22 @@ cold_start_p95_ms = 4000
         assert_eq!(prod.chat_key, Some(TokenSource::Ssm("/d/key".into())));
         assert_eq!(prod.chat_prompt, "hi");
         assert_eq!(c.resolve("x", &GlobalOpts::default()).chat_agent, None);
+    }
+
+    #[test]
+    fn the_web_mode_settings_resolve_env_over_defaults() {
+        let text = "[defaults.probe]\nweb_password_ssm = \"/d/pw\"\nweb_email = \"d@x\"\n[env.dev.probe]\nweb_agent = \"agent_1\"\nweb_password_env = \"PW\"\n[env.prod.probe]\nweb_agent = \"agent_2\"\nweb_email = \"p@x\"\nweb_prompt = \"hi\"\n";
+        let c = ConfigFile::parse(text, Path::new("c.toml")).expect("parses");
+        let dev = c.resolve("dev", &GlobalOpts::default());
+        assert_eq!(dev.web_agent.as_deref(), Some("agent_1"));
+        assert_eq!(dev.web_email.as_deref(), Some("d@x"));
+        assert_eq!(dev.web_password, Some(TokenSource::Env("PW".into())));
+        assert_eq!(dev.web_prompt, DEFAULT_CHAT_PROMPT);
+        let prod = c.resolve("prod", &GlobalOpts::default());
+        assert_eq!(prod.web_password, Some(TokenSource::Ssm("/d/pw".into())));
+        assert_eq!(prod.web_email.as_deref(), Some("p@x"));
+        assert_eq!(prod.web_prompt, "hi");
+        assert_eq!(c.resolve("x", &GlobalOpts::default()).web_agent, None);
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct Context {
     /// The chat mode's API key (`chat_key_env` / `chat_key_ssm`), or why it could not be read.
     pub chat_key: Option<Secret>,
     pub chat_key_error: Option<String>,
+    /// The web mode's probe-user password (`web_password_env` / `web_password_ssm`), or why it
+    /// could not be read.
+    pub web_password: Option<Secret>,
+    pub web_password_error: Option<String>,
     /// The opsconsole checkout (`--repo`, `OPSCONSOLE_REPO`, the current directory or the
     /// executable's), or why there is none: needed only for what lives in it (the Terraform
     /// environments, the image's Dockerfile).
@@ -126,6 +130,11 @@ impl Context {
                 Ok(t) => (t.map(Secret), None),
                 Err(e) => (None, Some(e)),
             };
+        let (web_password, web_password_error) =
+            match resolve_token("web probe password", settings.web_password.as_ref(), &aws).await {
+                Ok(t) => (t.map(Secret), None),
+                Err(e) => (None, Some(e)),
+            };
         Context {
             env: env.to_string(),
             read_only: global.read_only,
@@ -138,6 +147,8 @@ impl Context {
             token_error,
             chat_key,
             chat_key_error,
+            web_password,
+            web_password_error,
             repo,
         }
     }

@@ -474,6 +474,9 @@ pub enum Verdict {
     Buffered,
     /// No stream: connect error, HTTP error, stall, or dropped before the end.
     Failed,
+    /// The web chat mode only: the stream opened, then no event came within the stall limit
+    /// (`crate::domain::sse::stall_limit_ms`). Other modes report a stall as FAILED.
+    Stalled,
 }
 
 /// One SSE event as the probe saw it.
@@ -500,7 +503,8 @@ pub struct SseProbeData {
     pub verdict: Verdict,
     pub reason: String,
     /// What was probed: `shim` (the shim's probe stream), `chat_url` (a configured GET chat
-    /// endpoint) or `chat` (a real chat through the agents API with a browser's headers).
+    /// endpoint), `chat` (a real chat through the agents API with a browser's headers) or `web`
+    /// (the web UI's chat: login, POST, then the stream's GET; `events` are the message deltas).
     /// Absent in documents written before the field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,

@@ -133,7 +133,8 @@ pub async fn probe_document(
     let sse_configured = ctx.token.is_some()
         || ctx.token_error.is_some()
         || ctx.settings.chat_url.is_some()
-        || ctx.settings.chat_agent.is_some();
+        || ctx.settings.chat_agent.is_some()
+        || ctx.settings.web_agent.is_some();
     let mut skipped: Vec<(Source, String)> = Vec::new();
     let run: Vec<Source> = sources
         .iter()

@@ -122,6 +122,10 @@ fn environment(s: &Spec<'_>) -> anyhow::Result<Vec<(String, String)>> {
     } else {
         env.push(("SHIM_READY_ATTEMPTS".into(), "80".into()));
     }
+    for (k, v) in &s.settings.extra_env {
+        env.retain(|(e, _)| e != k);
+        env.push((k.clone(), v.clone()));
+    }
     Ok(env)
 }
 

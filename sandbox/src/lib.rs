@@ -201,7 +201,10 @@ pub struct LibreChatInfo {
     pub agent_id: String,
     /// The SSM parameter (in moto) holding the seeded API key.
     pub key_parameter: String,
-    /// The console config the probe command uses (the chat probe on the seeded agent).
+    /// The SSM parameter (in moto) holding the seeded user's password (the web mode's).
+    pub password_parameter: String,
+    /// The console config the probe command uses (the web mode on the seeded agent as the
+    /// seeded user; the chat mode's lines beside it).
     pub console_config: PathBuf,
 }
 
@@ -291,8 +294,18 @@ impl SandboxInfo {
                     format!("SSM parameter {} in moto (not printed)", l.key_parameter),
                 );
                 line(
+                    "password:",
+                    format!(
+                        "SSM parameter {} in moto (the web probe's)",
+                        l.password_parameter
+                    ),
+                );
+                line(
                     "probe:",
-                    format!("chat mode, config {}", l.console_config.display()),
+                    format!(
+                        "web mode (the web UI's chat: login, POST, GET the stream), config {}",
+                        l.console_config.display()
+                    ),
                 );
             }
         }
@@ -673,12 +686,15 @@ pub async fn start_with(
 }
 
 /// How the local Lambda runs the function (`--lambda-envs`, `--lambda-limits`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LambdaSettings {
     /// Concurrent environments at most (the function's reserved concurrency).
     pub envs: usize,
     /// CPU share and memory limit from the function's memory, where cgroups allow.
     pub limits: bool,
+    /// Extra function environment, set last (wins), for tests: e.g. `SHIM_PENDING_WAIT_MS=0`
+    /// to bring back the stall of a web chat on a frozen environment.
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl Default for LambdaSettings {
@@ -686,6 +702,7 @@ impl Default for LambdaSettings {
         LambdaSettings {
             envs: 4,
             limits: false,
+            extra_env: vec![],
         }
     }
 }
@@ -869,10 +886,21 @@ pub async fn start_lambda(
             .send()
             .await
             .with_context(|| format!("SSM PutParameter {key_parameter}"))?;
+        // The web mode's probe user: the seeded user, its password from SSM as on AWS.
+        let password_parameter = format!("{}/probe-web-password", names.ssm_prefix);
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name(&password_parameter)
+            .value(librechat::USER_PASSWORD)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("SSM PutParameter {password_parameter}"))?;
         let console_config = dir.join("console.toml");
         std::fs::write(
             &console_config,
-            librechat::console_config(ENV, &seeded.agent_id, &key_parameter),
+            librechat::console_config(ENV, &seeded.agent_id, &key_parameter, &password_parameter),
         )
         .with_context(|| format!("writing {}", console_config.display()))?;
         sandbox.info.librechat = Some(LibreChatInfo {
@@ -882,6 +910,7 @@ pub async fn start_lambda(
             fake_model: p.fake_model,
             agent_id: seeded.agent_id,
             key_parameter,
+            password_parameter,
             console_config,
         });
     } else if fault != Some(Fault::LibrechatDown) {
@@ -1067,6 +1096,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
             envs: usize::from(args.lambda_envs),
             limits: args.lambda_limits,
+            extra_env: vec![],
         }) => s?,
         r = signals.recv() => {
             r?;
@@ -1158,7 +1188,14 @@ pub(crate) async fn console_context(
         info.diagnostics_token.clone(),
     ));
     if let Some(l) = &info.librechat {
-        // The SSE panel streams a real chat: the seeded agent, its API key from SSM (moto).
+        // The SSE panel streams a real chat as the web UI does (the seeded user, its password
+        // from SSM in moto); the chat mode (its API key from SSM) is configured beside it.
+        settings.web_agent = Some(l.agent_id.clone());
+        settings.web_email = Some(librechat::USER_EMAIL.to_string());
+        settings.web_password = Some(opsconsole::config::TokenSource::Ssm(
+            l.password_parameter.clone(),
+        ));
+        settings.web_prompt = librechat::CHAT_PROMPT.to_string();
         settings.chat_agent = Some(l.agent_id.clone());
         settings.chat_key = Some(opsconsole::config::TokenSource::Ssm(
             l.key_parameter.clone(),

@@ -271,11 +271,18 @@ pub async fn seed_user(site_url: &str) -> anyhow::Result<Seeded> {
     Ok(Seeded { agent_id, api_key })
 }
 
-/// The console's config for the sandbox in this mode: the chat probe on the seeded agent, its
-/// API key from SSM (moto).
-pub fn console_config(env: &str, agent_id: &str, key_parameter: &str) -> String {
+/// The console's config for the sandbox in this mode: the web mode (the path browsers take:
+/// login as the seeded user, its password from SSM in moto, POST the chat, GET its stream) on
+/// the seeded agent; the chat mode (API key from SSM) configured beside it, used when the `web_`
+/// lines are removed.
+pub fn console_config(
+    env: &str,
+    agent_id: &str,
+    key_parameter: &str,
+    password_parameter: &str,
+) -> String {
     format!(
-        "# written by opsconsole-sandbox --librechat: the SSE probe streams a real chat\n[env.{env}.probe]\nchat_agent = \"{agent_id}\"\nchat_key_ssm = \"{key_parameter}\"\nchat_prompt = \"{CHAT_PROMPT}\"\n\n# the real LibreChat boots in the cold start (5-60 s here, no Lambda snapshot): not a finding\n[env.{env}.thresholds]\ncold_start_p95_ms = {COLD_START_P95_MS:.1}\n"
+        "# written by opsconsole-sandbox --librechat: the SSE probe streams a real chat as the web UI\n# does (web_*); without the web_ lines, through the OpenAI-compatible API with a key (chat_*)\n[env.{env}.probe]\nweb_agent = \"{agent_id}\"\nweb_email = \"{USER_EMAIL}\"\nweb_password_ssm = \"{password_parameter}\"\nweb_prompt = \"{CHAT_PROMPT}\"\nchat_agent = \"{agent_id}\"\nchat_key_ssm = \"{key_parameter}\"\nchat_prompt = \"{CHAT_PROMPT}\"\n\n# the real LibreChat boots in the cold start (5-60 s here, no Lambda snapshot): not a finding\n[env.{env}.thresholds]\ncold_start_p95_ms = {COLD_START_P95_MS:.1}\n"
     )
 }
 

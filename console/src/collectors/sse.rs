@@ -8,6 +8,13 @@
 //! text/event-stream`, `Accept-Encoding: gzip, deflate, br`, a browser User-Agent), read with
 //! reqwest and decoded here (br/gzip/deflate), each `data:` frame's arrival recorded, ending on
 //! `data: [DONE]`. A hop that compresses (and so buffers) the stream shows as BUFFERED.
+//!
+//! The web mode (`web_agent`, wins): the web UI's chat as a browser makes it (LibreChat v0.8.6):
+//! log in as the probe user (`POST /api/auth/login`), `POST /api/agents/chat/agents` (answered at
+//! once with the conversation id), then `GET /api/agents/chat/stream/<id>` read as SSE until the
+//! `final` frame. Each message delta is an observation; no frame within the stall limit
+//! ([`crate::domain::sse::stall_limit_ms`]) is STALLED. The frame reading and the verdict are the
+//! pure functions of [`crate::domain::sse`]; this is the HTTP around them.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +26,10 @@ use opsconsole_wire::sse::{DONE_EVENT, ProbeData, SseParams};
 use tokio::sync::mpsc;
 
 use crate::context::Context;
-use crate::domain::sse::{SseRule, StreamEnd, fill_gaps, verdict};
+use crate::domain::sse::{
+    SseRule, StreamEnd, WEB_STALL_FLOOR_MS, WebEnd, WebFrame, fill_gaps, stall_limit_ms, verdict,
+    web_frame, web_verdict,
+};
 use crate::model::{CollectorError, DataEvent, ErrorKind, SseEventObs, SseProbeData};
 
 /// What to probe.
@@ -148,11 +158,86 @@ fn config_err(message: String) -> CollectorError {
     }
 }
 
+/// The web mode's request: who logs in, which agent, what to say, and the bounds.
+#[derive(Clone)]
+pub struct WebTarget {
+    pub site_url: String,
+    pub email: String,
+    pub password: String,
+    pub agent: String,
+    pub prompt: String,
+    /// The whole chat (login to the final frame) ends by then: FAILED.
+    pub budget: Duration,
+    /// The stall limit's floor ([`WEB_STALL_FLOOR_MS`] unless a test wants less).
+    pub stall_floor_ms: f64,
+}
+
+impl std::fmt::Debug for WebTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebTarget")
+            .field("site_url", &self.site_url)
+            .field("email", &self.email)
+            .field("password", &"(secret)")
+            .field("agent", &self.agent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The web mode's target from the context, `None` when `web_agent` is not configured.
+pub fn web_target(ctx: &Context) -> Result<Option<WebTarget>, CollectorError> {
+    let s = &ctx.settings;
+    let Some(agent) = &s.web_agent else {
+        return Ok(None);
+    };
+    let web_err = |message: String| {
+        CollectorError {
+        kind: ErrorKind::Config,
+        message,
+        fix: Some(
+            "configure the web probe: web_agent, web_email and web_password_env or web_password_ssm in [env.NAME.probe] (see console/README.md, the web mode)"
+                .into(),
+        ),
+    }
+    };
+    let Some(email) = &s.web_email else {
+        return Err(web_err(
+            "web_agent is set but no web_email (the probe user)".into(),
+        ));
+    };
+    let password = match (&ctx.web_password, &ctx.web_password_error) {
+        (Some(p), _) => p.0.clone(),
+        (None, Some(e)) => return Err(web_err(e.clone())),
+        (None, None) => {
+            return Err(web_err(
+                "web_agent is set but no password: set web_password_env or web_password_ssm".into(),
+            ));
+        }
+    };
+    // Within the check's own bound (--timeout), so that a slow chat still gets its verdict.
+    let budget = s
+        .timeout
+        .mul_f64(0.9)
+        .max(Duration::from_secs(1))
+        .min(s.timeout);
+    Ok(Some(WebTarget {
+        site_url: ctx.outputs.site_url.trim_end_matches('/').to_string(),
+        email: email.clone(),
+        password,
+        agent: agent.clone(),
+        prompt: s.web_prompt.clone(),
+        budget,
+        stall_floor_ms: WEB_STALL_FLOOR_MS,
+    }))
+}
+
 /// Runs the SSE probe from the context's settings.
 pub async fn probe(
     ctx: &Context,
     live: Option<&mpsc::Sender<DataEvent>>,
 ) -> Result<SseProbeData, CollectorError> {
+    if let Some(w) = web_target(ctx)? {
+        return Ok(run_web(&w, live, &SseRule::default()).await);
+    }
     let t = target(ctx)?;
     Ok(run(&t, live, &SseRule::default()).await)
 }
@@ -428,6 +513,278 @@ async fn chat_stream(
                 return Ok(StreamEnd::Dropped(
                     "more than 10000 events: stopped reading".into(),
                 ));
+            }
+        }
+    }
+}
+
+/// Runs the web mode against `w`. Never fails: problems are a FAILED (or STALLED) verdict.
+pub async fn run_web(
+    w: &WebTarget,
+    live: Option<&mpsc::Sender<DataEvent>>,
+    rule: &SseRule,
+) -> SseProbeData {
+    let chat_url = format!("{}{}", w.site_url, crate::config::WEB_CHAT_PATH);
+    if let Some(tx) = live {
+        let _ = tx
+            .send(DataEvent::SseStarted {
+                url: chat_url.clone(),
+            })
+            .await;
+    }
+    let mut data = SseProbeData {
+        url: chat_url,
+        connect_ms: tcp_connect_ms(&w.site_url).await,
+        ttfb_ms: None,
+        first_event_ms: None,
+        events: vec![],
+        expected_events: None,
+        verdict: crate::model::Verdict::Failed,
+        reason: String::new(),
+        mode: Some("web".into()),
+    };
+    let end = match tokio::time::timeout(w.budget, web_chat(w, &mut data, live)).await {
+        Ok(end) => end,
+        Err(_) => WebEnd::Failed(format!(
+            "time budget ({} ms) ran out after {} delta(s)",
+            w.budget.as_millis(),
+            data.events.len()
+        )),
+    };
+    fill_gaps(&mut data.events);
+    let (v, reason) = web_verdict(&data.events, &end, rule);
+    data.verdict = v;
+    data.reason = reason;
+    data
+}
+
+/// The body's first 200 characters, for a failure's reason.
+fn snippet(text: &str) -> String {
+    let t: String = text.trim().chars().take(200).collect();
+    if t.is_empty() { "(empty)".into() } else { t }
+}
+
+/// Login, POST, GET: the web UI's chat. Times in `data` are from the chat POST.
+async fn web_chat(
+    w: &WebTarget,
+    data: &mut SseProbeData,
+    live: Option<&mpsc::Sender<DataEvent>>,
+) -> WebEnd {
+    use tokio::io::AsyncReadExt as _;
+    opsconsole_proc::tls::install_crypto_provider();
+    let mut b = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if is_loopback(&w.site_url) {
+        b = b.no_proxy();
+    }
+    let client = match b.build() {
+        Ok(c) => c,
+        Err(e) => return WebEnd::Failed(format!("HTTP client: {e}")),
+    };
+    let post = |path: &str| {
+        client
+            .post(format!("{}{path}", w.site_url))
+            .header("user-agent", BROWSER_UA)
+            .header("content-type", "application/json")
+    };
+    // 1. Log in as the probe user.
+    let login = serde_json::json!({"email": w.email, "password": w.password});
+    let resp = match post(crate::config::WEB_LOGIN_PATH)
+        .body(login.to_string())
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return WebEnd::Failed(format!(
+                "could not connect to log in: {}",
+                opsconsole_proc::error_chain(&e)
+            ));
+        }
+    };
+    let st = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    let token = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("token").and_then(|t| t.as_str().map(str::to_string)));
+    let token = match token {
+        Some(t) if st == 200 => t,
+        // The answer may hold the token: never quote a 200's body.
+        _ if st == 200 => return WebEnd::Failed("login answered 200 without a token".into()),
+        _ => {
+            return WebEnd::Failed(format!(
+                "login as {} answered HTTP {st}: {}",
+                w.email,
+                snippet(&text)
+            ));
+        }
+    };
+    // 2. Start the chat: LibreChat answers at once with the conversation id.
+    let start = Instant::now();
+    let ms = |i: Instant| i.duration_since(start).as_secs_f64() * 1000.0;
+    let body = serde_json::json!({"text": w.prompt, "endpoint": "agents", "agent_id": w.agent,
+        "conversationId": null, "parentMessageId": "00000000-0000-0000-0000-000000000000"});
+    let resp = match post(crate::config::WEB_CHAT_PATH)
+        .bearer_auth(&token)
+        .body(body.to_string())
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return WebEnd::Failed(format!(
+                "chat POST failed: {}",
+                opsconsole_proc::error_chain(&e)
+            ));
+        }
+    };
+    let st = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    let started: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+    let id = started.as_ref().and_then(|v| {
+        v.get("conversationId")
+            .or_else(|| v.get("streamId"))
+            .and_then(|i| i.as_str().map(str::to_string))
+    });
+    let id = match id {
+        Some(id) if st == 200 => id,
+        _ => {
+            // LibreChat answers a refused request (e.g. a non-browser User-Agent) SSE-shaped.
+            let mut frames = opsconsole_wire::sse::Frames::new();
+            let err = frames
+                .push(&format!(
+                    "{text}
+
+"
+                ))
+                .into_iter()
+                .find_map(|f| match web_frame(&f.event, &f.data) {
+                    WebFrame::Error(m) => Some(m),
+                    _ => None,
+                });
+            return WebEnd::Failed(match err {
+                Some(m) => format!("chat POST answered HTTP {st} with an error event: {m}"),
+                None => format!(
+                    "chat POST answered HTTP {st} without a conversation id: {}",
+                    snippet(&text)
+                ),
+            });
+        }
+    };
+    // 3. Read the stream.
+    let stream_url = format!("{}{}/{id}", w.site_url, crate::config::WEB_STREAM_PATH);
+    data.url = stream_url.clone();
+    let resp = match client
+        .get(&stream_url)
+        .bearer_auth(&token)
+        .header("user-agent", BROWSER_UA)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return WebEnd::Failed(format!(
+                "stream GET failed: {}",
+                opsconsole_proc::error_chain(&e)
+            ));
+        }
+    };
+    let head = Instant::now();
+    data.ttfb_ms = Some(ms(head));
+    let st = resp.status().as_u16();
+    if st == 404 {
+        return WebEnd::Failed(
+            "the stream GET answered 404: the chat's job had already finished (the web client then reloads the messages), so its streaming could not be observed".into(),
+        );
+    }
+    if st != 200 {
+        let text = resp.text().await.unwrap_or_default();
+        return WebEnd::Failed(format!(
+            "the stream GET answered HTTP {st}: {}",
+            snippet(&text)
+        ));
+    }
+    let mut body = tokio_util::io::StreamReader::new(
+        resp.bytes_stream()
+            .map(|r| r.map_err(std::io::Error::other)),
+    );
+    let mut frames = opsconsole_wire::sse::Frames::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut last = head;
+    let mut last_name: Option<String> = None;
+    let mut gaps: Vec<f64> = vec![];
+    let mut n_frames = 0usize;
+    loop {
+        let limit_ms = stall_limit_ms(&gaps, w.stall_floor_ms);
+        let deadline = last + Duration::from_secs_f64(limit_ms / 1000.0);
+        let n = match tokio::time::timeout_at(deadline.into(), body.read(&mut buf)).await {
+            Err(_) => {
+                return WebEnd::Stalled {
+                    after_ms: last.elapsed().as_secs_f64() * 1000.0,
+                    limit_ms,
+                    frames: n_frames,
+                    last: last_name,
+                };
+            }
+            Ok(Err(e)) => {
+                return WebEnd::Failed(format!("the stream broke after {n_frames} frame(s): {e}"));
+            }
+            Ok(Ok(0)) => {
+                return WebEnd::Failed(format!(
+                    "the stream closed before the final event, after {n_frames} frame(s)"
+                ));
+            }
+            Ok(Ok(n)) => n,
+        };
+        let now = Instant::now();
+        pending.extend_from_slice(&buf[..n]);
+        let valid = match std::str::from_utf8(&pending) {
+            Ok(_) => pending.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        let text = String::from_utf8_lossy(&pending[..valid]).into_owned();
+        pending.drain(..valid);
+        for f in frames.push(&text) {
+            if f.data.is_empty() {
+                continue;
+            }
+            n_frames += 1;
+            gaps.push(now.duration_since(last).as_secs_f64() * 1000.0);
+            last = now;
+            let frame = web_frame(&f.event, &f.data);
+            last_name = Some(frame.name());
+            match frame {
+                WebFrame::Final => return WebEnd::Final,
+                WebFrame::Error(m) => {
+                    return WebEnd::Failed(format!(
+                        "LibreChat's stream sent an error after {} frame(s): {m}",
+                        n_frames - 1
+                    ));
+                }
+                WebFrame::Delta(_) => {
+                    if data.first_event_ms.is_none() {
+                        data.first_event_ms = Some(ms(now));
+                    }
+                    let mut obs = SseEventObs {
+                        seq: data.events.len() as u64 + 1,
+                        arrived_ms: ms(now),
+                        sent_at_ms: None,
+                        gap_ms: None,
+                        sent_gap_ms: None,
+                    };
+                    if let Some(prev) = data.events.last() {
+                        obs.gap_ms = Some(obs.arrived_ms - prev.arrived_ms);
+                    }
+                    if let Some(tx) = live {
+                        let _ = tx.send(DataEvent::SseEvent(obs.clone())).await;
+                    }
+                    data.events.push(obs);
+                    if data.events.len() > 10_000 {
+                        return WebEnd::Failed("more than 10000 deltas: stopped reading".into());
+                    }
+                }
+                WebFrame::Created | WebFrame::Other(_) => {}
             }
         }
     }

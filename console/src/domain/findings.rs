@@ -225,6 +225,15 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
                 Severity::Failing,
                 format!("SSE probe FAILED: {}", s.reason),
             )),
+            Verdict::Stalled => out.push(finding(
+                "sse",
+                "web_chat_stalled",
+                Severity::Degraded,
+                format!(
+                    "the web chat STALLED: {}. Likely cause: the environment generating the reply was frozen by Lambda: the shim does not wait for LibreChat's work after the response (SHIM_PENDING_WAIT_MS=0, or a shim older than this version), or the model stalled. Next: the function's log lines for this chat (`l` in the console: a REPORT right after the POST, then nothing until the next request, means a frozen environment), the shim's version and SHIM_PENDING_WAIT_MS (shim/README.md, \"LibreChat's work after the response\"), then the model provider",
+                    s.reason
+                ),
+            )),
             Verdict::Streaming => {}
         },
         Some(Err(e)) if e.kind == ErrorKind::Timeout => out.push(finding(
@@ -457,6 +466,49 @@ mod tests {
         );
         assert_eq!(status(&f), Status::Failing);
         assert_eq!(status(&f).exit_code(), 2);
+    }
+
+    #[test]
+    fn a_stalled_web_chat_is_degraded_with_cause_and_next_step() {
+        let sse = SseProbeData {
+            url: "https://x/api/agents/chat/stream/c1".into(),
+            connect_ms: None,
+            ttfb_ms: Some(5.0),
+            first_event_ms: None,
+            events: vec![],
+            expected_events: None,
+            verdict: Verdict::Stalled,
+            reason:
+                "no event for 5003 ms (stall limit 5000 ms) after 1 frame(s), the last `created`"
+                    .into(),
+            mode: Some("web".into()),
+        };
+        let r = ProbeResults {
+            sse: Some(Ok(sse.clone())),
+            ..ProbeResults::default()
+        };
+        let f = findings(&r, &T);
+        assert_eq!(codes(&r), ["web_chat_stalled"]);
+        assert_eq!(f[0].severity, Severity::Degraded);
+        for needle in [
+            "the last `created`",
+            "5003 ms",
+            "frozen by Lambda",
+            "SHIM_PENDING_WAIT_MS=0",
+            "the model stalled",
+            "Next:",
+        ] {
+            assert!(f[0].message.contains(needle), "{needle}: {}", f[0].message);
+        }
+        assert_eq!(status(&f).exit_code(), 1);
+        let streaming = ProbeResults {
+            sse: Some(Ok(SseProbeData {
+                verdict: Verdict::Streaming,
+                ..sse
+            })),
+            ..ProbeResults::default()
+        };
+        assert!(codes(&streaming).is_empty());
     }
 
     #[test]

@@ -308,3 +308,245 @@ mod tests {
         assert_eq!(mk(&[0.0, 100.0, 200.0]), Verdict::Streaming);
     }
 }
+
+/// The web chat mode's stall limit: no frame for this long after `gaps_ms` (the arrival gaps
+/// between the frames seen so far) = STALLED. max(`floor`, 5 x the largest gap so far): a
+/// model that sends slowly but steadily is not a stall; a pause five times longer than any
+/// before it (and at least `floor`, 5 s by default) is.
+pub fn stall_limit_ms(gaps_ms: &[f64], floor_ms: f64) -> f64 {
+    let largest = gaps_ms.iter().copied().fold(0.0_f64, f64::max);
+    floor_ms.max(5.0 * largest)
+}
+
+/// The web chat mode's stall floor (docs: console/README.md, "The web mode").
+pub const WEB_STALL_FLOOR_MS: f64 = 5000.0;
+
+/// One `data:` frame of LibreChat's chat stream (`GET /api/agents/chat/stream/<id>`), as the
+/// web mode reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebFrame {
+    /// `{"created": true, ...}`: the job exists, the reply is being generated.
+    Created,
+    /// `{"event": "on_message_delta", ...}` with this text (empty when the delta had none).
+    Delta(String),
+    /// `{"final": true, ...}`: the reply is complete.
+    Final,
+    /// `event: error`, or a JSON `{"error": ...}` / `{"message": ...}` with no other meaning.
+    Error(String),
+    /// Anything else (run steps, tool calls, ...), named by its `event` field when it has one.
+    Other(String),
+}
+
+impl WebFrame {
+    /// A short name for reports ("after the `created` event").
+    pub fn name(&self) -> String {
+        match self {
+            WebFrame::Created => "created".into(),
+            WebFrame::Delta(_) => "on_message_delta".into(),
+            WebFrame::Final => "final".into(),
+            WebFrame::Error(_) => "error".into(),
+            WebFrame::Other(n) => n.clone(),
+        }
+    }
+}
+
+/// Classifies a frame from its SSE event type (`message` when absent) and its data.
+pub fn web_frame(event_type: &str, data: &str) -> WebFrame {
+    let v: Option<serde_json::Value> = serde_json::from_str(data).ok();
+    if event_type == "error" {
+        let msg = v
+            .as_ref()
+            .and_then(|v| {
+                v.get("message")
+                    .or_else(|| v.get("error"))
+                    .and_then(|m| m.as_str().map(str::to_string))
+            })
+            .unwrap_or_else(|| data.trim().to_string());
+        return WebFrame::Error(msg);
+    }
+    let Some(v) = v else {
+        return WebFrame::Other("non-JSON".into());
+    };
+    if v.get("final").and_then(serde_json::Value::as_bool) == Some(true) {
+        return WebFrame::Final;
+    }
+    if v.get("created").and_then(serde_json::Value::as_bool) == Some(true) {
+        return WebFrame::Created;
+    }
+    let ev = v.get("event").and_then(serde_json::Value::as_str);
+    if ev == Some("on_message_delta") {
+        let text = v
+            .pointer("/data/delta/content")
+            .and_then(serde_json::Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(serde_json::Value::as_str))
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        return WebFrame::Delta(text);
+    }
+    if ev.is_none()
+        && let Some(e) = v.get("error")
+    {
+        let msg = e
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string());
+        return WebFrame::Error(msg);
+    }
+    WebFrame::Other(ev.unwrap_or("message").to_string())
+}
+
+/// How a web chat's stream ended, for [`web_verdict`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebEnd {
+    /// The `final` frame arrived.
+    Final,
+    /// No frame for `after_ms` (over the stall limit) after `frames` frames, the last one
+    /// named `last` (`None`: not even one frame after the stream's response head).
+    Stalled {
+        after_ms: f64,
+        limit_ms: f64,
+        frames: usize,
+        last: Option<String>,
+    },
+    /// Everything else that ends a web chat early: login, POST or GET failure, `event: error`,
+    /// the stream closing before `final`, the time budget.
+    Failed(String),
+}
+
+/// The web mode's verdict: FAILED and STALLED first, then the BUFFERED rule without send times
+/// ([`verdict`] on the deltas: 3 or more deltas within 10 ms in total = BUFFERED).
+pub fn web_verdict(deltas: &[SseEventObs], end: &WebEnd, rule: &SseRule) -> (Verdict, String) {
+    match end {
+        WebEnd::Failed(why) => (Verdict::Failed, why.clone()),
+        WebEnd::Stalled {
+            after_ms,
+            limit_ms,
+            frames,
+            last,
+        } => (
+            Verdict::Stalled,
+            format!(
+                "no event for {:.0} ms (stall limit {:.0} ms) after {} frame(s), the last {}; {} delta(s) before it",
+                after_ms,
+                limit_ms,
+                frames,
+                last.as_deref()
+                    .map(|l| format!("`{l}`"))
+                    .unwrap_or_else(|| "none (nothing after the response head)".into()),
+                deltas.len()
+            ),
+        ),
+        WebEnd::Final if deltas.is_empty() => (
+            Verdict::Failed,
+            "the reply finished without a single message delta".into(),
+        ),
+        WebEnd::Final => verdict(deltas, None, &StreamEnd::Done, rule),
+    }
+}
+
+#[cfg(test)]
+mod web_tests {
+    use super::*;
+
+    fn deltas(arr: &[f64]) -> Vec<SseEventObs> {
+        let mut v: Vec<SseEventObs> = arr
+            .iter()
+            .enumerate()
+            .map(|(i, a)| SseEventObs {
+                seq: i as u64 + 1,
+                arrived_ms: *a,
+                sent_at_ms: None,
+                gap_ms: None,
+                sent_gap_ms: None,
+            })
+            .collect();
+        fill_gaps(&mut v);
+        v
+    }
+
+    #[test]
+    fn frames_are_classified_as_librechat_sends_them() {
+        assert_eq!(
+            web_frame("message", r#"{"created":true,"message":{"text":"hi"}}"#),
+            WebFrame::Created
+        );
+        assert_eq!(
+            web_frame(
+                "message",
+                r#"{"event":"on_message_delta","data":{"id":"s","delta":{"content":[{"type":"text","text":"Chunk 1 of 4. "}]}}}"#
+            ),
+            WebFrame::Delta("Chunk 1 of 4. ".into())
+        );
+        assert_eq!(
+            web_frame("message", r#"{"final":true,"responseMessage":{}}"#),
+            WebFrame::Final
+        );
+        assert_eq!(
+            web_frame("message", r#"{"event":"on_run_step","data":{}}"#),
+            WebFrame::Other("on_run_step".into())
+        );
+        assert_eq!(
+            web_frame("error", r#"{"message":"Illegal request"}"#),
+            WebFrame::Error("Illegal request".into())
+        );
+        assert_eq!(
+            web_frame("error", "Illegal request"),
+            WebFrame::Error("Illegal request".into())
+        );
+        assert_eq!(
+            web_frame("message", r#"{"error":"job failed"}"#),
+            WebFrame::Error("job failed".into())
+        );
+        assert_eq!(
+            web_frame("message", "x"),
+            WebFrame::Other("non-JSON".into())
+        );
+    }
+
+    #[test]
+    fn the_stall_limit_is_five_times_the_largest_gap_with_a_floor() {
+        assert_eq!(stall_limit_ms(&[], WEB_STALL_FLOOR_MS), 5000.0);
+        assert_eq!(stall_limit_ms(&[200.0, 999.0], WEB_STALL_FLOOR_MS), 5000.0);
+        assert_eq!(stall_limit_ms(&[200.0, 1001.0], WEB_STALL_FLOOR_MS), 5005.0);
+        assert_eq!(stall_limit_ms(&[3000.0], 100.0), 15000.0);
+    }
+
+    #[test]
+    fn web_verdicts() {
+        let r = SseRule::default();
+        let spaced = deltas(&[100.0, 300.0, 500.0, 700.0]);
+        assert_eq!(
+            web_verdict(&spaced, &WebEnd::Final, &r).0,
+            Verdict::Streaming
+        );
+        let bunched = deltas(&[100.0, 100.5, 101.0, 101.5]);
+        assert_eq!(
+            web_verdict(&bunched, &WebEnd::Final, &r).0,
+            Verdict::Buffered
+        );
+        assert_eq!(web_verdict(&[], &WebEnd::Final, &r).0, Verdict::Failed);
+        let (v, why) = web_verdict(
+            &spaced[..1],
+            &WebEnd::Stalled {
+                after_ms: 5001.0,
+                limit_ms: 5000.0,
+                frames: 3,
+                last: Some("created".into()),
+            },
+            &r,
+        );
+        assert_eq!(v, Verdict::Stalled);
+        assert!(
+            why.contains("after 3 frame(s), the last `created`"),
+            "{why}"
+        );
+        assert!(why.contains("1 delta(s)"), "{why}");
+        let (v, why) = web_verdict(&spaced, &WebEnd::Failed("login answered 401".into()), &r);
+        assert_eq!(v, Verdict::Failed);
+        assert_eq!(why, "login answered 401");
+    }
+}

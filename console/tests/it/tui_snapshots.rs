@@ -464,3 +464,28 @@ fn panel_sse_with_canary_history() {
     app.canary.apply(Ok(none), at(20));
     assert!(!panel(&app, Panel::Sse).contains("canary"));
 }
+
+/// The web mode (issue 23 item 4) on the SSE panel: the mode, TTFT and deltas, and a STALLED
+/// verdict with its reason.
+#[test]
+fn panel_sse_web_mode() {
+    let mut app = ready_app();
+    let mut d = sse();
+    d.url = "https://chat.example.org/api/agents/chat/stream/c0ffee".into();
+    d.mode = Some("web".into());
+    d.expected_events = None;
+    d.events.truncate(2);
+    for e in &mut d.events {
+        e.sent_at_ms = None;
+        e.sent_gap_ms = None;
+    }
+    d.first_event_ms = Some(812.0);
+    d.verdict = opsconsole::model::Verdict::Stalled;
+    d.reason = "no event for 5004 ms (stall limit 5000 ms) after 4 frame(s), the last `on_message_delta`; 2 delta(s) before it".into();
+    app.sse.apply(Ok(d), at(45));
+    let p = panel(&app, Panel::Sse);
+    assert!(p.contains("STALLED"), "{p}");
+    assert!(p.contains("web chat"), "{p}");
+    assert!(p.contains("ttft 812"), "{p}");
+    assert_snapshot!("panel_sse_web_stalled", p);
+}

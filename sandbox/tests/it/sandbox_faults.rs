@@ -237,6 +237,7 @@ async fn hung(what: &str, pick: impl Fn(&str) -> bool) -> (Value, String, Vec<St
     let one = opsconsole_sandbox::LambdaSettings {
         envs: 1,
         limits: false,
+        ..Default::default()
     };
     let sandbox =
         opsconsole_sandbox::start_lambda(&opsconsole_testsupport::repo_root(), None, None, one)

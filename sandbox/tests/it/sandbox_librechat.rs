@@ -161,7 +161,39 @@ async fn real_librechat_sandbox_probe_streams_a_real_chat() {
     ] {
         assert!(described.contains(needle), "{needle} in {described}");
     }
+    // The default: the web mode, the path browsers take (login, POST, GET the stream).
     let (code, doc, stderr) = probe(&sandbox.info, &lc.console_config, &[]).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let sse = sse_check(&doc);
+    assert_eq!(sse["mode"], "web", "{pretty}\n{stderr}");
+    assert_eq!(sse["verdict"], "STREAMING", "{pretty}\n{stderr}");
+    assert!(
+        sse["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/api/agents/chat/stream/")),
+        "{pretty}"
+    );
+    // The fake model's 10 chunks, 200 ms apart, each a message delta, the first one the TTFT.
+    assert!(
+        sse["events"].as_array().map(Vec::len).unwrap_or(0) >= 10,
+        "{pretty}"
+    );
+    assert!(sse["first_event_ms"].as_f64().is_some(), "{pretty}");
+    assert!(
+        !pretty.contains(opsconsole_sandbox::librechat::USER_PASSWORD),
+        "the password must never be in the document"
+    );
+    assert_eq!(code, 0, "{pretty}\n{stderr}");
+    // The chat mode (the API key), configured beside it: the config without the web_ lines.
+    let text = std::fs::read_to_string(&lc.console_config).expect("console config");
+    let chat_only: String = text
+        .lines()
+        .filter(|l| !l.starts_with("web_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let chat_config = lc.console_config.with_file_name("console-chat.toml");
+    std::fs::write(&chat_config, chat_only).expect("write the chat config");
+    let (code, doc, stderr) = probe(&sandbox.info, &chat_config, &[]).await;
     let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
     let sse = sse_check(&doc);
     assert_eq!(sse["mode"], "chat", "{pretty}\n{stderr}");
@@ -421,6 +453,7 @@ async fn five_web_chats_in_a_row_complete_on_two_frozen_environments() {
     let settings = opsconsole_sandbox::LambdaSettings {
         envs: 2,
         limits: false,
+        ..Default::default()
     };
     let sandbox = opsconsole_sandbox::start_lambda(&root, None, Some(&spec), settings)
         .await
@@ -500,5 +533,97 @@ async fn five_web_chats_in_a_row_complete_on_two_frozen_environments() {
         );
         assert!(e.pids.len() >= 2, "the shim and LibreChat: {e:?}");
     }
+    drop(sandbox);
+}
+
+/// Issue 23 item 4: with the shim's wait for LibreChat's work turned off
+/// (`SHIM_PENDING_WAIT_MS=0`), the environment that generates a web chat's reply is frozen right
+/// after the POST's response; a stream GET served by the other environment then gets nothing:
+/// the web mode says STALLED and the finding names the cause. The probe sends nothing special:
+/// the local Lambda picks a random idle environment for each request, so with two warm ones
+/// about half the chats are read on the other environment (the rest stream: the GET thaws the
+/// POST's environment). Up to 8 chats; every one is STREAMING or STALLED, at least one STALLED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn web_mode_says_stalled_when_the_shim_does_not_wait_for_librechat() {
+    let Some(tree) = librechat_tree() else {
+        return;
+    };
+    let _serial = crate::one_sandbox_at_a_time();
+    let root = opsconsole_testsupport::repo_root();
+    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
+    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
+    let spec = opsconsole_sandbox::librechat::check(
+        &tree,
+        None,
+        env_nx.as_deref(),
+        mongo.as_deref(),
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let settings = opsconsole_sandbox::LambdaSettings {
+        envs: 2,
+        limits: false,
+        extra_env: vec![("SHIM_PENDING_WAIT_MS".into(), "0".into())],
+    };
+    let sandbox = opsconsole_sandbox::start_lambda(&root, None, Some(&spec), settings)
+        .await
+        .unwrap_or_else(|e| panic!("the real-LibreChat sandbox did not start: {e:#}"));
+    let site = sandbox.info.site_url.clone();
+    let lc = sandbox.info.librechat.clone().expect("librechat info");
+    // The second environment, warm (retried while the first is still busy from the seeding:
+    // with both taken the gateway answers 500, as API Gateway answers a throttled request).
+    let mut status = 0;
+    for _ in 0..40 {
+        let r = reqwest::Client::new()
+            .get(format!("{site}/api/health"))
+            .header(opsconsole_locallambda::ROUTE_HEADER, "new")
+            .send()
+            .await
+            .expect("health on a new environment");
+        status = r.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(status, 200);
+    let mut seen = vec![];
+    for n in 1..=8 {
+        // Both environments idle (frozen) before each chat.
+        let until = Instant::now() + Duration::from_secs(30);
+        while sandbox.lambda_environments().iter().any(|e| !e.frozen) && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (code, doc, stderr) = probe(&sandbox.info, &lc.console_config, &[]).await;
+        let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        let sse = sse_check(&doc);
+        let verdict = sse["verdict"].as_str().unwrap_or_default().to_string();
+        eprintln!("web chat {n}: {verdict}: {}", sse["reason"]);
+        assert!(
+            verdict == "STREAMING" || verdict == "STALLED",
+            "chat {n}: {pretty}\n{stderr}"
+        );
+        if verdict == "STALLED" {
+            let f = doc["findings"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["code"] == "web_chat_stalled"))
+                .unwrap_or_else(|| panic!("no web_chat_stalled finding: {pretty}"));
+            assert_eq!(f["severity"], "degraded", "{pretty}");
+            let msg = f["message"].as_str().unwrap_or_default();
+            for needle in ["no event for", "frozen by Lambda", "SHIM_PENDING_WAIT_MS=0"] {
+                assert!(msg.contains(needle), "{needle}: {msg}");
+            }
+            assert_eq!(code, 1, "{pretty}\n{stderr}");
+        }
+        seen.push(verdict);
+        if seen.iter().any(|v| v == "STALLED") {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|v| v == "STALLED"),
+        "no chat stalled in {seen:?} with the shim's wait off"
+    );
     drop(sandbox);
 }

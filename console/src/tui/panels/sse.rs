@@ -31,7 +31,7 @@ fn verdict_style(v: Verdict, theme: Theme) -> Style {
     match v {
         Verdict::Streaming => theme.ok().add_modifier(Modifier::BOLD),
         Verdict::Buffered => theme.warn().add_modifier(Modifier::BOLD),
-        Verdict::Failed => theme.bad(),
+        Verdict::Failed | Verdict::Stalled => theme.bad(),
     }
 }
 
@@ -162,18 +162,35 @@ impl PanelView for Sse {
                     ),
                     Span::raw(format!(" {}", d.reason)),
                 ]),
-                Line::raw(format!(
-                    "connect {} ttfb {} first {} · {}/{} events",
-                    ms(d.connect_ms),
-                    ms(d.ttfb_ms),
-                    ms(d.first_event_ms),
-                    d.events.len(),
-                    d.expected_events
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| "?".into())
-                )),
+                Line::raw(if d.mode.as_deref() == Some("web") {
+                    // The web UI's chat: the first event is the first delta (time to first token).
+                    format!(
+                        "web chat · connect {} ttfb {} ttft {} · {} deltas",
+                        ms(d.connect_ms),
+                        ms(d.ttfb_ms),
+                        ms(d.first_event_ms),
+                        d.events.len()
+                    )
+                } else {
+                    format!(
+                        "connect {} ttfb {} first {} · {}/{} events",
+                        ms(d.connect_ms),
+                        ms(d.ttfb_ms),
+                        ms(d.first_event_ms),
+                        d.events.len(),
+                        d.expected_events
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    )
+                }),
             ];
-            let h = lines.len() as u16;
+            // Wrapped lines (a long reason takes two or three), at most half the panel.
+            let w = usize::from(data_area.width.max(1));
+            let h = lines
+                .iter()
+                .map(|l| l.width().div_ceil(w).max(1))
+                .sum::<usize>()
+                .min(usize::from(data_area.height / 2).max(lines.len())) as u16;
             let [top, rest] =
                 Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(data_area);
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), top);
