@@ -16,7 +16,7 @@
 #   8. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
 #      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, the real LibreChat,
 #      redis-server, tmux)
-# Exits non-zero on the first failing step.
+# apply-local (7) runs beside cargo test (8). Exits non-zero on the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -39,8 +39,15 @@ step() {
 # Tiers that must run here (a skip fails the run): the real LibreChat when its bundle or a tree is
 # available, apply-local when the pinned registry modules are.
 expect=("unit" "local Lambda" "moto and peers" "sandbox")
+# The compilation cache's server is ours: stop it (it prints the hit rates) so nothing outlives the run.
+stop_cache() {
+  case "${RUSTC_WRAPPER:-}" in
+    "$PWD"/.tools/*) "$RUSTC_WRAPPER" --stop-server 2>/dev/null | grep -E "^(Compile requests|Cache hits|Cache misses) " || true ;;
+  esac
+}
 finish() {
   local rc=$1
+  stop_cache
   if [ "$rc" -ne 0 ]; then close_step failed; else close_step; fi
   if [ -x "$(command -v python3)" ] && [ -s "$steps_tsv" ]; then
     if [ "$rc" -eq 0 ]; then
@@ -67,6 +74,13 @@ if [ "${avail_kb:-0}" -lt $((4 * 1024 * 1024)) ]; then
 fi
 scripts/bootstrap.sh all
 export PATH="$PWD/.tools/venv/bin:$PATH"
+# A compilation cache outside the clone (sccache's default dir, ~/.cache/sccache): a new clone on
+# the same machine compiles the dependencies once. OPSCONSOLE_NO_SCCACHE=1 turns it off; an
+# operator's own RUSTC_WRAPPER is kept.
+if [ -z "${RUSTC_WRAPPER:-}" ] && [ -z "${OPSCONSOLE_NO_SCCACHE:-}" ] && [ -x .tools/venv/bin/sccache ]; then
+  export RUSTC_WRAPPER="$PWD/.tools/venv/bin/sccache"
+  echo "compilation cache: sccache (${SCCACHE_DIR:-~/.cache/sccache})"
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -92,15 +106,33 @@ if [ -n "${LIBRECHAT_DIR:-}" ]; then expect+=("real LibreChat"); fi
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets
 
-step "apply-local: terraform apply + destroy into moto (SC-001, SC-005)"
-if [ -d "${TF_MODULES_DIR:-$PWD/../shared/terraform-modules}" ]; then expect+=("apply-local"); fi
-OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh \
-  | tee "$summary_dir/apply-local.log"
-if grep -q "^apply-local: skipped" "$summary_dir/apply-local.log"; then step_status="skipped"; fi
-
 step "cargo test"
-cargo test --workspace --all-targets 2>&1 | tee "$test_log"
+# apply-local runs beside cargo test: the sandbox tests that make up most of cargo test's time are
+# serial and wait on processes much of it. Its own time is a step of its own in the summary.
+apply_name="apply-local: terraform apply + destroy into moto (SC-001, SC-005) (beside cargo test)"
+if [ -d "${TF_MODULES_DIR:-$PWD/../shared/terraform-modules}" ]; then expect+=("apply-local"); fi
+(
+  t0=$SECONDS rc=0
+  OPSCONSOLE="${CARGO_TARGET_DIR:-$PWD/target}/debug/opsconsole" infrastructure/scripts/apply-local.sh \
+    > "$summary_dir/apply-local.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - t0))" > "$summary_dir/apply-local.rc"
+) &
+apply_pid=$!
+test_rc=0
+cargo test --workspace --all-targets 2>&1 | tee "$test_log" || test_rc=$?
+wait "$apply_pid" || true
+echo
+echo "== $apply_name (output)"
+sed 's/^/  /' "$summary_dir/apply-local.log"
+read -r apply_rc apply_secs < "$summary_dir/apply-local.rc" || { apply_rc=1 apply_secs=0; }
+apply_status=ok
+if [ "$apply_rc" != 0 ]; then apply_status=failed
+elif grep -q "^apply-local: skipped" "$summary_dir/apply-local.log"; then apply_status=skipped; fi
+printf '%s\t%s\t%s\n' "$apply_name" "$apply_secs" "$apply_status" >> "$steps_tsv"
+if [ "$test_rc" != 0 ]; then exit 1; fi
+if [ "$apply_status" = failed ]; then close_step ok; exit 1; fi
 
+stop_cache
 # Safety net: the tests stop what they start (and tests assert it for the sandbox), but a
 # process they leaked must not keep this run (or CI) waiting. Name it, then stop it.
 leftovers=$(pgrep -af "$PWD/(target|\.tools|tools)/" || true)

@@ -8,13 +8,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "ci_summary.py")
 
 
-def run(tmp_path, log, expect):
+def run(tmp_path, log, expect, steps_text="bootstrap\t3\tok\napply-local: terraform\t20\tskipped\ncargo test\t40\tok\n"):
     deps = tmp_path / "target" / "debug" / "deps"
     deps.mkdir(parents=True, exist_ok=True)
     for h, crate in [("aaa", "shim"), ("bbb", "crates/locallambda"), ("ccc", "sandbox")]:
         (deps / f"it-{h}.d").write_text(f"/r/target/debug/deps/it-{h}: /r/{crate}/tests/it/main.rs /r/x.rs\n")
     steps = tmp_path / "steps.tsv"
-    steps.write_text("bootstrap\t3\tok\napply-local: terraform\t20\tskipped\ncargo test\t40\tok\n")
+    steps.write_text(steps_text)
     test_log = tmp_path / "test.log"
     test_log.write_text(log)
     return subprocess.run([sys.executable, SCRIPT, str(steps), str(test_log), *expect],
@@ -62,3 +62,10 @@ def test_a_tier_that_should_have_run_fails_the_run(tmp_path):
     assert "unknown tier 'browser'" in r.stdout
     r = run(tmp_path, LOG, ["apply-local"])
     assert r.returncode == 1 and "apply-local should have run" in r.stdout
+
+
+def test_a_step_run_beside_another_is_not_added_to_the_total(tmp_path):
+    steps = "bootstrap\t3\tok\napply-local: x (beside cargo test)\t20\tok\ncargo test\t40\tok\n"
+    r = run(tmp_path, LOG, [], steps)
+    assert re.search(r"^total\s+43$", r.stdout, re.M), r.stdout
+    assert re.search(r"^apply-local\s+1\s+0", r.stdout, re.M), r.stdout
