@@ -27,8 +27,8 @@ use tokio::sync::mpsc;
 
 use crate::context::Context;
 use crate::domain::sse::{
-    SseRule, StreamEnd, WEB_STALL_FLOOR_MS, WebEnd, WebFrame, fill_gaps, stall_limit_ms, verdict,
-    web_frame, web_verdict,
+    SseRule, StreamEnd, WEB_STALL_FLOOR_MS, WebEnd, WebFrame, fill_gaps, missed_note, retry_missed,
+    stall_limit_ms, verdict, web_frame, web_verdict,
 };
 use crate::model::{CollectorError, DataEvent, ErrorKind, SseEventObs, SseProbeData};
 
@@ -543,18 +543,33 @@ pub async fn run_web(
         reason: String::new(),
         mode: Some("web".into()),
     };
-    let end = match tokio::time::timeout(w.budget, web_chat(w, &mut data, live)).await {
-        Ok(end) => end,
-        Err(_) => WebEnd::Failed(format!(
-            "time budget ({} ms) ran out after {} delta(s)",
-            w.budget.as_millis(),
-            data.events.len()
-        )),
+    let deadline = tokio::time::Instant::now() + w.budget;
+    let mut missed = Vec::new();
+    let mut tries = 0;
+    let end = loop {
+        tries += 1;
+        let end = match tokio::time::timeout_at(deadline, web_chat(w, &mut data, live)).await {
+            Ok(end) => end,
+            Err(_) => WebEnd::Failed(format!(
+                "time budget ({} ms) ran out after {} delta(s)",
+                w.budget.as_millis(),
+                data.events.len()
+            )),
+        };
+        match end {
+            WebEnd::Missed { get_ms } if retry_missed(&end, tries) => {
+                missed.push(get_ms);
+                data.events.clear();
+                data.ttfb_ms = None;
+                data.first_event_ms = None;
+            }
+            end => break end,
+        }
     };
     fill_gaps(&mut data.events);
     let (v, reason) = web_verdict(&data.events, &end, rule);
     data.verdict = v;
-    data.reason = reason;
+    data.reason = format!("{}{reason}", missed_note(&missed));
     data
 }
 
@@ -693,9 +708,7 @@ async fn web_chat(
     data.ttfb_ms = Some(ms(head));
     let st = resp.status().as_u16();
     if st == 404 {
-        return WebEnd::Failed(
-            "the stream GET answered 404: the chat's job had already finished (the web client then reloads the messages), so its streaming could not be observed".into(),
-        );
+        return WebEnd::Missed { get_ms: ms(head) };
     }
     if st != 200 {
         let text = resp.text().await.unwrap_or_default();

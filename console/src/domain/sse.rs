@@ -415,6 +415,33 @@ pub enum WebEnd {
     /// Everything else that ends a web chat early: login, POST or GET failure, `event: error`,
     /// the stream closing before `final`, the time budget.
     Failed(String),
+    /// The stream's GET answered 404 `get_ms` after the POST: the chat had already finished
+    /// (e.g. the GET waited for a new environment's cold start), so its streaming was not seen.
+    /// The probe tries once more ([`retry_missed`]); a second miss is FAILED.
+    Missed { get_ms: f64 },
+}
+
+/// Tries of the web chat when its stream is missed: a probe's own concurrent checks may start
+/// new environments, whose cold starts (seconds) outlast a short reply; each try warms one more.
+pub const WEB_TRIES: u32 = 3;
+
+/// Whether a web chat that ended `end` after `tries` tries is worth one more within the budget:
+/// only a missed stream (the chat finished before its GET was answered), up to [`WEB_TRIES`].
+pub fn retry_missed(end: &WebEnd, tries: u32) -> bool {
+    matches!(end, WebEnd::Missed { .. }) && tries < WEB_TRIES
+}
+
+/// The reason's note about the tries whose stream was missed (the GETs' times after their POST).
+pub fn missed_note(get_ms: &[f64]) -> String {
+    if get_ms.is_empty() {
+        return String::new();
+    }
+    let times: Vec<String> = get_ms.iter().map(|t| format!("{t:.0} ms")).collect();
+    format!(
+        "{} earlier chat(s) finished before their stream's GET was answered ({} after the POST: likely new environments' cold starts), so another chat was made; ",
+        get_ms.len(),
+        times.join(", ")
+    )
 }
 
 /// The web mode's verdict: FAILED and STALLED first, then the BUFFERED rule without send times
@@ -422,6 +449,12 @@ pub enum WebEnd {
 pub fn web_verdict(deltas: &[SseEventObs], end: &WebEnd, rule: &SseRule) -> (Verdict, String) {
     match end {
         WebEnd::Failed(why) => (Verdict::Failed, why.clone()),
+        WebEnd::Missed { get_ms } => (
+            Verdict::Failed,
+            format!(
+                "the stream GET answered 404 {get_ms:.0} ms after the POST: the chat's job had already finished (the web client then reloads the messages), so its streaming could not be observed"
+            ),
+        ),
         WebEnd::Stalled {
             after_ms,
             limit_ms,
@@ -548,5 +581,20 @@ mod web_tests {
         let (v, why) = web_verdict(&spaced, &WebEnd::Failed("login answered 401".into()), &r);
         assert_eq!(v, Verdict::Failed);
         assert_eq!(why, "login answered 401");
+    }
+    #[test]
+    fn a_missed_stream_is_tried_once_more_then_failed() {
+        let missed = WebEnd::Missed { get_ms: 11350.4 };
+        assert!(retry_missed(&missed, 1));
+        assert!(retry_missed(&missed, 2));
+        assert!(!retry_missed(&missed, 3));
+        assert!(!retry_missed(&WebEnd::Final, 1));
+        assert!(!retry_missed(&WebEnd::Failed("x".into()), 1));
+        let (v, why) = web_verdict(&[], &missed, &SseRule::default());
+        assert_eq!(v, Verdict::Failed);
+        assert!(why.contains("404 11350 ms after the POST"), "{why}");
+        assert!(missed_note(&[11350.4, 3402.0]).contains("2 earlier chat(s)"));
+        assert!(missed_note(&[11350.4, 3402.0]).contains("(11350 ms, 3402 ms after"));
+        assert_eq!(missed_note(&[]), "");
     }
 }
