@@ -118,3 +118,96 @@ async fn without_the_wait_the_frozen_environment_stalls_the_stream() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_posts_environment_killed_mid_generation_loses_nothing_seen_and_nothing_runs_forever() {
+    let Some(stack) = stack(&[]) else { return };
+    let c = http_client();
+    let s = warm(&stack, &c).await;
+    let (post_env, id) =
+        start_chat(&stack, &c, &s, None, "00000000-0000-0000-0000-000000000000").await;
+    let get_env = other_idle(&stack, post_env).await;
+    // The POST's environment dies (out of memory, a crash) once the user has seen a delta.
+    let mut killed = false;
+    let st = read_stream_with(
+        &stack,
+        &c,
+        &s,
+        &format!("/api/agents/chat/stream/{id}"),
+        &get_env.to_string(),
+        Duration::from_secs(10),
+        &mut |v| {
+            if !killed && v["event"] == "on_message_delta" {
+                killed = stack.lambda().kill_environment(post_env);
+            }
+        },
+    )
+    .await;
+    assert!(killed, "the environment was not killed");
+    let seen: String = deltas(&st.events).iter().map(|(_, t)| t.as_str()).collect();
+    assert!(
+        !st.finished,
+        "the stream finished after its generator died: {:?}",
+        st.events
+    );
+    assert!(seen.contains("Chunk 1 of 6"), "{seen:?}");
+    assert!(!seen.contains("Chunk 6 of 6"), "{seen:?}");
+    // Nothing stays `running` forever: the job's keys in Redis carry LibreChat's failsafe expiry
+    // (20 min for a running job), whatever happens to the environments.
+    let keys = redis_cli(&stack, &["--scan", "--pattern", &format!("*{id}*")]);
+    let job = keys
+        .lines()
+        .find(|k| k.ends_with(":job"))
+        .unwrap_or_else(|| panic!("no job key for {id} in {keys}"));
+    assert_eq!(
+        redis_cli(&stack, &["HGET", job, "status"]).trim(),
+        "running"
+    );
+    let ttl: i64 = redis_cli(&stack, &["TTL", job])
+        .trim()
+        .parse()
+        .unwrap_or(-2);
+    assert!((1..=1200).contains(&ttl), "TTL of {job}: {ttl}");
+    // What the user already saw is kept: a reconnect (the web client's `?resume=true`, on any
+    // environment: the first GET's still holds its stream open) gets it.
+    let resumed = read_stream_at(
+        &stack,
+        &c,
+        &s,
+        &format!("/api/agents/chat/stream/{id}?resume=true"),
+        "",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(resumed.status, 200, "{:?}", resumed.events);
+    let replayed =
+        serde_json::to_string(&resumed.events.iter().map(|(_, v)| v).collect::<Vec<_>>())
+            .unwrap_or_default();
+    for chunk in seen
+        .split_inclusive(". ")
+        .filter(|c| c.starts_with("Chunk"))
+    {
+        assert!(
+            replayed.contains(chunk.trim()),
+            "{chunk:?} not in {replayed}"
+        );
+    }
+    // Until then the dead chat is listed as active (the web UI offers to resume it); the user
+    // can stop it (the UI's stop button) from another environment: then it is not active any more.
+    let active = get_json(&stack, &c, &s, "/api/agents/chat/active").await;
+    assert_eq!(active["activeJobIds"], json!([id]), "{active}");
+    let r = invoke(
+        &c,
+        stack.invoke_port,
+        &ev(
+            "POST",
+            "/api/agents/chat/abort",
+            &s,
+            Some(&json!({"conversationId": id})),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let active = get_json(&stack, &c, &s, "/api/agents/chat/active").await;
+    assert_eq!(active["activeJobIds"], json!([]), "{active}");
+}

@@ -508,14 +508,32 @@ pub fn event(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&V
         h.insert("Content-Type".into(), json!("application/json"));
         mh.insert("Content-Type".into(), json!(["application/json"]));
     }
+    // API Gateway gives the query string apart from the path, decoded, as (multi) maps.
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let (mut q, mut mq) = (serde_json::Map::new(), serde_json::Map::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        q.insert(k.to_string(), json!(v));
+        if let Some(a) = mq
+            .entry(k.to_string())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            a.push(json!(v));
+        }
+    }
+    let (q, mq) = if q.is_empty() {
+        (Value::Null, Value::Null)
+    } else {
+        (Value::Object(q), Value::Object(mq))
+    };
     json!({
         "resource": "/{proxy+}",
         "path": path,
         "httpMethod": method,
         "headers": h,
         "multiValueHeaders": mh,
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
+        "queryStringParameters": q,
+        "multiValueQueryStringParameters": mq,
         "requestContext": {"stage": "prod", "path": format!("/prod{path}"),
                            "identity": {"sourceIp": "203.0.113.7"}, "requestId": "real"},
         "body": body.map(|b| b.to_string()),
