@@ -10,7 +10,12 @@
 //! - `OPSCONSOLE_CANARY_TOKEN_SSM`: the SSM parameter holding the shim's diagnostics token
 //!   (without it the SSE check is skipped and `SseVerdict` is not emitted);
 //! - `OPSCONSOLE_CANARY_CHECKS`: the checks (default `health,sse`: what the role allows);
-//! - `OPSCONSOLE_CANARY_TIMEOUT_SECS`: the probe's time budget (default 20).
+//! - `OPSCONSOLE_CANARY_TIMEOUT_SECS`: the probe's time budget (default 20);
+//! - `OPSCONSOLE_CANARY_WEB_AGENT`, `OPSCONSOLE_CANARY_WEB_EMAIL`, `OPSCONSOLE_CANARY_WEB_PASSWORD_SSM`:
+//!   the web mode (issue 23): the SSE check makes the web UI's chat (log in as the probe user
+//!   whose password is in that SSM parameter, POST, then GET the stream on whichever environment
+//!   serves it), the path browsers take; all three or none;
+//! - `OPSCONSOLE_CANARY_WEB_PROMPT`: the web mode's prompt (optional).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +34,10 @@ pub const ENV_OUTPUTS: &str = "OPSCONSOLE_CANARY_OUTPUTS";
 pub const ENV_TOKEN_SSM: &str = "OPSCONSOLE_CANARY_TOKEN_SSM";
 pub const ENV_CHECKS: &str = "OPSCONSOLE_CANARY_CHECKS";
 pub const ENV_TIMEOUT: &str = "OPSCONSOLE_CANARY_TIMEOUT_SECS";
+pub const ENV_WEB_AGENT: &str = "OPSCONSOLE_CANARY_WEB_AGENT";
+pub const ENV_WEB_EMAIL: &str = "OPSCONSOLE_CANARY_WEB_EMAIL";
+pub const ENV_WEB_PASSWORD_SSM: &str = "OPSCONSOLE_CANARY_WEB_PASSWORD_SSM";
+pub const ENV_WEB_PROMPT: &str = "OPSCONSOLE_CANARY_WEB_PROMPT";
 
 pub const DEFAULT_CHECKS: &str = "health,sse";
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
@@ -47,6 +56,19 @@ pub enum ConfigError {
     Checks(String),
     #[error("OPSCONSOLE_CANARY_TIMEOUT_SECS: `{0}` is not a number of seconds between 1 and 900")]
     Timeout(String),
+    #[error(
+        "the web mode needs OPSCONSOLE_CANARY_WEB_AGENT, OPSCONSOLE_CANARY_WEB_EMAIL and OPSCONSOLE_CANARY_WEB_PASSWORD_SSM together; {0} is missing (fix: set all three, or none for the API-key mode)"
+    )]
+    WebIncomplete(&'static str),
+}
+
+/// The web mode: the web UI's chat as the probe user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebProbe {
+    pub agent: String,
+    pub email: String,
+    pub password_ssm: String,
+    pub prompt: Option<String>,
 }
 
 /// The canary's configuration, read once at cold start.
@@ -57,6 +79,7 @@ pub struct CanaryConfig {
     pub token_ssm: Option<String>,
     pub sources: Vec<Source>,
     pub timeout: Duration,
+    pub web: Option<WebProbe>,
 }
 
 impl CanaryConfig {
@@ -78,12 +101,35 @@ impl CanaryConfig {
                 .filter(|s| (1..=900).contains(s))
                 .ok_or(ConfigError::Timeout(t))?,
         };
+        let web = match (
+            non_empty(ENV_WEB_AGENT),
+            non_empty(ENV_WEB_EMAIL),
+            non_empty(ENV_WEB_PASSWORD_SSM),
+        ) {
+            (None, None, None) => None,
+            (Some(agent), Some(email), Some(password_ssm)) => Some(WebProbe {
+                agent,
+                email,
+                password_ssm,
+                prompt: non_empty(ENV_WEB_PROMPT),
+            }),
+            (a, e, _) => {
+                return Err(ConfigError::WebIncomplete(if a.is_none() {
+                    ENV_WEB_AGENT
+                } else if e.is_none() {
+                    ENV_WEB_EMAIL
+                } else {
+                    ENV_WEB_PASSWORD_SSM
+                }));
+            }
+        };
         Ok(CanaryConfig {
             env,
             outputs,
             token_ssm: non_empty(ENV_TOKEN_SSM),
             sources,
             timeout: Duration::from_secs(timeout),
+            web,
         })
     }
 }
@@ -94,6 +140,14 @@ pub async fn probe_once(cfg: &CanaryConfig) -> Value {
     let mut settings = ConfigFile::default().resolve(&cfg.env, &global);
     settings.timeout = cfg.timeout;
     settings.token = cfg.token_ssm.clone().map(TokenSource::Ssm);
+    if let Some(w) = &cfg.web {
+        settings.web_agent = Some(w.agent.clone());
+        settings.web_email = Some(w.email.clone());
+        settings.web_password = Some(TokenSource::Ssm(w.password_ssm.clone()));
+        if let Some(p) = &w.prompt {
+            settings.web_prompt = p.clone();
+        }
+    }
     let aws = AwsClients::load(&AwsOptions {
         profile: None,
         region: Some(cfg.outputs.region.clone()),
@@ -116,6 +170,8 @@ pub fn verdict_number(report: &Value) -> Option<f64> {
         Some("ok") => Some(match sse["data"]["verdict"].as_str() {
             Some("STREAMING") => emf::VERDICT_STREAMING,
             Some("BUFFERED") => emf::VERDICT_BUFFERED,
+            // The contract (docs/contracts.md section 7) counts a stalled web chat as failed.
+            Some("STALLED") => emf::VERDICT_FAILED,
             _ => emf::VERDICT_FAILED,
         }),
         Some("error") => Some(emf::VERDICT_FAILED),
@@ -204,6 +260,7 @@ mod tests {
         assert_eq!(verdict_number(&report("STREAMING", "healthy")), Some(0.0));
         assert_eq!(verdict_number(&report("BUFFERED", "degraded")), Some(1.0));
         assert_eq!(verdict_number(&report("FAILED", "failing")), Some(2.0));
+        assert_eq!(verdict_number(&report("STALLED", "failing")), Some(2.0));
         assert_eq!(
             verdict_number(&json!({"checks": {"sse": {"status": "error"}}})),
             Some(2.0)
@@ -252,5 +309,53 @@ mod tests {
                 .to_string()
                 .contains(ENV_OUTPUTS)
         );
+    }
+
+    #[test]
+    fn the_web_mode_takes_all_three_variables_or_none() {
+        let outputs = json!({
+            "site_url": {"value": "https://x.example/"},
+            "region": {"value": "eu-west-1"},
+            "cloudfront_distribution_id": {"value": "E1"},
+            "lambda_function_name": {"value": "fn"},
+            "lambda_log_group_name": {"value": "/aws/lambda/fn"},
+            "redis_replication_group_id": {"value": "rg"},
+            "alarms": {"value": [{"name": "a", "region": "eu-west-1"}]}
+        })
+        .to_string();
+        let outputs = &outputs;
+        let vars = |web: &'static [(&'static str, &'static str)]| {
+            move |k: &str| match k {
+                ENV_NAME => Some("dev".to_string()),
+                ENV_OUTPUTS => Some(outputs.to_string()),
+                _ => web
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string()),
+            }
+        };
+        let none = CanaryConfig::from_vars(vars(&[])).expect("no web mode");
+        assert_eq!(none.web, None);
+        let all = CanaryConfig::from_vars(vars(&[
+            (ENV_WEB_AGENT, "agent_1"),
+            (ENV_WEB_EMAIL, "probe@example.org"),
+            (ENV_WEB_PASSWORD_SSM, "/librechat/dev/probe-password"),
+        ]))
+        .expect("web mode");
+        assert_eq!(
+            all.web,
+            Some(WebProbe {
+                agent: "agent_1".into(),
+                email: "probe@example.org".into(),
+                password_ssm: "/librechat/dev/probe-password".into(),
+                prompt: None
+            })
+        );
+        let err = CanaryConfig::from_vars(vars(&[
+            (ENV_WEB_AGENT, "agent_1"),
+            (ENV_WEB_PASSWORD_SSM, "/p"),
+        ]))
+        .expect_err("no email");
+        assert!(err.to_string().contains(ENV_WEB_EMAIL), "{err}");
     }
 }

@@ -9,13 +9,13 @@ use opsconsole_proc::child::Proc;
 use opsconsole_sandbox::{Fault, Sandbox};
 use serde_json::{Value, json};
 
-const FUNCTION: &str = "canary";
+pub(crate) const FUNCTION: &str = "canary";
 const LOG_GROUP: &str = "/aws/lambda/librechat-sandbox-canary";
 const TOKEN_PARAMETER: &str = "/librechat-sandbox/shim-diagnostics-token";
 
 /// What EventBridge Scheduler sends: the target's `Input` from `modules/canary`, its
 /// `<aws.scheduler.*>` placeholders filled in.
-fn scheduler_event() -> Value {
+pub(crate) fn scheduler_event() -> Value {
     json!({
         "source": "aws.scheduler",
         "schedule_arn": "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/librechat-sandbox-canary",
@@ -26,7 +26,7 @@ fn scheduler_event() -> Value {
 }
 
 /// cargo-lambda's Runtime API serving a function named `canary`.
-async fn cargo_lambda(dir: &Path) -> (opsconsole_testsupport::lambda::CargoLambda, u16) {
+pub(crate) async fn cargo_lambda(dir: &Path) -> (opsconsole_testsupport::lambda::CargoLambda, u16) {
     let cl = opsconsole_testsupport::repo_root().join(".tools/venv/bin/cargo-lambda");
     assert!(
         cl.exists(),
@@ -53,6 +53,17 @@ fn canary(sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
 
 /// [`canary`] with the binary `bin`.
 fn canary_bin(bin: &str, sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
+    canary_with(bin, sandbox, port, log, &[])
+}
+
+/// [`canary_bin`] with more variables (the web mode's).
+pub(crate) fn canary_with(
+    bin: &str,
+    sandbox: &Sandbox,
+    port: u16,
+    log: &Path,
+    extra: &[(&str, String)],
+) -> Proc {
     let outputs = std::fs::read_to_string(&sandbox.info.outputs).unwrap();
     let mut cmd = Command::new(bin);
     cmd.env_clear()
@@ -76,7 +87,8 @@ fn canary_bin(bin: &str, sandbox: &Sandbox, port: u16, log: &Path) -> Proc {
         .env("AWS_ENDPOINT_URL", &sandbox.info.moto_url)
         .env(canary::ENV_NAME, "sandbox")
         .env(canary::ENV_OUTPUTS, outputs)
-        .env(canary::ENV_TOKEN_SSM, TOKEN_PARAMETER);
+        .env(canary::ENV_TOKEN_SSM, TOKEN_PARAMETER)
+        .envs(extra.iter().map(|(k, v)| (k, v)));
     Proc::spawn("canary", cmd, log).unwrap()
 }
 

@@ -85,6 +85,48 @@ pub const SECRETS: &[&str] = &[
     "MONGO_URI",
 ];
 
+/// Set to `1` (scripts/librechat-tier.sh does) to make the real-LibreChat tests fail, not skip,
+/// without a LibreChat tree.
+pub const REQUIRE_ENV: &str = "OPSCONSOLE_REQUIRE_LIBRECHAT";
+
+/// The LibreChat tree the real-LibreChat tests run: `LIBRECHAT_DIR`, else
+/// `.tools/librechat/librechat-v*` (what scripts/librechat-tier.sh sets up). `None` = skipped (the
+/// reason on stderr), unless [`REQUIRE_ENV`]`=1`, which panics with the reason.
+pub fn tree_or_skip() -> Option<PathBuf> {
+    let dir = std::env::var_os("LIBRECHAT_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let tools = crate::repo_root().join(".tools/librechat");
+            std::fs::read_dir(tools).ok().and_then(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .find(|p| p.join("api/server/index.js").is_file())
+            })
+        });
+    match dir {
+        Some(d) if d.join("node_modules").is_dir() => Some(d),
+        _ => {
+            let why = "real LibreChat not available: set LIBRECHAT_DIR to a LibreChat tree with \
+                       node_modules (scripts/librechat-tier.sh sets one up in .tools/librechat)";
+            assert!(
+                std::env::var(REQUIRE_ENV).as_deref() != Ok("1"),
+                "{REQUIRE_ENV}=1 but {why}"
+            );
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+/// The database the real-LibreChat tests give LibreChat: `LIBRECHAT_NX` (nx-27017, which the
+/// sandbox starts) and `LIBRECHAT_MONGO_URI` (a running MongoDB instead).
+pub fn database_env() -> (Option<PathBuf>, Option<String>) {
+    (
+        std::env::var_os("LIBRECHAT_NX").map(PathBuf::from),
+        std::env::var("LIBRECHAT_MONGO_URI").ok(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

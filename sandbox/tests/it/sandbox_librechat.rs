@@ -17,35 +17,9 @@ use opsconsole_sandbox::{Fault, SandboxInfo};
 use opsconsole_testsupport::procs::{descendants, survivors};
 use serde_json::Value;
 
-const REQUIRE_ENV: &str = "OPSCONSOLE_REQUIRE_LIBRECHAT";
-
-/// The LibreChat tree to run: `LIBRECHAT_DIR`, else `.tools/librechat/librechat-v*` (what
-/// scripts/librechat-tier.sh sets up). `None` = skipped (the reason on stderr), unless
-/// OPSCONSOLE_REQUIRE_LIBRECHAT=1.
+/// The LibreChat tree to run (`opsconsole_testsupport::librechat::tree_or_skip`).
 pub(crate) fn librechat_tree() -> Option<PathBuf> {
-    let dir = std::env::var_os("LIBRECHAT_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let tools = opsconsole_testsupport::repo_root().join(".tools/librechat");
-            std::fs::read_dir(tools).ok().and_then(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .find(|p| p.join("api/server/index.js").is_file())
-            })
-        });
-    match dir {
-        Some(d) if d.join("node_modules").is_dir() => Some(d),
-        _ => {
-            let why = "real LibreChat not available: set LIBRECHAT_DIR to a LibreChat tree with \
-                       node_modules (scripts/librechat-tier.sh sets one up in .tools/librechat)";
-            assert!(
-                std::env::var(REQUIRE_ENV).as_deref() != Ok("1"),
-                "{REQUIRE_ENV}=1 but {why}"
-            );
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
+    opsconsole_testsupport::librechat::tree_or_skip()
 }
 
 /// Runs `opsconsole probe sandbox --json` as the sandbox prints it, with `config` (and `env`).

@@ -9,6 +9,7 @@ module "canary" {
   name_prefix         = local.name_prefix
   environment         = var.environment
   token_ssm_parameter = var.diagnostics_token_ssm
+  web_probe           = var.canary_web_probe
   package_path        = var.canary_package_path
   alarm_topic_arn     = module.monitoring.alarm_topic_arn
   outputs_json = jsonencode({ for k, v in {
@@ -25,6 +26,17 @@ variable "enable_canary" {
   description = "Deploy the scheduled SSE canary (modules/canary); it judges SSE when diagnostics_token_ssm is set, else checks health only."
   type        = bool
   default     = true
+}
+
+variable "canary_web_probe" {
+  description = "The canary's web mode (modules/canary's web_probe): a probe user's email, the SSM parameter of its password and an agent's id; null: the API-key chat mode. The web mode takes the path browsers take (issue 23)."
+  type = object({
+    agent_id               = string
+    email                  = string
+    password_ssm_parameter = string
+    prompt                 = optional(string)
+  })
+  default = null
 }
 
 variable "canary_package_path" {

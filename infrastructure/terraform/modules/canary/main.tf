@@ -10,6 +10,14 @@ locals {
   assume   = { for svc in ["lambda", "scheduler"] : svc => jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "${svc}.amazonaws.com" } }] }) }
   token_arn = var.token_ssm_parameter == null ? null : (startswith(var.token_ssm_parameter, "arn:") ? var.token_ssm_parameter
   : "arn:aws:ssm:${data.aws_region.this.name}:${data.aws_caller_identity.this.account_id}:parameter/${trimprefix(var.token_ssm_parameter, "/")}")
+  web_password_arn = var.web_probe == null ? null : (startswith(var.web_probe.password_ssm_parameter, "arn:") ? var.web_probe.password_ssm_parameter
+  : "arn:aws:ssm:${data.aws_region.this.name}:${data.aws_caller_identity.this.account_id}:parameter/${trimprefix(var.web_probe.password_ssm_parameter, "/")}")
+  # The web mode's variables (canary/src/lib.rs), all or none.
+  web_env = var.web_probe == null ? {} : merge({
+    OPSCONSOLE_CANARY_WEB_AGENT        = var.web_probe.agent_id
+    OPSCONSOLE_CANARY_WEB_EMAIL        = var.web_probe.email
+    OPSCONSOLE_CANARY_WEB_PASSWORD_SSM = var.web_probe.password_ssm_parameter
+  }, var.web_probe.prompt == null ? {} : { OPSCONSOLE_CANARY_WEB_PROMPT = var.web_probe.prompt })
   # The canary's two alarms (contracts section 7): not healthy twice in a row (no run at all
   # counts: missing data breaches); the SSE verdict BUFFERED or worse twice in a row.
   alarms = {
@@ -30,12 +38,14 @@ resource "aws_iam_role" "this" {
   assume_role_policy = local.assume["lambda"]
 }
 
-# Least privilege: its own log group and the token parameter; nothing else (checks health,sse).
+# Least privilege: its own log group, the token parameter and the web probe user's password
+# parameter; nothing else (checks health,sse).
 resource "aws_iam_role_policy" "this" {
   role = aws_iam_role.this.id
   policy = jsonencode({ Version = "2012-10-17", Statement = concat(
     [{ Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${aws_cloudwatch_log_group.this.arn}:*" }],
-  local.token_arn == null ? [] : [{ Effect = "Allow", Action = "ssm:GetParameter", Resource = local.token_arn }]) })
+    local.token_arn == null ? [] : [{ Effect = "Allow", Action = "ssm:GetParameter", Resource = local.token_arn }],
+  local.web_password_arn == null ? [] : [{ Effect = "Allow", Action = "ssm:GetParameter", Resource = local.web_password_arn }]) })
 }
 
 resource "aws_lambda_function" "this" {
@@ -52,7 +62,7 @@ resource "aws_lambda_function" "this" {
   timeout          = var.timeout
   environment {
     variables = merge({ OPSCONSOLE_CANARY_ENV = var.environment, OPSCONSOLE_CANARY_OUTPUTS = var.outputs_json },
-    var.token_ssm_parameter == null ? {} : { OPSCONSOLE_CANARY_TOKEN_SSM = var.token_ssm_parameter })
+    var.token_ssm_parameter == null ? {} : { OPSCONSOLE_CANARY_TOKEN_SSM = var.token_ssm_parameter }, local.web_env)
   }
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }

@@ -19,6 +19,17 @@ variable "token_ssm_parameter" {
   default     = null
 }
 
+variable "web_probe" {
+  description = "The web mode (the path browsers take: log in, POST the chat, GET its stream): the agent's id, the probe user's email and the SSM parameter (name or ARN) of its password, which the canary reads with ssm:GetParameter; prompt optional. null: the API-key chat mode."
+  type = object({
+    agent_id               = string
+    email                  = string
+    password_ssm_parameter = string
+    prompt                 = optional(string)
+  })
+  default = null
+}
+
 variable "package_path" {
   description = "The canary's zip from `cargo lambda build --release -p canary --output-format zip` (target/lambda/canary/bootstrap.zip). Used when image_uri is empty."
   type        = string

@@ -99,3 +99,27 @@ run "image_from_the_project_repository" {
     error_message = "With image_uri the function is an image."
   }
 }
+
+run "web_mode_sets_its_three_variables_and_may_read_the_password_parameter" {
+  variables {
+    web_probe = { agent_id = "agent_abc", email = "probe@example.org", password_ssm_parameter = "/librechat-test/probe-password" }
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables.OPSCONSOLE_CANARY_WEB_AGENT == "agent_abc"
+      && aws_lambda_function.this.environment[0].variables.OPSCONSOLE_CANARY_WEB_EMAIL == "probe@example.org"
+      && aws_lambda_function.this.environment[0].variables.OPSCONSOLE_CANARY_WEB_PASSWORD_SSM == "/librechat-test/probe-password"
+    && !contains(keys(aws_lambda_function.this.environment[0].variables), "OPSCONSOLE_CANARY_WEB_PROMPT"))
+    error_message = "The web mode's agent, email and password parameter reach the canary (canary/src/lib.rs); no prompt unless set."
+  }
+  assert {
+    condition     = length(jsondecode(aws_iam_role_policy.this.policy).Statement) == 3 && jsondecode(aws_iam_role_policy.this.policy).Statement[2].Resource == "arn:aws:ssm:eu-west-1:123456789012:parameter/librechat-test/probe-password"
+    error_message = "The canary may read the probe user's password parameter, and only it besides the token."
+  }
+}
+
+run "without_the_web_mode_no_web_variables" {
+  assert {
+    condition     = length([for k in keys(aws_lambda_function.this.environment[0].variables) : k if startswith(k, "OPSCONSOLE_CANARY_WEB_")]) == 0
+    error_message = "Without web_probe the canary runs the API-key chat mode."
+  }
+}
