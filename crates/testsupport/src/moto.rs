@@ -25,9 +25,11 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const MOTO_ACCOUNT: &str = "123456789012";
 
 /// The project's moto extensions (`tools/motoext`) every server here runs with: those that
-/// make moto answer what the console asks (percentile statistics in GetMetricData). The
-/// extensions for `terraform apply` are left to `apply-local.sh`'s own server.
-pub const MOTOEXT: &[&str] = &["cloudwatch.percentile_statistics"];
+/// make moto answer what the console asks (percentile statistics in GetMetricData) and refuse
+/// what AWS refuses (a temporary key without its session token: the local Lambda gives the
+/// function such credentials). The extensions for `terraform apply` are left to
+/// `apply-local.sh`'s own server.
+pub const MOTOEXT: &[&str] = &["cloudwatch.percentile_statistics", "auth.session_token"];
 
 const WRAPPER: &str = "import os, sys, threading\n\
 sys.path.insert(0, os.environ['OPSCONSOLE_MOTOEXT_PATH'])\n\
