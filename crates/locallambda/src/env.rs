@@ -461,6 +461,13 @@ fn start_runtime(
     .env("LAMBDA_TASK_ROOT", &cfg.cwd)
     .env("TMPDIR", &env.tmp)
     .env("TZ", ":UTC");
+    if cfg.role_credentials {
+        // A generator of their own: the placement's seeded sequence stays as it was.
+        let mut rng = crate::platform::SplitMix64::new(cfg.seed ^ u64::from(env.runtime_port));
+        for (k, v) in crate::platform::role_credentials(&mut rng) {
+            cmd.env(k, v);
+        }
+    }
     cmd.envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if !cfg.env_port_vars.is_empty() {
         let port = std::net::TcpListener::bind(("127.0.0.1", 0))

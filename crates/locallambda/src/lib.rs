@@ -88,6 +88,11 @@ pub struct FunctionConfig {
     /// its own network namespace; here they share the host's loopback, so a server the function
     /// starts, such as LibreChat behind the shim, needs a port per environment).
     pub env_port_vars: Vec<String>,
+    /// Give each environment temporary credentials as Lambda does from the execution role:
+    /// `AWS_ACCESS_KEY_ID` (an `ASIA...` key id), `AWS_SECRET_ACCESS_KEY` and
+    /// `AWS_SESSION_TOKEN`, fake and random (emulators accept them; a client that drops the
+    /// token is refused by tools/motoext's `auth.session_token`, as by AWS). `env` entries win.
+    pub role_credentials: bool,
     /// Per-environment `/tmp` and output files go below this directory.
     pub work_dir: PathBuf,
     pub log_sink: Option<LogSink>,
@@ -127,6 +132,7 @@ impl FunctionConfig {
             limits: true,
             seed: 1,
             env_port_vars: Vec::new(),
+            role_credentials: true,
             work_dir: work_dir.into(),
             log_sink: None,
         }

@@ -195,9 +195,41 @@ impl SplitMix64 {
     }
 }
 
+/// Fake temporary credentials of the execution role, shaped as Lambda sets them: an `ASIA` key
+/// id of 20 characters, a 40-character secret, a session token.
+pub fn role_credentials(rng: &mut SplitMix64) -> [(&'static str, String); 3] {
+    [
+        (
+            "AWS_ACCESS_KEY_ID",
+            format!("ASIA{}", rng.hex(8).to_uppercase()),
+        ),
+        ("AWS_SECRET_ACCESS_KEY", rng.hex(20)),
+        (
+            "AWS_SESSION_TOKEN",
+            format!("IQoJb3JpZ2luX2VjLocalLambda{}", rng.hex(32)),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_credentials_look_like_lambdas() {
+        let [(k, key), (s, secret), (t, token)] = role_credentials(&mut SplitMix64::new(3));
+        assert_eq!(
+            (k, s, t),
+            (
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN"
+            )
+        );
+        assert!(key.starts_with("ASIA") && key.len() == 20, "{key}");
+        assert_eq!(secret.len(), 40);
+        assert!(!token.is_empty());
+    }
 
     #[test]
     fn report_line_is_lambdas() {
