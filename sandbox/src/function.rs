@@ -45,8 +45,7 @@ fn environment(s: &Spec<'_>) -> anyhow::Result<Vec<(String, String)>> {
         ("AWS_REGION".into(), REGION.into()),
         ("AWS_DEFAULT_REGION".into(), REGION.into()),
         ("AWS_ENDPOINT_URL".into(), s.moto_url.to_string()),
-        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        // The role's credentials are the local Lambda's: temporary, with a session token.
         ("CONFIG_S3_BUCKET".into(), names.config_bucket.clone()),
         ("CONFIG_S3_KEY".into(), names.config_key.clone()),
         (

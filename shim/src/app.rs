@@ -133,7 +133,31 @@ impl App {
         } else {
             let spawn_at = Instant::now();
             if let Some(cmd) = &settings.child_cmd {
+                // LibreChat's S3 client drops the role's session token: it gets the
+                // credentials as a file instead (credentials.rs).
+                let role =
+                    crate::credentials::role_credentials(|k| std::env::var(k).ok(), &secrets);
                 let mut env = secrets;
+                let mut remove = vec!["SHIM_DIAGNOSTICS_TOKEN", "SHIM_SSM_SECRETS", "_HANDLER"];
+                if let Some(c) = role {
+                    match crate::credentials::write_file(&c, &std::env::temp_dir()) {
+                        Ok(path) => {
+                            env.insert(
+                                crate::credentials::FILE_ENV.into(),
+                                path.display().to_string(),
+                            );
+                            remove.extend([
+                                crate::credentials::KEY,
+                                crate::credentials::SECRET,
+                                crate::credentials::TOKEN,
+                            ]);
+                            tracing::info!(file = %path.display(), "the role's credentials given to LibreChat as a shared credentials file (its S3 client drops the session token of AWS_* variables)");
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not write the role's credentials file: LibreChat keeps the AWS_* variables (its S3 client then drops the session token)");
+                        }
+                    }
+                }
                 env.insert("HOST".into(), settings.upstream_host.clone());
                 env.insert("PORT".into(), settings.upstream_port.to_string());
                 env.insert("CONFIG_PATH".into(), settings.config_path.clone());
@@ -142,13 +166,7 @@ impl App {
                         .is_dir()
                         .then(|| "/app".to_string())
                 });
-                match child::spawn(
-                    cmd,
-                    cwd.as_deref(),
-                    &env,
-                    &["SHIM_DIAGNOSTICS_TOKEN", "SHIM_SSM_SECRETS", "_HANDLER"],
-                    settings.log_tail,
-                ) {
+                match child::spawn(cmd, cwd.as_deref(), &env, &remove, settings.log_tail) {
                     Ok(h) => {
                         tracing::info!(pid = h.pid.unwrap_or(0), "LibreChat spawned");
                         child_handle = Some(h);

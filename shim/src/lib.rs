@@ -7,6 +7,7 @@
 pub mod app;
 pub mod child;
 pub mod coldstart;
+pub mod credentials;
 pub mod diag;
 pub(crate) mod emf;
 pub mod event;

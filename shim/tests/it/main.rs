@@ -14,6 +14,7 @@ mod coldstart;
 mod dockerfile;
 mod event_props;
 mod failures;
+mod files;
 mod init_step;
 mod proxy;
 mod real_librechat;

@@ -131,6 +131,9 @@ pub struct StackOpts {
     /// idle, several of them) instead of one bootstrap under cargo-lambda, with a redis-server
     /// and `USE_REDIS`/`REDIS_URI` as Terraform sets them.
     pub lambda: Option<LambdaOpts>,
+    /// Files in S3 (issue 30): this bucket is created in moto, `fileStrategy: s3` goes into the
+    /// uploaded librechat.yaml, and LibreChat gets `AWS_BUCKET_NAME` and path-style addressing.
+    pub files_bucket: Option<&'static str>,
 }
 
 /// How the local Lambda runs the function.
@@ -235,12 +238,19 @@ impl Stack {
 
         // Config in S3, secrets in SSM (as a deployment has them).
         let mut yaml = local_dir().join("librechat.yaml");
-        if opts.lambda.as_ref().is_some_and(|l| l.titles) {
-            let text = std::fs::read_to_string(&yaml).expect("librechat.yaml");
-            assert!(text.contains("titleConvo: false"), "{text}");
-            yaml = logs.join("librechat-titles.yaml");
-            std::fs::write(&yaml, text.replace("titleConvo: false", "titleConvo: true"))
-                .expect("write librechat-titles.yaml");
+        let titles = opts.lambda.as_ref().is_some_and(|l| l.titles);
+        if titles || opts.files_bucket.is_some() {
+            let mut text = std::fs::read_to_string(&yaml).expect("librechat.yaml");
+            if titles {
+                assert!(text.contains("titleConvo: false"), "{text}");
+                text = text.replace("titleConvo: false", "titleConvo: true");
+            }
+            if let Some(b) = opts.files_bucket {
+                text.push_str("fileStrategy: s3\n");
+                moto.aws(&["s3", "mb", &format!("s3://{b}")]);
+            }
+            yaml = logs.join("librechat-test.yaml");
+            std::fs::write(&yaml, text).expect("write librechat-test.yaml");
         }
         moto.aws(&["s3", "mb", &format!("s3://{BUCKET}")]);
         moto.aws(&[
@@ -278,6 +288,12 @@ impl Stack {
         let origin = format!("http://127.0.0.1:{upstream_port}");
         let mut env: Vec<(String, String)> = support_env_overrides(super::dockerfile_env());
         env.extend(plain);
+        if let Some(b) = opts.files_bucket {
+            env.extend([
+                ("AWS_BUCKET_NAME".to_string(), b.to_string()),
+                ("AWS_FORCE_PATH_STYLE".into(), "true".into()),
+            ]);
+        }
         env.extend([
             ("SHIM_CHILD_CWD".to_string(), tree.dir.display().to_string()),
             ("SHIM_UPSTREAM_PORT".into(), upstream_port.to_string()),
@@ -431,8 +447,7 @@ fn start_local_lambda(
     cfg.wrapper = wrapper.iter().map(|s| s.to_string()).collect();
     cfg.env = vec![
         ("SHIM_INIT_BIN".into(), init_bin().display().to_string()),
-        ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+        // The role's credentials are the local Lambda's (temporary, with a session token).
         ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ("AWS_REGION".into(), "eu-west-1".into()),
         ("RUST_LOG".into(), "info".into()),

@@ -169,10 +169,19 @@ impl Moto {
     }
 }
 
+/// moto with the project's extensions (tools/motoext), among them `auth.session_token`: a
+/// temporary key without its session token is refused, as on AWS.
 pub fn moto(log_dir: &Path) -> Moto {
     let port = free_port();
-    let mut cmd = Command::new(tool("moto_server"));
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let mut cmd = Command::new(tool("python"));
+    cmd.args([
+        "-m",
+        "motoext.server",
+        "--no-managed-policies",
+        "-p",
+        &port.to_string(),
+    ])
+    .env("PYTHONPATH", repo_root().join("tools/motoext"));
     let proc = Proc::spawn("moto", cmd, log_dir);
     assert!(
         wait_port(port, Duration::from_secs(30)),
