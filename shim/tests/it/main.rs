@@ -16,5 +16,6 @@ mod event_props;
 mod failures;
 mod init_step;
 mod proxy;
+mod real_database;
 mod real_librechat;
 mod web_chat;
