@@ -292,7 +292,9 @@ async fn bundle_holds_every_file_and_no_secret() {
     let who = &probe["checks"]["identity"]["data"];
     for k in ["account", "user_id", "arn"] {
         assert!(
-            who[k].as_str().is_some_and(|v| !v.is_empty() && !v.contains("REDACTED")),
+            who[k]
+                .as_str()
+                .is_some_and(|v| !v.is_empty() && !v.contains("REDACTED")),
             "{k}: {who:#}"
         );
     }
