@@ -211,14 +211,20 @@ pub async fn collect(
         shim_version(&ctx),
     );
     // Known values: everything the archive must not hold, found before anything is written.
-    let mut known: Vec<String> = env_vars.iter().map(|(_, v)| v.clone()).collect();
+    let mut known = dom::known_from_env(env_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     known.extend(sensitive_outputs(&ctx));
     known.extend(ctx.token.iter().map(|t| t.0.clone()));
     known.extend(ctx.chat_key.iter().map(|t| t.0.clone()));
     let names = dom::ssm_names_from_env(env_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (ssm_values, ssm_note) = ssm_values(&ctx, &names).await;
     known.extend(ssm_values);
-    let redactor = Redactor::new(known);
+    // The caller's identity is no credential (moto's user id has an access key's shape).
+    let identity = &probe["checks"]["identity"]["data"];
+    let kept = ["account", "user_id", "arn"]
+        .iter()
+        .filter_map(|k| identity[*k].as_str().map(str::to_string))
+        .collect();
+    let redactor = Redactor::keeping(known, kept);
 
     let (logs_text, logs_note) = logs;
     let (history, history_note) = histories;

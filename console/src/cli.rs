@@ -48,6 +48,11 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "SECS")]
     pub timeout: Option<u64>,
 
+    /// The SSE probe's stall limit: a pause between two events longer than this (ms) is
+    /// `sse_stalled`, in every mode. Default: max(5 s, 5 x the largest gap before it).
+    #[arg(long, global = true, value_name = "MS")]
+    pub stall_limit_ms: Option<u64>,
+
     /// Refuse every action that changes the deployment.
     #[arg(long, global = true)]
     pub read_only: bool,

@@ -30,6 +30,9 @@
 //! web_email = "probe@example.org"           # the probe user
 //! web_password_ssm = "/librechat/dev/probe-password"   # or web_password_env = "VAR"
 //! web_prompt = "Say hello"                  # optional
+//! stall_limit_ms = 8000                     # optional: a pause between two events over this
+//!                                           # is sse_stalled (default: max(5 s, 5 x the
+//!                                           # largest gap before it)); --stall-limit-ms wins
 //! sse_path = "/api/__shim/sse"              # paths on site_url (these are the defaults)
 //! status_path = "/api/__shim/status"
 //! health_path = "/api/health"
@@ -97,6 +100,8 @@ pub struct ProbeSection {
     pub web_password_env: Option<String>,
     pub web_password_ssm: Option<String>,
     pub web_prompt: Option<String>,
+    /// The SSE probe's stall limit between events, in ms (every mode).
+    pub stall_limit_ms: Option<u64>,
     /// Paths on `site_url` (defaults: the shim's, docs/contracts.md section 2).
     pub health_path: Option<String>,
     pub status_path: Option<String>,
@@ -146,6 +151,9 @@ pub struct Settings {
     pub web_email: Option<String>,
     pub web_password: Option<TokenSource>,
     pub web_prompt: String,
+    /// The stall limit between events (`--stall-limit-ms` > env > defaults; `None`: the
+    /// stream's rhythm).
+    pub stall_limit_ms: Option<u64>,
     /// `/api/health`, `/api/__shim/status`, `/api/__shim/sse` unless configured.
     pub health_path: String,
     pub status_path: String,
@@ -291,6 +299,11 @@ impl ConfigFile {
             }),
             web_prompt: pick(&e.probe.web_prompt, &d.probe.web_prompt)
                 .unwrap_or_else(|| DEFAULT_CHAT_PROMPT.to_string()),
+            stall_limit_ms: flags
+                .stall_limit_ms
+                .or(e.probe.stall_limit_ms)
+                .or(d.probe.stall_limit_ms)
+                .map(|m| m.max(1)),
             health_path: path(
                 pick(&e.probe.health_path, &d.probe.health_path),
                 opsconsole_wire::HEALTH_PATH,
@@ -351,6 +364,7 @@ region = "eu-west-1"
 [env.dev.probe]
 token_ssm = "/x/token"
 sse_events = 5
+stall_limit_ms = 8000
 [env.dev.thresholds]
 cold_start_p95_ms = 4000
 "#;
@@ -365,17 +379,21 @@ cold_start_p95_ms = 4000
         assert_eq!(s.token, Some(TokenSource::Ssm("/x/token".into())));
         assert_eq!(s.sse_events, 5);
         assert_eq!(s.sse_path, "/api/__shim/sse");
+        assert_eq!(s.stall_limit_ms, Some(8000));
         let prod = c.resolve("prod", &GlobalOpts::default());
         assert_eq!(prod.profile.as_deref(), Some("base"));
+        assert_eq!(prod.stall_limit_ms, None);
         assert_eq!(prod.cold_start_p95_ms, 6000.0);
         assert_eq!(prod.login_hint, "task login:prod");
         let flags = GlobalOpts {
             profile: Some("flag".into()),
             timeout: Some(3),
+            stall_limit_ms: Some(2500),
             ..GlobalOpts::default()
         };
         let s = c.resolve("dev", &flags);
         assert_eq!(s.profile.as_deref(), Some("flag"));
+        assert_eq!(s.stall_limit_ms, Some(2500));
         assert_eq!(s.timeout, Duration::from_secs(3));
     }
 

@@ -388,6 +388,10 @@ pub struct RedisData {
     /// the shim / LibreChat, never about Redis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shim_status_error: Option<String>,
+    /// The shim's MongoDB `ping` from inside the VPC, from the same status document (`None`
+    /// when the status endpoint was not asked or did not answer, or from an older shim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<opsconsole_wire::status::DatabaseCheck>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,6 +512,10 @@ pub struct SseProbeData {
     /// Absent in documents written before the field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// The longest pause between two events over the stall limit, in every mode, even when the
+    /// stream went on ([`crate::domain::stall`]): the finding `sse_stalled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<crate::domain::stall::Stall>,
 }
 
 /// What the collector tasks send to the TUI (wrapped in its `Action`) and to the probe.

@@ -22,6 +22,7 @@ mod gateway;
 pub mod librechat;
 mod logs;
 mod outputs;
+pub mod reaper;
 mod seed;
 
 use std::path::{Path, PathBuf};
@@ -331,15 +332,35 @@ pub struct Sandbox {
     /// The function's environments (the shim and LibreChat in each), stopped first.
     lambda: Option<opsconsole_locallambda::LocalLambda>,
     /// `--librechat`: nx-27017 and the fake model (stopped after the shim and LibreChat).
-    _peers: Vec<Proc>,
+    /// The sandbox's children (nx-27017, the fake model, redis-server), watched by `reaper`.
+    children: reaper::Children,
     _gateway: gateway::Gateway,
-    _redis: Option<Proc>,
     _moto: MotoServer,
     log_forwarder: tokio::task::JoinHandle<()>,
+    /// Reaps and reports the children that die (`reaper::watch`).
+    reaper: tokio::task::JoinHandle<()>,
+    deaths: Option<tokio::sync::mpsc::UnboundedReceiver<reaper::Death>>,
     keep_dir: bool,
 }
 
 impl Sandbox {
+    /// The sandbox's own children: (name, pid).
+    pub fn children(&self) -> Vec<(String, u32)> {
+        self.children
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .map(|w| (w.proc.name.clone(), w.proc.pid()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The children's deaths as they are reaped (once: the first caller gets the receiver).
+    pub fn take_deaths(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<reaper::Death>> {
+        self.deaths.take()
+    }
+
     /// The local Lambda's execution environments now (phase, frozen, processes).
     pub fn lambda_environments(&self) -> Vec<opsconsole_locallambda::EnvSnapshot> {
         self.lambda
@@ -353,6 +374,7 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         drop(self.lambda.take());
         self.log_forwarder.abort();
+        self.reaper.abort();
         if !self.keep_dir {
             let _ = std::fs::remove_dir_all(&self.info.dir);
         }
@@ -522,7 +544,7 @@ async fn start_librechat_peers(
     logs: &Path,
     spec: &librechat::LibreChatSpec,
     node: &Path,
-    peers: &mut Vec<Proc>,
+    peers: &mut Vec<reaper::Watched>,
 ) -> anyhow::Result<LibreChatPeers> {
     let (mongo_uri, mongo) = match &spec.mongo {
         librechat::Mongo::Uri(uri) => {
@@ -575,7 +597,11 @@ async fn start_librechat_peers(
                 data.display(),
                 log.display()
             );
-            peers.push(p);
+            peers.push(reaper::Watched {
+                proc: p,
+                log: logs.join("nx-27017.out"),
+                reported: false,
+            });
             (format!("mongodb://127.0.0.1:{port}/LibreChat"), desc)
         }
     };
@@ -616,7 +642,11 @@ async fn start_librechat_peers(
         p.pid(),
         log.display()
     );
-    peers.push(p);
+    peers.push(reaper::Watched {
+        proc: p,
+        log: log.clone(),
+        reported: false,
+    });
     Ok(LibreChatPeers {
         mongo_uri,
         mongo,
@@ -733,7 +763,7 @@ pub async fn start_lambda(
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let names = seed::Names::new(ENV, REGION);
     let token = random_token();
-    let mut peers: Vec<Proc> = Vec::new();
+    let mut peers: Vec<reaper::Watched> = Vec::new();
     let lc_peers = match librechat {
         Some(spec) => {
             Some(start_librechat_peers(&root, &dir, &logs, spec, &tools.node, &mut peers).await?)
@@ -856,14 +886,24 @@ pub async fn start_lambda(
         fault,
         librechat: None,
     };
+    // Redis last: stopped after the shim, LibreChat and the other peers.
+    peers.extend(redis.map(|proc| reaper::Watched {
+        proc,
+        log: logs.join("redis.log"),
+        reported: false,
+    }));
+    let children: reaper::Children = std::sync::Arc::new(std::sync::Mutex::new(peers));
+    let (death_tx, deaths) = tokio::sync::mpsc::unbounded_channel();
+    let reaper = reaper::watch(std::sync::Arc::downgrade(&children), death_tx);
     let mut sandbox = Sandbox {
         info,
         lambda: Some(lambda),
-        _peers: peers,
+        children,
         _gateway: gw,
-        _redis: redis,
         _moto: moto,
         log_forwarder,
+        reaper,
+        deaths: Some(deaths),
         keep_dir,
     };
     if let (Some(spec), Some(p)) = (librechat, lc_peers) {
@@ -1092,7 +1132,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let mut signals = StopSignals::install()?;
     // A signal during start-up drops the half-started sandbox, which stops what already runs.
     let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
-    let sandbox = tokio::select! {
+    let mut sandbox = tokio::select! {
         s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
             envs: usize::from(args.lambda_envs),
             limits: args.lambda_limits,
@@ -1105,6 +1145,22 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let info = sandbox.info.clone();
+    // A child that dies is reaped and said: on stderr, or in the console's Activity panel.
+    let mut deaths = sandbox.take_deaths();
+    let (note_tx, notes) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let no_tui = args.no_tui;
+    let _reports = tokio::spawn(async move {
+        while let Some(d) = match deaths.as_mut() {
+            Some(rx) => rx.recv().await,
+            None => None,
+        } {
+            if no_tui {
+                eprintln!("opsconsole-sandbox: {}", d.line());
+            } else {
+                let _ = note_tx.send(d.line());
+            }
+        }
+    });
     if args.no_tui {
         println!(
             "opsconsole-sandbox is up (fault: {}; LibreChat: {})",
@@ -1136,7 +1192,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("opsconsole-sandbox is up:\n{}", info.describe());
     let result = tokio::select! {
-        r = open_console(global, &info) => r,
+        r = open_console(global, &info, notes) => r,
         r = signals.recv() => r,
     };
     drop(sandbox);
@@ -1217,9 +1273,13 @@ pub(crate) async fn console_context(
 }
 
 /// Opens the TUI on environment `sandbox`.
-async fn open_console(global: &GlobalOpts, info: &SandboxInfo) -> anyhow::Result<()> {
+async fn open_console(
+    global: &GlobalOpts,
+    info: &SandboxInfo,
+    notes: tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> anyhow::Result<()> {
     let ctx = console_context(global, info).await?;
-    opsconsole::tui::run(std::sync::Arc::new(ctx)).await
+    opsconsole::tui::run_with_notes(std::sync::Arc::new(ctx), Some(notes)).await
 }
 
 #[cfg(test)]

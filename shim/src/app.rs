@@ -49,6 +49,8 @@ pub struct App {
     config_sha256: Option<String>,
     /// What the status endpoint's Redis PING uses (LibreChat's variables, secrets included).
     redis: diag::RedisTarget,
+    /// What the status endpoint's MongoDB ping uses (`MONGO_URI`, secrets first).
+    database: diag::DatabaseTarget,
     recycling: AtomicBool,
     /// Chats LibreChat goes on generating after their response ([`crate::pending`]).
     pub(crate) pending: crate::pending::Pending,
@@ -117,6 +119,11 @@ impl App {
         let redis = diag::RedisTarget::from_lookup(|k| {
             secrets.get(k).cloned().or_else(|| std::env::var(k).ok())
         });
+        let mongo_uri = secrets
+            .get("MONGO_URI")
+            .cloned()
+            .or_else(|| std::env::var("MONGO_URI").ok());
+        let database = diag::DatabaseTarget::from_uri(mongo_uri.as_deref());
 
         let timings = Arc::new(Mutex::new(InitTimings {
             config_ms: Some(config_ms),
@@ -169,6 +176,13 @@ impl App {
                 match child::spawn(cmd, cwd.as_deref(), &env, &remove, settings.log_tail) {
                     Ok(h) => {
                         tracing::info!(pid = h.pid.unwrap_or(0), "LibreChat spawned");
+                        // LibreChat's database-connection failures, kept aside as the status
+                        // endpoint's evidence.
+                        if let Ok(t) = &database.target {
+                            let t = t.clone();
+                            h.tail
+                                .watch(move |l| crate::mongo::is_failure_signature(l, &t));
+                        }
                         child_handle = Some(h);
                     }
                     Err(e) => {
@@ -247,6 +261,7 @@ impl App {
             timings,
             config_sha256,
             redis,
+            database,
             recycling: AtomicBool::new(false),
             pending: Default::default(),
             settings,
@@ -534,8 +549,13 @@ impl App {
     async fn diagnostics(self: &Arc<Self>, route: DiagRoute, cold: bool) -> Resp {
         match route {
             DiagRoute::Status => {
-                let health = self.check_librechat().await;
-                let redis = diag::redis_ping(&self.redis, Duration::from_secs(1)).await;
+                // Concurrently: the answer takes the longest check, not their sum.
+                let watched = self.child.as_ref().and_then(|c| c.tail.last_watched());
+                let (health, redis, database) = tokio::join!(
+                    self.check_librechat(),
+                    diag::redis_ping(&self.redis, Duration::from_secs(1)),
+                    diag::database_check(&self.database, watched, Duration::from_millis(1500)),
+                );
                 let timings = self.timings.lock().map(|t| t.clone()).unwrap_or_default();
                 let doc = diag::status_json(&diag::StatusInputs {
                     instance_id: self.instance_id.clone(),
@@ -547,6 +567,7 @@ impl App {
                     total_ms: timings.total_ms,
                     health,
                     redis,
+                    database,
                     config_sha256: self.config_sha256.clone(),
                 });
                 fixed(json_response(StatusCode::OK, &doc))

@@ -8,11 +8,28 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
-/// Last N output lines of the child.
-#[derive(Debug, Clone)]
+/// Which lines [`LogTail`] keeps aside: the matcher and the newest line it matched.
+type Matcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+#[derive(Default)]
+struct Watch {
+    matcher: Option<Matcher>,
+    last: Option<(std::time::Instant, String)>,
+}
+
+/// Last N output lines of the child, and the newest line of a watched kind (kept however many
+/// lines came after it: the status endpoint quotes it as evidence).
+#[derive(Clone)]
 pub struct LogTail {
     cap: usize,
     lines: Arc<Mutex<VecDeque<String>>>,
+    watch: Arc<Mutex<Watch>>,
+}
+
+impl std::fmt::Debug for LogTail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogTail").field("cap", &self.cap).finish()
+    }
 }
 
 impl LogTail {
@@ -20,10 +37,29 @@ impl LogTail {
         LogTail {
             cap: cap.max(1),
             lines: Arc::new(Mutex::new(VecDeque::new())),
+            watch: Arc::default(),
         }
     }
 
+    /// Keep aside the newest line `matcher` accepts (from now on).
+    pub fn watch(&self, matcher: impl Fn(&str) -> bool + Send + Sync + 'static) {
+        if let Ok(mut w) = self.watch.lock() {
+            w.matcher = Some(Arc::new(matcher));
+        }
+    }
+
+    /// The newest watched line and how long ago it came.
+    pub fn last_watched(&self) -> Option<(Duration, String)> {
+        let w = self.watch.lock().ok()?;
+        w.last.as_ref().map(|(at, l)| (at.elapsed(), l.clone()))
+    }
+
     pub fn push(&self, line: String) {
+        if let Ok(mut w) = self.watch.lock()
+            && w.matcher.as_ref().is_some_and(|m| m(&line))
+        {
+            w.last = Some((std::time::Instant::now(), line.clone()));
+        }
         if let Ok(mut l) = self.lines.lock() {
             if l.len() >= self.cap {
                 l.pop_front();
@@ -177,6 +213,17 @@ mod tests {
         t.push("b".into());
         t.push("c".into());
         assert_eq!(t.snapshot(), vec!["b", "c"]);
+        assert_eq!(t.last_watched(), None);
+        t.watch(|l| l.contains("ECONNREFUSED"));
+        t.push("connect ECONNREFUSED 10.0.0.5:27017".into());
+        for l in ["d", "e", "f"] {
+            t.push(l.into());
+        }
+        assert_eq!(t.snapshot(), vec!["e", "f"]);
+        assert_eq!(
+            t.last_watched().map(|(_, l)| l),
+            Some("connect ECONNREFUSED 10.0.0.5:27017".to_string())
+        );
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// answers unknown `/api/*` paths with 404 and has its health route at `/health`.
 pub use opsconsole_wire::HEALTH_PATH as API_HEALTH_PATH;
 use opsconsole_wire::sse::SseParams;
-use opsconsole_wire::status::{InitTimings, LibreChatCheck, RedisCheck, ShimStatus};
+use opsconsole_wire::status::{DatabaseCheck, InitTimings, LibreChatCheck, RedisCheck, ShimStatus};
 use opsconsole_wire::{SSE_PATH, STATUS_PATH, TOKEN_HEADER};
 
 /// True for `GET`/`HEAD /api/health` (no token needed: the answer reveals no more than LibreChat's
@@ -194,6 +194,69 @@ pub async fn redis_ping(target: &RedisTarget, timeout: Duration) -> Result<f64, 
     }
 }
 
+/// What the status endpoint's database check uses: `MONGO_URI` (from the secrets, else the
+/// environment) parsed, and what must never be printed of it.
+#[derive(Clone)]
+pub struct DatabaseTarget {
+    pub target: Result<crate::mongo::MongoTarget, crate::mongo::UriError>,
+    pub secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseTarget")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl DatabaseTarget {
+    pub fn from_uri(uri: Option<&str>) -> DatabaseTarget {
+        DatabaseTarget {
+            target: crate::mongo::parse_uri(uri),
+            secrets: crate::mongo::credentials(uri),
+        }
+    }
+}
+
+/// The database part of the status document: the in-VPC `ping` (bounded by `timeout`), and
+/// LibreChat's newest log line with the connection-failure signature (`watched`, with its age)
+/// as evidence when the ping failed. Credentials are scrubbed from everything.
+pub async fn database_check(
+    db: &DatabaseTarget,
+    watched: Option<(Duration, String)>,
+    timeout: Duration,
+) -> DatabaseCheck {
+    let target = match &db.target {
+        Ok(t) => t,
+        Err(e) => {
+            return DatabaseCheck {
+                not_checked: Some(crate::mongo::scrub(&e.to_string(), &db.secrets)),
+                ..Default::default()
+            };
+        }
+    };
+    match crate::mongo::ping(target, timeout).await {
+        Ok(p) => DatabaseCheck {
+            ok: true,
+            address: Some(p.address),
+            rtt_ms: Some(p.rtt_ms),
+            ..Default::default()
+        },
+        Err(u) => {
+            let (age, line) = watched.unzip();
+            DatabaseCheck {
+                ok: false,
+                address: Some(u.address),
+                error: Some(crate::mongo::scrub(&u.error, &db.secrets)),
+                evidence: line.map(|l| crate::mongo::scrub(&l, &db.secrets)),
+                evidence_age_s: age.map(|a| a.as_secs()),
+                ..Default::default()
+            }
+        }
+    }
+}
+
 /// Inputs of the status document.
 #[derive(Debug, Clone)]
 pub struct StatusInputs {
@@ -206,6 +269,7 @@ pub struct StatusInputs {
     pub total_ms: Option<f64>,
     pub health: Result<(u16, f64), String>,
     pub redis: Result<f64, String>,
+    pub database: DatabaseCheck,
     pub config_sha256: Option<String>,
 }
 
@@ -224,6 +288,7 @@ pub(crate) fn status_json(i: &StatusInputs) -> Value {
         },
         librechat: Some(LibreChatCheck::from_result(&i.health)),
         redis: Some(RedisCheck::from_result(&i.redis)),
+        database: Some(i.database.clone()),
         config_sha256: i.config_sha256.clone(),
     };
     serde_json::to_value(&doc).unwrap_or_else(|e| json!({ "error": e.to_string() }))
@@ -346,8 +411,14 @@ mod tests {
             total_ms: Some(4.0),
             health: Ok((200, 1.5)),
             redis: Err("REDIS_URI is not set".into()),
+            database: DatabaseCheck {
+                not_checked: Some("MONGO_URI is not set".into()),
+                ..Default::default()
+            },
             config_sha256: Some("ab".into()),
         });
+        assert_eq!(v["database"]["ok"], false);
+        assert_eq!(v["database"]["not_checked"], "MONGO_URI is not set");
         assert_eq!(v["shim_version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["cold_start"], true);
         assert_eq!(v["init"]["spawn_to_ready_ms"], 3.0);
@@ -388,6 +459,48 @@ mod tests {
                 .is_err_and(|e| e.contains(&format!("127.0.0.1:{port}")) && !e.contains("s3cret")),
             "{r:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn database_check_names_the_host_quotes_the_evidence_and_hides_the_password() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        drop(l);
+        let db = DatabaseTarget::from_uri(Some(&format!(
+            "mongodb://admin:Pw-Zq81x@127.0.0.1:{port}/LibreChat"
+        )));
+        let line = format!(
+            "error: MongoServerSelectionError: connect ECONNREFUSED 127.0.0.1:{port} (mongodb://admin:Pw-Zq81x@127.0.0.1:{port}/LibreChat)"
+        );
+        let c = database_check(
+            &db,
+            Some((Duration::from_secs(4), line)),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(!c.ok);
+        assert_eq!(c.address, Some(format!("127.0.0.1:{port}")));
+        assert!(
+            c.error.as_deref().is_some_and(|e| e.contains("connect")),
+            "{c:?}"
+        );
+        let ev = c.evidence.clone().unwrap_or_default();
+        assert!(
+            ev.contains(&format!("ECONNREFUSED 127.0.0.1:{port}")),
+            "{ev}"
+        );
+        assert_eq!(c.evidence_age_s, Some(4));
+        assert!(!format!("{c:?}").contains("Pw-Zq81x"), "{c:?}");
+        assert!(!format!("{db:?}").contains("Pw-Zq81x"));
+        // Not checkable: said so, not an error about the database.
+        let srv = DatabaseTarget::from_uri(Some("mongodb+srv://u:Pw-Zq81x@c.example.net/db"));
+        let c = database_check(&srv, None, Duration::from_secs(1)).await;
+        assert!(!c.ok && c.error.is_none(), "{c:?}");
+        assert!(
+            c.not_checked.as_deref().is_some_and(|n| n.contains("SRV")),
+            "{c:?}"
+        );
+        assert!(!format!("{c:?}").contains("Pw-Zq81x"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub(crate) mod emf;
 pub mod event;
 pub mod init_step;
 pub mod memory;
+pub mod mongo;
 pub mod pending;
 pub mod quickack;
 pub mod readiness;

@@ -21,7 +21,8 @@ function json(res, status, obj) {
   res.end(body);
 }
 
-// `[fake chunks=N delay_ms=D die_after=K]` in the last user message; else the defaults.
+// `[fake chunks=N delay_ms=D die_after=K pause_after=K pause_ms=P]` in the last user message;
+// else the defaults.
 function knobs(body) {
   const msgs = Array.isArray(body.messages) ? body.messages : [];
   const last = [...msgs].reverse().find((m) => m?.role === 'user');
@@ -37,11 +38,14 @@ function knobs(body) {
     chunks: Math.min(num('chunks') ?? DEFAULT_CHUNKS, 10000),
     delay: Math.min(num('delay_ms') ?? DEFAULT_DELAY_MS, 600000),
     dieAfter: num('die_after'),
+    // `pause_after=K pause_ms=P`: the model stalls P ms after its K-th content chunk.
+    pauseAfter: num('pause_after'),
+    pauseMs: Math.min(num('pause_ms') ?? 0, 600000),
   };
 }
 
 function completions(req, res, body) {
-  const { chunks, delay, dieAfter } = knobs(body);
+  const { chunks, delay, dieAfter, pauseAfter, pauseMs } = knobs(body);
   const id = `chatcmpl-fake-${Date.now().toString(36)}`;
   const created = Math.floor(Date.now() / 1000);
   const model = body.model || MODEL;
@@ -72,7 +76,7 @@ function completions(req, res, body) {
       // The send time of every content chunk (epoch ms), for a BUFFERED verdict with send times.
       log({ msg: 'chunk', seq: i + 1, total: chunks, sent_at_ms: performance.timeOrigin + performance.now() });
       i += 1;
-      timer = setTimeout(step, i < chunks ? delay : 0);
+      timer = setTimeout(step, (i < chunks ? delay : 0) + (i === pauseAfter ? pauseMs : 0));
       return;
     }
     send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });

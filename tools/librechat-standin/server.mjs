@@ -89,7 +89,8 @@ function timedSse(req, res, url) {
 }
 
 // Imitation: POST /api/agents/v1/chat/completions (LibreChat's OpenAI-compatible agents API).
-// Chunk count and spacing from the fake model's directive `[fake chunks=N delay_ms=D]` in the
+// Chunk count and spacing from the fake model's directive `[fake chunks=N delay_ms=D]` (and
+// `pause_after=K pause_ms=P`: a pause after the K-th content chunk) in the
 // last user message (default 10 x 200 ms), as the real server relays them from that model.
 function agentsChat(req, res, body) {
   const auth = String(req.headers.authorization || '');
@@ -121,6 +122,9 @@ function agentsChat(req, res, body) {
   const num = (name, dflt) => Number(new RegExp(`${name}\\s*=\\s*(\\d+)`, 'i').exec(directive)?.[1] ?? dflt);
   const chunks = Math.min(num('chunks', 10), 10000);
   const delay = Math.min(num('delay_ms', 200), 600000);
+  // `pause_after=K pause_ms=P`: the model pauses P ms after its K-th content chunk.
+  const pauseAfter = num('pause_after', -1);
+  const pauseMs = Math.min(num('pause_ms', 0), 600000);
   const id = `chatcmpl-standin-${Date.now().toString(36)}`;
   const created = Math.floor(Date.now() / 1000);
   const model = String(parsed.model || 'agent_standin');
@@ -146,7 +150,7 @@ function agentsChat(req, res, body) {
     if (i < chunks) {
       send({ ...base, choices: [{ index: 0, delta: { content: pieces[i] }, finish_reason: null }] });
       i += 1;
-      timer = setTimeout(step, i < chunks ? delay : 0);
+      timer = setTimeout(step, (i < chunks ? delay : 0) + (i === pauseAfter ? pauseMs : 0));
       return;
     }
     send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });

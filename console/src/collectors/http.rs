@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use opsconsole_wire::TOKEN_HEADER;
-use opsconsole_wire::status::ShimStatus;
+use opsconsole_wire::status::{DatabaseCheck, ShimStatus};
 
 use crate::context::Context;
 use crate::model::{CollectorError, ErrorKind, HealthData, RedisPing, ShimHealthBody};
@@ -54,8 +54,9 @@ pub async fn health(ctx: &Context) -> Result<HealthData, CollectorError> {
 pub(crate) enum ShimPing {
     /// No diagnostics token configured: not asked.
     NotAsked,
-    /// The status endpoint answered with its document: the in-VPC PING's result.
-    Answered(RedisPing),
+    /// The status endpoint answered with its document: the in-VPC PING's result, and the
+    /// database check's (absent from an older shim).
+    Answered(RedisPing, Option<DatabaseCheck>),
     /// The status endpoint gave no PING result: why (not a Redis observation).
     NoAnswer(String),
 }
@@ -104,11 +105,18 @@ pub(crate) async fn shim_redis_ping(ctx: &Context) -> ShimPing {
 /// The PING of a status document (pure).
 pub(crate) fn parse_status(text: &str) -> ShimPing {
     match serde_json::from_str::<ShimStatus>(text) {
-        Ok(ShimStatus { redis: Some(r), .. }) => ShimPing::Answered(RedisPing {
-            ok: r.ok,
-            rtt_ms: r.rtt_ms,
-            error: r.error,
-        }),
+        Ok(ShimStatus {
+            redis: Some(r),
+            database,
+            ..
+        }) => ShimPing::Answered(
+            RedisPing {
+                ok: r.ok,
+                rtt_ms: r.rtt_ms,
+                error: r.error,
+            },
+            database,
+        ),
         Ok(ShimStatus { redis: None, .. }) => {
             ShimPing::NoAnswer("the shim's status document has no `redis` field".into())
         }
@@ -129,12 +137,21 @@ mod tests {
             "librechat":{"healthy":false,"status":null,"latency_ms":null,"error":"x"},
             "redis":{"ok":false,"rtt_ms":null,"error":"refused"},"config_sha256":"h"}"#;
         match parse_status(ok) {
-            ShimPing::Answered(p) => {
+            ShimPing::Answered(p, db) => {
                 assert!(!p.ok);
                 assert_eq!(p.error.as_deref(), Some("refused"));
+                assert_eq!(db, None);
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse_status("<html>"), ShimPing::NoAnswer(_)));
+        let with_db = r#"{"redis":{"ok":true},"database":{"ok":false,"address":"db:27017","error":"connect: refused"}}"#;
+        match parse_status(with_db) {
+            ShimPing::Answered(_, Some(db)) => {
+                assert!(!db.ok);
+                assert_eq!(db.address.as_deref(), Some("db:27017"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

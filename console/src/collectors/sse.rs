@@ -28,8 +28,11 @@ use tokio::sync::mpsc;
 use crate::context::Context;
 use crate::domain::sse::{
     SseRule, StreamEnd, WEB_STALL_FLOOR_MS, WebEnd, WebFrame, fill_gaps, missed_note, retry_missed,
-    stall_limit_ms, verdict, web_frame, web_verdict,
+    verdict, web_frame, web_verdict,
 };
+use crate::domain::stall::{StallRule, find_stall};
+
+mod chat;
 use crate::model::{CollectorError, DataEvent, ErrorKind, SseEventObs, SseProbeData};
 
 /// What to probe.
@@ -38,8 +41,14 @@ pub struct SseTarget {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub expected: Option<u64>,
-    /// No event for this long = stalled.
+    /// No event for this long = stop reading (FAILED: stalled). In the chat modes the whole
+    /// budget (0.9 x `--timeout`): a pause that ends is judged afterwards by `stall`.
     pub stall_after: Duration,
+    /// The stall limit between events, judged after the stream ([`crate::domain::stall`]).
+    pub stall: StallRule,
+    /// The whole stream ends by then (TimedOut: FAILED), so that the verdict comes within
+    /// `--timeout`.
+    pub budget: Option<Duration>,
     /// The chat mode: POST this JSON body (OpenAI-style stream, ends on `data: [DONE]`).
     pub post_body: Option<String>,
 }
@@ -71,14 +80,34 @@ pub fn chat_target(site_url: &str, agent: &str, prompt: &str, key: &str) -> SseT
         ],
         expected: None,
         stall_after: Duration::from_secs(30),
+        stall: StallRule::default(),
+        budget: None,
         post_body: Some(body.to_string()),
     }
+}
+
+/// The budget of a chat (login to the end of the stream): within the check's own bound
+/// (`--timeout`), so that a slow chat still gets its verdict.
+fn chat_budget(timeout: Duration) -> Duration {
+    timeout
+        .mul_f64(0.9)
+        .max(Duration::from_secs(1))
+        .min(timeout)
 }
 
 /// The probe target from the context: the shim endpoint with the token, or the chat endpoint.
 pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
     let s = &ctx.settings;
-    let stall_after = Duration::from_millis((s.sse_interval_ms * 5).max(5000));
+    let stall = StallRule {
+        fixed_ms: s.stall_limit_ms.map(|m| m as f64),
+        ..StallRule::default()
+    };
+    let budget = chat_budget(s.timeout);
+    let stall_after = match s.stall_limit_ms {
+        Some(m) => Duration::from_millis(m),
+        None => Duration::from_millis((s.sse_interval_ms * 5).max(5000)),
+    }
+    .min(budget);
     if let Some(agent) = &s.chat_agent {
         let key = match (&ctx.chat_key, &ctx.chat_key_error) {
             (Some(k), _) => k.0.clone(),
@@ -89,12 +118,12 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
                 ));
             }
         };
-        return Ok(chat_target(
-            &ctx.outputs.site_url,
-            agent,
-            &s.chat_prompt,
-            &key,
-        ));
+        return Ok(SseTarget {
+            stall_after: budget,
+            stall,
+            budget: Some(budget),
+            ..chat_target(&ctx.outputs.site_url, agent, &s.chat_prompt, &key)
+        });
     }
     if let Some(chat) = &s.chat_url {
         let mut headers = vec![];
@@ -108,7 +137,9 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
             url: chat.clone(),
             headers,
             expected: None,
-            stall_after: stall_after.max(Duration::from_secs(30)),
+            stall_after: budget,
+            stall,
+            budget: Some(budget),
             post_body: None,
         });
     }
@@ -135,6 +166,8 @@ pub fn target(ctx: &Context) -> Result<SseTarget, CollectorError> {
         headers: vec![(TOKEN_HEADER.to_string(), token)],
         expected: Some(u64::from(s.sse_events)),
         stall_after,
+        stall,
+        budget: Some(budget),
         post_body: None,
     })
 }
@@ -170,6 +203,8 @@ pub struct WebTarget {
     pub budget: Duration,
     /// The stall limit's floor ([`WEB_STALL_FLOOR_MS`] unless a test wants less).
     pub stall_floor_ms: f64,
+    /// A fixed stall limit (`stall_limit_ms`, `--stall-limit-ms`) instead of the rhythm's.
+    pub stall_fixed_ms: Option<f64>,
 }
 
 impl std::fmt::Debug for WebTarget {
@@ -213,12 +248,7 @@ pub fn web_target(ctx: &Context) -> Result<Option<WebTarget>, CollectorError> {
             ));
         }
     };
-    // Within the check's own bound (--timeout), so that a slow chat still gets its verdict.
-    let budget = s
-        .timeout
-        .mul_f64(0.9)
-        .max(Duration::from_secs(1))
-        .min(s.timeout);
+    let budget = chat_budget(s.timeout);
     Ok(Some(WebTarget {
         site_url: ctx.outputs.site_url.trim_end_matches('/').to_string(),
         email: email.clone(),
@@ -227,6 +257,7 @@ pub fn web_target(ctx: &Context) -> Result<Option<WebTarget>, CollectorError> {
         prompt: s.web_prompt.clone(),
         budget,
         stall_floor_ms: WEB_STALL_FLOOR_MS,
+        stall_fixed_ms: s.stall_limit_ms.map(|m| m as f64),
     }))
 }
 
@@ -274,14 +305,23 @@ pub async fn run(
             }
             .into(),
         ),
+        stall: None,
     };
     let start = Instant::now();
     let ms = |i: Instant| i.duration_since(start).as_secs_f64() * 1000.0;
     data.connect_ms = tcp_connect_ms(&t.url).await;
-    let res = if t.post_body.is_some() {
-        chat_stream(t, &mut data, live, ms).await
-    } else {
-        stream(t, &mut data, live, ms).await
+    let read = async {
+        if t.post_body.is_some() {
+            chat::chat_stream(t, &mut data, live, ms).await
+        } else {
+            stream(t, &mut data, live, ms).await
+        }
+    };
+    let res = match t.budget {
+        Some(b) => tokio::time::timeout(b, read)
+            .await
+            .unwrap_or(Err(StreamEnd::TimedOut)),
+        None => read.await,
     };
     let end = match res {
         Ok(end) => end,
@@ -291,6 +331,7 @@ pub async fn run(
     let (v, reason) = verdict(&data.events, data.expected_events, &end, rule);
     data.verdict = v;
     data.reason = reason;
+    data.stall = find_stall(&data.events, &t.stall);
     data
 }
 
@@ -398,126 +439,6 @@ async fn stream(
     }
 }
 
-/// The chat mode: POST, decode the body as the server encoded it, one observation per `data:`
-/// frame, until `data: [DONE]`.
-async fn chat_stream(
-    t: &SseTarget,
-    data: &mut SseProbeData,
-    live: Option<&mpsc::Sender<DataEvent>>,
-    ms: impl Fn(Instant) -> f64,
-) -> Result<StreamEnd, StreamEnd> {
-    use tokio::io::AsyncReadExt as _;
-    opsconsole_proc::tls::install_crypto_provider();
-    let mut b = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
-    if is_loopback(&t.url) {
-        b = b.no_proxy();
-    }
-    let client = b
-        .build()
-        .map_err(|e| StreamEnd::ConnectError(format!("HTTP client: {e}")))?;
-    let mut req = client
-        .post(&t.url)
-        .body(t.post_body.clone().unwrap_or_default());
-    for (k, v) in &t.headers {
-        req = req.header(k, v);
-    }
-    let resp = tokio::time::timeout(t.stall_after, req.send())
-        .await
-        .map_err(|_| StreamEnd::Stalled {
-            after_ms: t.stall_after.as_secs_f64() * 1000.0,
-        })?
-        .map_err(|e| StreamEnd::ConnectError(opsconsole_proc::error_chain(&e)))?;
-    data.ttfb_ms = Some(ms(Instant::now()));
-    let status = resp.status().as_u16();
-    if !(200..300).contains(&status) {
-        return Err(StreamEnd::HttpStatus(status));
-    }
-    let encoding = resp
-        .headers()
-        .get(reqwest::header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("identity")
-        .trim()
-        .to_ascii_lowercase();
-    let body = tokio_util::io::StreamReader::new(
-        resp.bytes_stream()
-            .map(|r| r.map_err(std::io::Error::other)),
-    );
-    let body = tokio::io::BufReader::new(body);
-    let mut reader: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> = match encoding.as_str() {
-        "br" => Box::pin(async_compression::tokio::bufread::BrotliDecoder::new(body)),
-        "gzip" | "x-gzip" => Box::pin(async_compression::tokio::bufread::GzipDecoder::new(body)),
-        "deflate" => Box::pin(async_compression::tokio::bufread::ZlibDecoder::new(body)),
-        "identity" | "" => Box::pin(body),
-        other => {
-            return Err(StreamEnd::Dropped(format!(
-                "unsupported Content-Encoding `{other}`"
-            )));
-        }
-    };
-    let mut frames = opsconsole_wire::sse::Frames::new();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut last = Instant::now();
-    loop {
-        let n = match tokio::time::timeout(t.stall_after, reader.read(&mut buf)).await {
-            Err(_) => {
-                return Ok(StreamEnd::Stalled {
-                    after_ms: last.elapsed().as_secs_f64() * 1000.0,
-                });
-            }
-            Ok(Err(e)) => return Ok(StreamEnd::Dropped(e.to_string())),
-            Ok(Ok(0)) => {
-                return Ok(StreamEnd::Dropped(
-                    "the stream ended without `data: [DONE]`".into(),
-                ));
-            }
-            Ok(Ok(n)) => n,
-        };
-        let now = Instant::now();
-        last = now;
-        pending.extend_from_slice(&buf[..n]);
-        // Only whole UTF-8 characters to the frame reader; a split one waits for its rest.
-        let valid = match std::str::from_utf8(&pending) {
-            Ok(_) => pending.len(),
-            Err(e) => e.valid_up_to(),
-        };
-        let text = String::from_utf8_lossy(&pending[..valid]).into_owned();
-        pending.drain(..valid);
-        for f in frames.push(&text) {
-            if f.data.is_empty() {
-                continue;
-            }
-            if f.data.trim() == "[DONE]" {
-                return Ok(StreamEnd::Done);
-            }
-            let payload = ProbeData::parse(&f.data);
-            if data.first_event_ms.is_none() {
-                data.first_event_ms = Some(ms(now));
-            }
-            let mut obs = SseEventObs {
-                seq: data.events.len() as u64 + 1,
-                arrived_ms: ms(now),
-                sent_at_ms: payload.as_ref().and_then(|p| p.sent_at_ms),
-                gap_ms: None,
-                sent_gap_ms: None,
-            };
-            if let Some(prev) = data.events.last() {
-                obs.gap_ms = Some(obs.arrived_ms - prev.arrived_ms);
-            }
-            if let Some(tx) = live {
-                let _ = tx.send(DataEvent::SseEvent(obs.clone())).await;
-            }
-            data.events.push(obs);
-            if data.events.len() > 10_000 {
-                return Ok(StreamEnd::Dropped(
-                    "more than 10000 events: stopped reading".into(),
-                ));
-            }
-        }
-    }
-}
-
 /// Runs the web mode against `w`. Never fails: problems are a FAILED (or STALLED) verdict.
 pub async fn run_web(
     w: &WebTarget,
@@ -542,6 +463,7 @@ pub async fn run_web(
         verdict: crate::model::Verdict::Failed,
         reason: String::new(),
         mode: Some("web".into()),
+        stall: None,
     };
     let deadline = tokio::time::Instant::now() + w.budget;
     let mut missed = Vec::new();
@@ -570,7 +492,18 @@ pub async fn run_web(
     let (v, reason) = web_verdict(&data.events, &end, rule);
     data.verdict = v;
     data.reason = format!("{}{reason}", missed_note(&missed));
+    data.stall = find_stall(&data.events, &w.stall_rule());
     data
+}
+
+impl WebTarget {
+    /// The stall limit: the configured one, else the rhythm's with this target's floor.
+    pub fn stall_rule(&self) -> StallRule {
+        StallRule {
+            fixed_ms: self.stall_fixed_ms,
+            floor_ms: self.stall_floor_ms,
+        }
+    }
 }
 
 /// The body's first 200 characters, for a failure's reason.
@@ -729,7 +662,7 @@ async fn web_chat(
     let mut gaps: Vec<f64> = vec![];
     let mut n_frames = 0usize;
     loop {
-        let limit_ms = stall_limit_ms(&gaps, w.stall_floor_ms);
+        let limit_ms = w.stall_rule().limit_ms(&gaps);
         let deadline = last + Duration::from_secs_f64(limit_ms / 1000.0);
         let n = match tokio::time::timeout_at(deadline.into(), body.read(&mut buf)).await {
             Err(_) => {

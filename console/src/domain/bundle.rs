@@ -12,6 +12,15 @@
 //! 3. shapes: text that looks like a secret by its key name (`password=..`, `"api_key": ".."`,
 //!    `x-opsconsole-token: ..`), bearer tokens, passwords in URLs, AWS access keys, JWTs,
 //!    `sk-` API keys and private key blocks.
+//!
+//! What is not secret stays (issue 25): a key that merely contains a secret word but names a
+//! measure (`secrets_ms`, `ColdStartSecretsMs`, `token_count`) keeps its value, numbers as
+//! numbers; the caller's identity (account, user id, ARN: ids, not credentials) is kept even
+//! where it has an access key's shape; and a known value that is a number, a boolean, a path,
+//! a file name, a URL without credentials, an ARN or a plain lowercase word is not scrubbed
+//! from text (the structured layer still removes it where it belongs), nor is the value of a
+//! function variable whose name is not secret unless it looks generated (upper and lower case
+//! and digits, or 24+ characters).
 
 use std::path::Path;
 
@@ -41,10 +50,73 @@ const SECRET_KEY_PARTS: [&str; 11] = [
     "creds_iv",
 ];
 
-/// Whether a key (JSON field, environment variable, header) names a secret.
+/// Whether a key (JSON field, environment variable, header) names a secret: it contains a
+/// secret word and does not name a measure ([`is_measure_key`]).
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    SECRET_KEY_PARTS.iter().any(|p| k.contains(p))
+    SECRET_KEY_PARTS.iter().any(|p| k.contains(p)) && !is_measure_key(key)
+}
+
+/// Last words of a key that name a measure, not a value: a timing, a count, a size.
+const MEASURE_WORDS: [&str; 16] = [
+    "ms", "s", "sec", "secs", "seconds", "count", "counts", "total", "bytes", "size", "len",
+    "length", "duration", "latency", "age", "ttl",
+];
+
+/// Whether a key names a measure by its last word (`secrets_ms`, `ColdStartSecretsMs`,
+/// `token-count`): words split at `_`, `-`, `.`, spaces and lower-to-upper case changes.
+pub fn is_measure_key(key: &str) -> bool {
+    let mut last = String::new();
+    let mut prev_lower = false;
+    for c in key.trim_matches(|c: char| c == '"' || c == '\'').chars() {
+        if matches!(c, '_' | '-' | '.' | ' ') {
+            last.clear();
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            last.clear();
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        last.push(c.to_ascii_lowercase());
+    }
+    MEASURE_WORDS.contains(&last.as_str())
+}
+
+/// A value that is no secret however it is named: a number, a boolean, an absolute path, a
+/// file name, a URL without credentials, an ARN, or a plain lowercase word.
+pub fn is_plain_value(v: &str) -> bool {
+    let v = v.trim();
+    const EXT: [&str; 12] = [
+        ".yaml", ".yml", ".json", ".toml", ".txt", ".js", ".mjs", ".pem", ".env", ".conf", ".log",
+        ".md",
+    ];
+    v.parse::<f64>().is_ok()
+        || v.eq_ignore_ascii_case("true")
+        || v.eq_ignore_ascii_case("false")
+        || v.starts_with('/')
+        || v.starts_with("arn:")
+        || (v.contains("://") && !v.contains('@'))
+        || (EXT.iter().any(|e| v.ends_with(e)) && !v.contains(char::is_whitespace))
+        || (!v.is_empty() && v.len() <= 12 && v.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+/// Whether a value looks generated (a key, a token): upper and lower case and digits, or 24+
+/// characters without spaces.
+pub fn looks_generated(v: &str) -> bool {
+    let has = |f: fn(&char) -> bool| v.chars().any(|c| f(&c));
+    (has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && has(char::is_ascii_digit))
+        || (v.chars().count() >= 24 && !v.contains(char::is_whitespace))
+}
+
+/// The known values of a function's environment: every value of a secret-named variable, and
+/// of the others those that look generated ([`looks_generated`]); a credential inside a URL
+/// is the URL shape's.
+pub fn known_from_env<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    vars.into_iter()
+        .filter(|(k, v)| is_secret_key(k) || looks_generated(v))
+        .map(|(_, v)| v.to_string())
+        .collect()
 }
 
 /// In a JSON document, every string or number under a secret-named key becomes [`REDACTED`]
@@ -72,10 +144,13 @@ pub fn redact_json(v: &mut Value) {
     }
 }
 
-/// Removes secrets from text: exact known values first, then secret shapes.
+/// Removes secrets from text: exact known values first, then secret shapes; `kept` values
+/// (the caller's identity) are never touched.
 pub struct Redactor {
     known: Vec<String>,
+    kept: Vec<String>,
     shapes: Vec<(Regex, &'static str)>,
+    named: Option<Regex>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -90,7 +165,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 /// The secret shapes: (pattern, replacement).
-const SHAPES: [(&str, &str); 8] = [
+const SHAPES: [(&str, &str); 7] = [
     // AWS access key ids; secret keys and session tokens after their names.
     (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", REDACTED),
     (
@@ -113,21 +188,25 @@ const SHAPES: [(&str, &str); 8] = [
         r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",
         REDACTED,
     ),
-    // A secret-named key with a value: JSON ("password": ".."), env (JWT_SECRET=..), headers
-    // (x-opsconsole-token: ..).
-    (
-        r#"(?i)("?[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|credential|private[_-]?key|creds[_-]key|creds[_-]iv)[a-z0-9_.-]*"?\s*[:=]\s*"?)([^"\s,}\[({][^"\s,}]{3,})"#,
-        "${1}[REDACTED]",
-    ),
 ];
+
+/// A secret-named key with a value: JSON ("password": ".."), env (JWT_SECRET=..), headers
+/// (x-opsconsole-token: ..); group 2 is the key. Kept when the key names a measure.
+const NAMED: &str = r#"(?i)("?([a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|credential|private[_-]?key|creds[_-]key|creds[_-]iv)[a-z0-9_.-]*)"?\s*[:=]\s*"?)([^"\s,}\[({][^"\s,}]{3,})"#;
 
 impl Redactor {
     /// `known`: values that must not appear anywhere (shorter than [`MIN_KNOWN_LEN`] are left
     /// to the structured layer).
     pub fn new(known: impl IntoIterator<Item = String>) -> Redactor {
+        Redactor::keeping(known, Vec::new())
+    }
+
+    /// [`Redactor::new`], with values never to remove (`kept`: the caller's account, user id
+    /// and ARN, which can have an access key's shape).
+    pub fn keeping(known: impl IntoIterator<Item = String>, kept: Vec<String>) -> Redactor {
         let mut known: Vec<String> = known
             .into_iter()
-            .filter(|k| k.chars().count() >= MIN_KNOWN_LEN)
+            .filter(|k| k.chars().count() >= MIN_KNOWN_LEN && !is_plain_value(k))
             .collect();
         // Longest first, so a value containing another is removed whole.
         known.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -143,7 +222,17 @@ impl Redactor {
                 }
             })
             .collect();
-        Redactor { known, shapes }
+        let named = Regex::new(NAMED)
+            .map_err(|e| tracing::error!("bundle: redaction pattern NAMED does not compile: {e}"))
+            .ok();
+        let mut kept: Vec<String> = kept.into_iter().filter(|k| k.len() >= 4).collect();
+        kept.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        Redactor {
+            known,
+            kept,
+            shapes,
+            named,
+        }
     }
 
     /// How many known values it removes.
@@ -153,6 +242,13 @@ impl Redactor {
 
     pub fn redact(&self, text: &str) -> String {
         let mut s = text.to_string();
+        // Kept values step aside (a marker no pattern matches) and come back at the end.
+        let mark = |i: usize| format!("\u{1}{i}\u{1}");
+        for (i, k) in self.kept.iter().enumerate() {
+            if s.contains(k.as_str()) {
+                s = s.replace(k.as_str(), &mark(i));
+            }
+        }
         for k in &self.known {
             if s.contains(k.as_str()) {
                 s = s.replace(k.as_str(), REDACTED);
@@ -162,6 +258,22 @@ impl Redactor {
             if re.is_match(&s) {
                 s = re.replace_all(&s, *with).into_owned();
             }
+        }
+        if let Some(re) = &self.named
+            && re.is_match(&s)
+        {
+            s = re
+                .replace_all(&s, |c: &regex::Captures<'_>| {
+                    if is_measure_key(&c[2]) {
+                        c[0].to_string()
+                    } else {
+                        format!("{}{REDACTED}", &c[1])
+                    }
+                })
+                .into_owned();
+        }
+        for (i, k) in self.kept.iter().enumerate() {
+            s = s.replace(&mark(i), k);
         }
         s
     }
@@ -482,6 +594,76 @@ abc stays (too short to be a known secret); http://127.0.0.1:5000/path stays"#;
         assert!(is_secret_key("JWT_REFRESH_SECRET"));
         assert!(is_secret_key("CREDS_KEY"));
         assert!(!is_secret_key("lambda_function_name"));
+    }
+
+    #[test]
+    fn measures_identities_and_plain_values_are_kept_beside_real_secrets() {
+        // Keys: timings and counts that contain a secret word are measures.
+        for k in [
+            "secrets_ms",
+            "ColdStartSecretsMs",
+            "token_count",
+            "secret-ttl",
+            "SecretsTotal",
+        ] {
+            assert!(is_measure_key(k) && !is_secret_key(k), "{k}");
+        }
+        for k in [
+            "JWT_SECRET",
+            "secret",
+            "api_key",
+            "x-opsconsole-token",
+            "tokenMs2",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        // JSON: the numbers stay numbers, the secrets go.
+        let mut v = serde_json::json!({"init": {"secrets_ms": 40.5, "ColdStartSecretsMs": 41},
+            "password": "Pw-Kq83nXz1", "jwt_secret": 123456});
+        redact_json(&mut v);
+        assert_eq!(v["init"]["secrets_ms"], 40.5);
+        assert_eq!(v["init"]["ColdStartSecretsMs"], 41);
+        assert_eq!(v["password"], REDACTED);
+        assert_eq!(v["jwt_secret"], REDACTED);
+        // Text: the same, and the caller's identity (an access key's shape in moto) is kept.
+        let user = "AKIAIOSFODNN7EXAMPLE";
+        let r = Redactor::keeping(
+            [
+                "Pw-Kq83nXz1".to_string(),
+                "librechat".into(),
+                "librechat.yaml".into(),
+                "/tmp/lc/librechat.yaml".into(),
+                "8080".into(),
+                "https://example.org/x".into(),
+            ],
+            vec![user.into(), "123456789012".into()],
+        );
+        let text = format!(
+            r#"{{"secrets_ms": 40.5, "ColdStartSecretsMs": 41, "user_id": "{user}", "account": "123456789012"}} config /tmp/lc/librechat.yaml (librechat) port 8080 pw Pw-Kq83nXz1 password=Hunter2-Xy9 other AKIAABCDEFGHIJKLMNOP"#
+        );
+        let out = r.redact(&text);
+        for kept in [
+            "\"secrets_ms\": 40.5",
+            "\"ColdStartSecretsMs\": 41",
+            user,
+            "123456789012",
+            "/tmp/lc/librechat.yaml (librechat) port 8080",
+        ] {
+            assert!(out.contains(kept), "{kept}: {out}");
+        }
+        for gone in ["Pw-Kq83nXz1", "Hunter2-Xy9", "AKIAABCDEFGHIJKLMNOP"] {
+            assert!(!out.contains(gone), "{gone}: {out}");
+        }
+        assert_eq!(r.known_count(), 1, "only the real secret is a known value");
+        // The function's variables: secret-named ones, and values that look generated.
+        let env = known_from_env([
+            ("CONFIG_PATH", "/tmp/lc/librechat.yaml"),
+            ("APP_TITLE", "LibreChat on Lambda"),
+            ("AWS_REGION", "eu-west-1"),
+            ("BUILD_LABEL", "plain-env-Jd92Tq4Lm5"),
+            ("JWT_SECRET", "jwt"),
+        ]);
+        assert_eq!(env, ["plain-env-Jd92Tq4Lm5", "jwt"]);
     }
 
     #[test]

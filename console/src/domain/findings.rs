@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+mod database;
+pub use database::DATABASE_SLOW_MS;
+
 use crate::model::{
     AlarmState, AlarmsData, CloudFrontData, CollectorError, ErrorKind, HealthData, Identity,
     LambdaData, RedisData, SseProbeData, Verdict,
@@ -151,7 +154,10 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
         None => {}
     }
     match &r.redis {
-        Some(Ok(d)) => out.extend(redis_findings(d)),
+        Some(Ok(d)) => {
+            out.extend(redis_findings(d));
+            out.extend(d.database.as_ref().and_then(database::finding));
+        }
         Some(Err(e)) => out.push(collector_error("redis", e)),
         None => {}
     }
@@ -210,6 +216,17 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
             ))
         }
         _ => {}
+    }
+    if let Some(Ok(s)) = &r.sse
+        && let Some(stall) = &s.stall
+        && !matches!(s.verdict, Verdict::Failed | Verdict::Stalled)
+    {
+        out.push(finding(
+            "sse",
+            "sse_stalled",
+            Severity::Degraded,
+            crate::domain::stall::stall_message(stall, s.mode.as_deref().unwrap_or("shim")),
+        ));
     }
     match &r.sse {
         Some(Ok(s)) => match s.verdict {
@@ -349,7 +366,7 @@ mod tests {
     use super::*;
     use crate::model::{AlarmInfo, ColdStartStats, RedisPing, ShimHealthBody};
 
-    const T: Thresholds = Thresholds {
+    pub(super) const T: Thresholds = Thresholds {
         cold_start_p95_ms: 5000.0,
     };
 
@@ -380,7 +397,7 @@ mod tests {
         }
     }
 
-    fn codes(r: &ProbeResults) -> Vec<String> {
+    pub(super) fn codes(r: &ProbeResults) -> Vec<String> {
         findings(r, &T).into_iter().map(|f| f.code).collect()
     }
 
@@ -456,6 +473,7 @@ mod tests {
                     error: Some("refused".into()),
                 }),
                 shim_status_error: None,
+                database: None,
             })),
             ..Default::default()
         };
@@ -482,6 +500,7 @@ mod tests {
                 "no event for 5003 ms (stall limit 5000 ms) after 1 frame(s), the last `created`"
                     .into(),
             mode: Some("web".into()),
+            stall: None,
         };
         let r = ProbeResults {
             sse: Some(Ok(sse.clone())),
@@ -504,11 +523,64 @@ mod tests {
         let streaming = ProbeResults {
             sse: Some(Ok(SseProbeData {
                 verdict: Verdict::Streaming,
-                ..sse
+                ..sse.clone()
             })),
             ..ProbeResults::default()
         };
         assert!(codes(&streaming).is_empty());
+    }
+
+    #[test]
+    fn a_pause_over_the_stall_limit_is_sse_stalled_in_any_mode_that_did_not_fail() {
+        use crate::domain::stall::{Rhythm, Stall, StallCause};
+        let stall = Stall {
+            after_event: 2,
+            events: 12,
+            gap_ms: 20_180.0,
+            limit_ms: 5000.0,
+            rule: "max(5 s, 5 x the largest gap before it)".into(),
+            sent_gap_ms: None,
+            before: Rhythm::Spaced,
+            after: Rhythm::Spaced,
+            cause: StallCause::SenderPaused,
+        };
+        let sse = |verdict, mode: &str| ProbeResults {
+            sse: Some(Ok(SseProbeData {
+                url: "https://x/api/agents/v1/chat/completions".into(),
+                connect_ms: None,
+                ttfb_ms: None,
+                first_event_ms: None,
+                events: vec![],
+                expected_events: None,
+                verdict,
+                reason: "12 events".into(),
+                mode: Some(mode.into()),
+                stall: Some(stall.clone()),
+            })),
+            ..ProbeResults::default()
+        };
+        for mode in ["chat", "shim", "web", "chat_url"] {
+            let r = sse(Verdict::Streaming, mode);
+            let f = findings(&r, &T);
+            assert_eq!(codes(&r), ["sse_stalled"], "{mode}");
+            assert_eq!(f[0].severity, Severity::Degraded);
+            for needle in [
+                format!("the {mode} stream paused 20180 ms after event 2 of 12"),
+                "stall limit 5000 ms".to_string(),
+                "before were spaced and those after spaced".to_string(),
+                "Likely cause: the sender paused".to_string(),
+                "next:".to_string(),
+            ] {
+                assert!(f[0].message.contains(&needle), "{needle}: {}", f[0].message);
+            }
+            assert_eq!(status(&f).exit_code(), 1);
+        }
+        // Buffered and stalled: both named. Failed: the failure says it already.
+        assert_eq!(
+            codes(&sse(Verdict::Buffered, "chat")),
+            ["sse_stalled", "sse_buffered"]
+        );
+        assert_eq!(codes(&sse(Verdict::Failed, "chat")), ["sse_failed"]);
     }
 
     #[test]
@@ -528,7 +600,10 @@ mod tests {
         assert_eq!(status(&f).exit_code(), 1);
     }
 
-    fn redis_data(ping: Option<RedisPing>, shim_status_error: Option<&str>) -> RedisData {
+    pub(super) fn redis_data(
+        ping: Option<RedisPing>,
+        shim_status_error: Option<&str>,
+    ) -> RedisData {
         RedisData {
             replication_group_id: "rg".into(),
             status: Some("available".into()),
@@ -543,6 +618,7 @@ mod tests {
             hit_rate: None,
             ping,
             shim_status_error: shim_status_error.map(str::to_string),
+            database: None,
         }
     }
 

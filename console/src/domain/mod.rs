@@ -9,5 +9,6 @@ pub mod leftovers;
 pub mod loglines;
 pub(crate) mod logs;
 pub mod sse;
+pub mod stall;
 pub(crate) mod stats;
 pub mod window;

@@ -316,6 +316,9 @@ pub enum Action {
         region: String,
         result: Result<AlarmHistory, CollectorError>,
     },
+    /// A note from whoever opened the console (the sandbox: a child of it died), for the
+    /// Activity panel and the status line.
+    Note(String),
 }
 
 /// What the event loop must do after an update.
@@ -389,5 +392,10 @@ fn update_inner(app: &mut App, action: Action) -> Vec<Effect> {
             region,
             result,
         } => history::on_alarm_history(app, alarm, region, result),
+        Action::Note(line) => {
+            app.push_activity(line.clone());
+            app.set_status(line);
+            Vec::new()
+        }
     }
 }

@@ -229,6 +229,15 @@ pub(crate) fn action_env(ctx: &Context) -> ActionEnv {
 
 /// Opens the full-screen console on `ctx` and returns when the user quits.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
+    run_with_notes(ctx, None).await
+}
+
+/// [`run`], with `notes` from the caller shown in the Activity panel as they come (the
+/// sandbox's: a child of it that died).
+pub async fn run_with_notes(
+    ctx: Arc<Context>,
+    notes: Option<mpsc::UnboundedReceiver<String>>,
+) -> anyhow::Result<()> {
     let mut app = initial_app(&ctx);
 
     // Raw mode and the alternate screen by hand (not ratatui::init, whose panic hook would
@@ -256,7 +265,15 @@ pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    event_loop(&mut terminal, &mut app, ctx).await
+    event_loop(&mut terminal, &mut app, ctx, notes).await
+}
+
+/// The next note, or never when there are none.
+async fn next_note(notes: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match notes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Fetches one alarm's history off the event loop (the fetch is bounded by the context's
@@ -336,6 +353,7 @@ async fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     mut ctx: Arc<Context>,
+    mut notes: Option<mpsc::UnboundedReceiver<String>>,
 ) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -376,6 +394,7 @@ where
             Some(d) = data_rx.recv() => Action::Data(d),
             Some(j) = job_rx.recv() => Action::Job(j),
             Some(h) = hist_rx.recv() => h,
+            Some(n) = next_note(&mut notes) => Action::Note(n),
             Some(l) = logs_rx.recv() => Action::Logs(l),
             Some(c) = charts_rx.recv() => Action::Charts(c),
             Some(new_ctx) = env_rx.recv() => {

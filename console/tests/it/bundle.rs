@@ -30,6 +30,8 @@ const REDIS_AUTH: &str = "redis-auth-Wc47Pa8Ku2";
 const SENSITIVE_OUT: &str = "sens-out-Gm38Rf1Dy6";
 const NAMED_OUT: &str = "named-out-Ks29Bv7Hx3";
 const LOG_PW: &str = "log-pw-Nf84Ue2Qa1";
+/// Not a secret: kept whole.
+const CONFIG_PATH: &str = "/tmp/lc-bundle/librechat.yaml";
 
 const SECRETS: [&str; 10] = [
     DIAG_TOKEN,
@@ -108,6 +110,10 @@ async fn plant(shim: &ShimStandIn) -> Value {
         ),
         ("APP_BUILD_LABEL".to_string(), PLAIN_ENV.to_string()),
         ("NODE_ENV".to_string(), "production".to_string()),
+        // Not secrets: a path, a file name and a plain word (issue 25: they cut paths).
+        ("CONFIG_PATH".to_string(), CONFIG_PATH.to_string()),
+        ("CONFIG_S3_KEY".to_string(), "librechat.yaml".to_string()),
+        ("APP_TITLE".to_string(), "librechat".to_string()),
     ]);
     c.lambda
         .update_function_configuration()
@@ -133,6 +139,17 @@ async fn plant(shim: &ShimStandIn) -> Value {
         format!("db login password={LOG_PW} refused"),
         format!("calling openai with key {OPENAI_KEY}"),
         format!("diagnostics request x-opsconsole-token: {DIAG_TOKEN}"),
+        // Not secrets: the config path and a cold start's phases (a field named `secrets`).
+        format!("bundle-marker: reading {CONFIG_PATH} for librechat"),
+        opsconsole_wire::emf::cold_start_line(
+            &function,
+            12.5,
+            40.25,
+            2100.0,
+            2150.0,
+            u64::try_from(t).expect("positive"),
+        )
+        .to_string(),
     ];
     let events: Vec<_> = lines
         .iter()
@@ -262,6 +279,25 @@ async fn bundle_holds_every_file_and_no_secret() {
     );
     let logs = &files["logs.txt"];
     assert!(logs.contains("bundle-marker: LibreChat started"), "{logs}");
+    // What is not secret stays (issue 25): the path and the word whole, timings as numbers,
+    // the caller's identity (moto's user id has an access key's shape).
+    assert!(
+        logs.contains(&format!("reading {CONFIG_PATH} for librechat")),
+        "{logs}"
+    );
+    assert!(logs.contains("\"ColdStartSecretsMs\":40.25"), "{logs}");
+    let phases = &probe["checks"]["lambda"]["data"]["shim_phases"];
+    // The seeded cold starts' average with this one: a number, never "[REDACTED]".
+    assert!(phases["secrets_ms"].is_number(), "{phases:#}");
+    let who = &probe["checks"]["identity"]["data"];
+    for k in ["account", "user_id", "arn"] {
+        assert!(
+            who[k]
+                .as_str()
+                .is_some_and(|v| !v.is_empty() && !v.contains("REDACTED")),
+            "{k}: {who:#}"
+        );
+    }
     assert!(logs.contains("REPORT RequestId"), "{logs}");
     assert!(logs.contains("[REDACTED]"), "{logs}");
     let lambda: Value = serde_json::from_str(&files["lambda.json"]).expect("lambda.json");

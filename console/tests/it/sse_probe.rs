@@ -17,6 +17,8 @@ fn target(base: &str, events: u32, interval_ms: u32) -> SseTarget {
         headers: vec![("x-opsconsole-token".into(), TOKEN.into())],
         expected: Some(u64::from(events)),
         stall_after: Duration::from_millis(1500),
+        stall: opsconsole::domain::stall::StallRule::default(),
+        budget: None,
         post_body: None,
     }
 }
@@ -229,4 +231,61 @@ async fn chat_mode_failures_name_the_cause() {
     .await;
     assert_eq!(d.verdict, Verdict::Failed);
     assert!(d.reason.contains("could not connect"), "{}", d.reason);
+}
+
+#[tokio::test]
+async fn chat_mode_names_a_model_pausing_mid_answer_even_when_the_stream_ends_well() {
+    use opsconsole::collectors::sse::chat_target;
+    use opsconsole::domain::stall::{Rhythm, StallCause, StallRule};
+    let s = LibreChatStandIn::start().await;
+    // The model pauses 1.5 s after its second content chunk, then finishes.
+    let prompt = "hi [fake chunks=6 delay_ms=60 pause_after=2 pause_ms=1500]";
+    let mut t = chat_target(&s.url, "agent_probe", prompt, "sk-chat-probe-test");
+    // Without Accept-Encoding: the stand-in compresses (and so buffers) for a browser's.
+    t.headers.retain(|(k, _)| k != "accept-encoding");
+    t.stall = StallRule {
+        fixed_ms: Some(1000.0),
+        ..StallRule::default()
+    };
+    let d = run(&t, None, &SseRule::default()).await;
+    assert_eq!(
+        d.verdict,
+        Verdict::Streaming,
+        "{}: {:?}",
+        d.reason,
+        d.events
+    );
+    let stall = d.stall.clone().expect("the pause is named");
+    // role chunk (1), content 1 (2), content 2 (3), the pause, content 3 (4), ...
+    assert_eq!(stall.after_event, 3, "{stall:?}");
+    assert_eq!(stall.events, d.events.len());
+    assert!(stall.gap_ms >= 1500.0, "{stall:?}");
+    assert_eq!(
+        (stall.before, stall.after),
+        (Rhythm::Spaced, Rhythm::Spaced)
+    );
+    assert_eq!(stall.cause, StallCause::SenderPaused);
+    // The probe's finding: degraded, after which event, for how long.
+    let r = opsconsole::domain::findings::ProbeResults {
+        sse: Some(Ok(d)),
+        ..Default::default()
+    };
+    let t0 = opsconsole::domain::findings::Thresholds {
+        cold_start_p95_ms: 5000.0,
+    };
+    let f = opsconsole::domain::findings::findings(&r, &t0);
+    assert_eq!(
+        f.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+        ["sse_stalled"]
+    );
+    assert!(
+        f[0].message.contains("after event 3 of"),
+        "{}",
+        f[0].message
+    );
+    // With the stream's own rhythm (5 s floor) a 1.5 s pause is no stall.
+    t.stall = StallRule::default();
+    let d = run(&t, None, &SseRule::default()).await;
+    assert_eq!(d.verdict, Verdict::Streaming, "{}", d.reason);
+    assert_eq!(d.stall, None, "{:?}", d.events);
 }

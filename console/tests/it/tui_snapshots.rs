@@ -51,6 +51,25 @@ fn every_panel_ready() {
     }
 }
 
+/// The shim's database ping failed: the Redis panel's DB line names host, port and error.
+#[test]
+fn redis_panel_database_unreachable() {
+    let mut app = ready_app();
+    let mut d = redis();
+    d.database = Some(opsconsole_wire::status::DatabaseCheck {
+        ok: false,
+        address: Some("10.0.3.7:27017".into()),
+        error: Some("10.0.3.7:27017: connect: Connection refused (os error 111)".into()),
+        evidence: Some("connect ECONNREFUSED 10.0.3.7:27017".into()),
+        evidence_age_s: Some(2),
+        ..Default::default()
+    });
+    app.redis.apply(Ok(d), at(8));
+    let text = panel(&app, Panel::Redis);
+    assert!(text.contains("DB ✖ 10.0.3.7:27017"), "{text}");
+    assert_snapshot!("panel_redis_database_unreachable", text);
+}
+
 #[test]
 fn every_panel_error_without_data() {
     let mut app = error_app(false);

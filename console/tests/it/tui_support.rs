@@ -162,6 +162,12 @@ pub fn redis() -> RedisData {
             error: None,
         }),
         shim_status_error: None,
+        database: Some(opsconsole_wire::status::DatabaseCheck {
+            ok: true,
+            address: Some("db.internal:27017".into()),
+            rtt_ms: Some(1.4),
+            ..Default::default()
+        }),
     }
 }
 
@@ -212,6 +218,7 @@ pub fn sse() -> SseProbeData {
         verdict: Verdict::Streaming,
         reason: "5 events spaced as sent".into(),
         mode: Some("shim".into()),
+        stall: None,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU8, AtomicU16, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opsconsole_wire::sse::{SseParams, done_frame, probe_frame};
-use opsconsole_wire::status::{InitTimings, LibreChatCheck, RedisCheck, ShimStatus};
+use opsconsole_wire::status::{DatabaseCheck, InitTimings, LibreChatCheck, RedisCheck, ShimStatus};
 use opsconsole_wire::{HEALTH_PATH, SSE_PATH, STATUS_PATH, TOKEN_HEADER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -280,7 +280,7 @@ async fn respond(
 }
 
 /// What the stand-in's status endpoint says: a warm environment whose LibreChat is healthy,
-/// with the Redis PING of `redis`.
+/// with the Redis PING of `redis` and a database that answers.
 fn status_document(redis: &Result<f64, String>) -> ShimStatus {
     ShimStatus {
         shim_version: "0.1.0".into(),
@@ -295,6 +295,12 @@ fn status_document(redis: &Result<f64, String>) -> ShimStatus {
         },
         librechat: Some(LibreChatCheck::from_result(&Ok((200, 1.0)))),
         redis: Some(RedisCheck::from_result(redis)),
+        database: Some(DatabaseCheck {
+            ok: true,
+            address: Some("127.0.0.1:27017".into()),
+            rtt_ms: Some(0.5),
+            ..Default::default()
+        }),
         config_sha256: Some("00".into()),
     }
 }

@@ -18,6 +18,8 @@ pub struct ShimStatus {
     pub init: InitTimings,
     pub librechat: Option<LibreChatCheck>,
     pub redis: Option<RedisCheck>,
+    /// The shim's MongoDB `ping` from inside the VPC (`None` from a shim older than issue 25).
+    pub database: Option<DatabaseCheck>,
     /// SHA-256 (hex) of the `librechat.yaml` the shim wrote.
     pub config_sha256: Option<String>,
 }
@@ -90,6 +92,30 @@ impl RedisCheck {
     }
 }
 
+/// The shim's MongoDB check from inside the VPC: a connect (TLS when `MONGO_URI` asks for it)
+/// and a `ping` command to each host of LibreChat's `MONGO_URI`, bounded. Never the URI, its
+/// user or its password: only `host:port`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseCheck {
+    /// A host answered the `ping` with `ok: 1`.
+    pub ok: bool,
+    /// `host:port` that answered, or (failed) the first host of the URI.
+    pub address: Option<String>,
+    /// Connect, TLS and the `ping` round trip.
+    pub rtt_ms: Option<f64>,
+    /// Why it failed: each host's reason.
+    pub error: Option<String>,
+    /// Why it was not checked (`MONGO_URI` unset, `mongodb+srv://`): then `ok` is false and
+    /// this is not a finding about the database.
+    pub not_checked: Option<String>,
+    /// A recent LibreChat log line with the connection-failure signature towards this database
+    /// (`ECONNREFUSED host:port`, `MongoServerSelectionError`), as evidence.
+    pub evidence: Option<String>,
+    /// Seconds since that line was logged.
+    pub evidence_age_s: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +134,12 @@ mod tests {
             },
             librechat: Some(LibreChatCheck::from_result(&Ok((200, 1.5)))),
             redis: Some(RedisCheck::from_result(&Err("REDIS_URI is not set".into()))),
+            database: Some(DatabaseCheck {
+                ok: true,
+                address: Some("db:27017".into()),
+                rtt_ms: Some(0.8),
+                ..Default::default()
+            }),
             config_sha256: None,
         };
         let v = serde_json::to_value(&s).expect("serialises");
@@ -118,6 +150,8 @@ mod tests {
                 "init": {"config_ms": 1.0, "secrets_ms": null, "spawn_to_ready_ms": null, "total_ms": null},
                 "librechat": {"healthy": true, "status": 200, "latency_ms": 1.5, "error": null},
                 "redis": {"ok": false, "rtt_ms": null, "error": "REDIS_URI is not set"},
+                "database": {"ok": true, "address": "db:27017", "rtt_ms": 0.8, "error": null,
+                             "not_checked": null, "evidence": null, "evidence_age_s": null},
                 "config_sha256": null
             })
         );
@@ -135,6 +169,7 @@ mod tests {
         assert_eq!(s.redis.as_ref().map(|r| r.ok), Some(true));
         assert_eq!(s.redis.and_then(|r| r.error), None);
         assert_eq!(s.librechat, None);
+        assert_eq!(s.database, None);
         let s: ShimStatus = serde_json::from_str("{}").expect("parses");
         assert_eq!(s.redis, None);
         assert!(serde_json::from_str::<ShimStatus>(r#"{"redis":"yes"}"#).is_err());

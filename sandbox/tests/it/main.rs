@@ -12,6 +12,7 @@ mod sandbox_cleanup;
 mod sandbox_faults;
 mod sandbox_keys;
 mod sandbox_librechat;
+mod sandbox_reaper;
 mod sandbox_tui;
 
 /// A whole sandbox takes both cores: the tests of every module start theirs one at a time.

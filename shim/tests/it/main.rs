@@ -17,5 +17,6 @@ mod failures;
 mod files;
 mod init_step;
 mod proxy;
+mod real_database;
 mod real_librechat;
 mod web_chat;

@@ -104,11 +104,12 @@ pub async fn redis(ctx: &Context, window: Window) -> Result<RedisData, Collector
             };
         }
     }
-    let (ping, shim_status_error) = match crate::collectors::http::shim_redis_ping(ctx).await {
-        crate::collectors::http::ShimPing::NotAsked => (None, None),
-        crate::collectors::http::ShimPing::Answered(p) => (Some(p), None),
-        crate::collectors::http::ShimPing::NoAnswer(why) => (None, Some(why)),
-    };
+    let (ping, database, shim_status_error) =
+        match crate::collectors::http::shim_redis_ping(ctx).await {
+            crate::collectors::http::ShimPing::NotAsked => (None, None, None),
+            crate::collectors::http::ShimPing::Answered(p, db) => (Some(p), db, None),
+            crate::collectors::http::ShimPing::NoAnswer(why) => (None, None, Some(why)),
+        };
     Ok(RedisData {
         replication_group_id: id.clone(),
         status: rg.status().map(str::to_string),
@@ -123,5 +124,6 @@ pub async fn redis(ctx: &Context, window: Window) -> Result<RedisData, Collector
         hit_rate,
         ping,
         shim_status_error,
+        database,
     })
 }

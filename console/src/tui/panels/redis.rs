@@ -1,5 +1,5 @@
 //! Panel 4: the replication group, its metrics (connections, evictions, hit rate, CPU and
-//! memory gauges), the shim's in-VPC PING, and its nodes.
+//! memory gauges), the shim's in-VPC PING, its MongoDB ping (a line of its own), and its nodes.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -62,6 +62,37 @@ impl PanelView for Redis {
                 theme.bad(),
             ),
         };
+        let db = match (&d.database, &d.shim_status_error, &d.ping) {
+            (Some(db), _, _) if db.ok => Span::styled(
+                format!(
+                    "DB ok {} {}",
+                    ms(db.rtt_ms),
+                    db.address.clone().unwrap_or_default()
+                ),
+                if db.rtt_ms.unwrap_or(0.0) > crate::domain::findings::DATABASE_SLOW_MS {
+                    theme.warn()
+                } else {
+                    theme.ok()
+                },
+            ),
+            (Some(db), _, _) if db.not_checked.is_some() => Span::styled(
+                format!(
+                    "DB not checked: {}",
+                    db.not_checked.clone().unwrap_or_default()
+                ),
+                theme.dim(),
+            ),
+            (Some(db), _, _) => {
+                let addr = db.address.clone().unwrap_or_default();
+                let err = db.error.clone().unwrap_or_default();
+                // The error names each host; with one host its name is already shown.
+                let err = err.strip_prefix(&format!("{addr}: ")).unwrap_or(&err);
+                Span::styled(format!("DB ✖ {addr} {err}"), theme.bad())
+            }
+            (None, Some(_), _) => Span::styled("DB ? (shim status did not answer)", theme.warn()),
+            (None, None, Some(_)) => Span::styled("DB n/a (shim without the check)", theme.dim()),
+            (None, None, None) => Span::styled("DB n/a (no token)", theme.dim()),
+        };
         let lines = vec![
             Line::from(vec![
                 Span::raw(format!("{} ", d.replication_group_id)),
@@ -91,9 +122,10 @@ impl PanelView for Redis {
                 )),
                 ping,
             ]),
+            Line::from(db),
         ];
         let [top, cpu_r, mem_r, rest] = Layout::vertical([
-            Constraint::Length(2),
+            Constraint::Length(3),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Fill(1),
@@ -159,6 +191,16 @@ impl PanelView for Redis {
                 data.endpoint.clone().unwrap_or_else(|| "-".into()),
                 theme,
             ));
+            if let Some(db) = &data.database {
+                let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                d.lines.push(kv("database", dash(&db.address), theme));
+                if let Some(e) = db.error.as_ref().or(db.not_checked.as_ref()) {
+                    d.lines.push(kv("db error", e.clone(), theme));
+                }
+                if let Some(ev) = &db.evidence {
+                    d.lines.push(kv("db evidence", ev.clone(), theme));
+                }
+            }
         }
         d
     }
