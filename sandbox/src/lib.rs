@@ -17,6 +17,8 @@
 //! See docs/sandbox.md.
 
 mod alarms;
+mod distribution;
+pub mod frontend;
 mod function;
 mod gateway;
 pub mod librechat;
@@ -89,7 +91,7 @@ pub struct SandboxArgs {
 /// The environment name the sandbox deploys as.
 pub(crate) const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
-pub(crate) const REGION: &str = "eu-west-1";
+pub const REGION: &str = "eu-west-1";
 /// Environment variable naming a file: with `--no-tui`, once the sandbox is up and that file
 /// appears, the sandbox panics. Used by the test that proves a panic leaves no process behind.
 pub const PANIC_HOOK_ENV: &str = "OPSCONSOLE_SANDBOX_TEST_PANIC";
@@ -188,6 +190,11 @@ pub struct SandboxInfo {
     pub fault: Option<Fault>,
     /// `--librechat`: the real LibreChat and what it runs with.
     pub librechat: Option<LibreChatInfo>,
+    /// The web client uploaded to the frontend bucket (`--librechat` with the client
+    /// installed), which the CloudFront stand-in serves at `site_url`.
+    pub web_client: Option<PathBuf>,
+    /// The frontend bucket (in moto) the stand-in serves.
+    pub frontend_bucket: String,
 }
 
 /// Where the parts of `--librechat` run.
@@ -248,6 +255,17 @@ impl SandboxInfo {
         line(
             "site_url:",
             format!("{} (CloudFront/API Gateway stand-in)", self.site_url),
+        );
+        line(
+            "browser:",
+            match &self.web_client {
+                Some(d) => format!(
+                    "open {}/ (LibreChat's web client from {}, uploaded to the frontend bucket as upload.sh does)",
+                    self.site_url,
+                    d.display()
+                ),
+                None => "the frontend bucket holds a placeholder index.html (the web client: ../shared/librechat/install-client.sh, then --librechat)".into(),
+            },
         );
         line("moto:", format!("{} (AWS APIs)", self.moto_url));
         line(
@@ -635,11 +653,22 @@ async fn seed_librechat_config(
     names: &seed::Names,
     root: &Path,
     mongo_uri: &str,
+    titles: bool,
 ) -> anyhow::Result<Vec<(String, String)>> {
     use opsconsole_testsupport::librechat as lc;
     let yaml_path = lc::local_dir(root).join("librechat.yaml");
-    let yaml =
-        std::fs::read(&yaml_path).with_context(|| format!("reading {}", yaml_path.display()))?;
+    let mut yaml = std::fs::read_to_string(&yaml_path)
+        .with_context(|| format!("reading {}", yaml_path.display()))?;
+    if titles {
+        if !yaml.contains("titleConvo: false") {
+            bail!(
+                "{} has no `titleConvo: false` to turn titles on with",
+                yaml_path.display()
+            );
+        }
+        yaml = yaml.replace("titleConvo: false", "titleConvo: true");
+    }
+    let yaml = yaml.into_bytes();
     aws_sdk_s3::Client::new(sdk)
         .put_object()
         .bucket(&names.config_bucket)
@@ -695,6 +724,9 @@ pub struct LambdaSettings {
     /// Extra function environment, set last (wins), for tests: e.g. `SHIM_PENDING_WAIT_MS=0`
     /// to bring back the stall of a web chat on a frozen environment.
     pub extra_env: Vec<(String, String)>,
+    /// With the real LibreChat: conversation titles on for the fake endpoint (`titleConvo: true`
+    /// in the uploaded librechat.yaml), as a person using the web client expects.
+    pub titles: bool,
 }
 
 impl Default for LambdaSettings {
@@ -703,6 +735,7 @@ impl Default for LambdaSettings {
             envs: 4,
             limits: false,
             extra_env: vec![],
+            titles: false,
         }
     }
 }
@@ -778,7 +811,10 @@ pub async fn start_lambda(
     eprintln!("opsconsole-sandbox: seeding moto");
     let (sdk, seeded) = seed_moto(&moto, &names, fault, &token).await?;
     let lc_plain_env = match &lc_peers {
-        Some(p) => Some(seed_librechat_config(&sdk, &names, &root, &p.mongo_uri).await?),
+        Some(p) => Some(
+            seed_librechat_config(&sdk, &names, &root, &p.mongo_uri, lambda_settings.titles)
+                .await?,
+        ),
         None => None,
     };
     let log_forwarder = tokio::spawn(logs::forward(
@@ -815,6 +851,38 @@ pub async fn start_lambda(
     eprintln!("opsconsole-sandbox: {}", lambda.describe());
     let invoke_url = lambda.invoke_url();
 
+    // The frontend as the Terraform deploys it: the distribution's behaviours from the frontend
+    // module, and with `--librechat` and an installed web client, the module's upload.sh into
+    // the frontend bucket (otherwise the bucket keeps the seeded placeholder index.html).
+    let behaviours = distribution::Behaviours::from_checkout(&root)
+        .context("the CloudFront stand-in reads the distribution's behaviours")?;
+    let web_client = librechat.and_then(|s| frontend::client_dist(&s.dir));
+    if let Some(dist) = &web_client {
+        eprintln!(
+            "opsconsole-sandbox: uploading the web client {} to s3://{} (upload.sh)",
+            dist.display(),
+            names.frontend_bucket
+        );
+        frontend::upload(
+            &root,
+            dist,
+            &names.frontend_bucket,
+            moto.endpoint_url(),
+            REGION,
+            &logs.join("frontend-upload.log"),
+        )
+        .await?;
+    }
+    let frontend_origin = gateway::FrontendOrigin::new(
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        ),
+        names.frontend_bucket.clone(),
+        behaviours,
+    );
+
     // The CloudFront/API Gateway stand-in.
     let gw = gateway::start(
         gateway::GatewayConfig {
@@ -826,6 +894,7 @@ pub async fn start_lambda(
                 domain_name: "127.0.0.1".into(),
             },
             buffering: fault == Some(Fault::Buffering),
+            frontend: Some(std::sync::Arc::new(frontend_origin)),
         },
         gw_port,
     )
@@ -855,6 +924,8 @@ pub async fn start_lambda(
         diagnostics_token: token,
         fault,
         librechat: None,
+        web_client,
+        frontend_bucket: names.frontend_bucket.clone(),
     };
     let mut sandbox = Sandbox {
         info,
@@ -1097,6 +1168,8 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
             envs: usize::from(args.lambda_envs),
             limits: args.lambda_limits,
             extra_env: vec![],
+            // A person opens the web client: its sidebar shows generated titles.
+            titles: lc_spec.as_ref().is_some_and(|s| frontend::client_dist(&s.dir).is_some()),
         }) => s?,
         r = signals.recv() => {
             r?;
