@@ -78,9 +78,11 @@ pub struct SandboxArgs {
     pub mongo_uri: Option<String>,
 
     /// Execution environments the local Lambda may run at once (the function's concurrency;
-    /// a web chat needs two: one generating, one streaming).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub lambda_envs: u16,
+    /// a web chat needs two: one generating, one streaming). Default 4; 6 with `--librechat`
+    /// and its web client installed (a browser sends up to six API calls at once, and a
+    /// throttled one is answered 500).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub lambda_envs: Option<u16>,
 
     /// Give each environment the CPU share and memory limit of the function's memory
     /// (1,769 MB = one vCPU), where cgroups are writable.
@@ -88,6 +90,8 @@ pub struct SandboxArgs {
     pub lambda_limits: bool,
 }
 
+/// A browser's connections to one host (HTTP/1.1): the API calls it may send at once.
+pub const BROWSER_CONNECTIONS: u16 = 6;
 /// The environment name the sandbox deploys as.
 pub(crate) const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
@@ -364,6 +368,18 @@ impl Sandbox {
             .as_ref()
             .map(|l| l.environments())
             .unwrap_or_default()
+    }
+}
+
+impl Sandbox {
+    /// Brings the function up to `total` execution environments (as provisioned concurrency
+    /// would), returning once the new ones are ready (or `within` passed): how many are ready.
+    pub async fn prewarm(&self, total: usize, within: Duration) -> usize {
+        let Some(l) = self.lambda.as_ref() else {
+            return 0;
+        };
+        let have = l.environments().len();
+        have + l.prewarm(total.saturating_sub(have), within).await
     }
 }
 
@@ -1165,7 +1181,13 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
     let sandbox = tokio::select! {
         s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
-            envs: usize::from(args.lambda_envs),
+            envs: usize::from(args.lambda_envs.unwrap_or(
+                if lc_spec.as_ref().is_some_and(|s| frontend::client_dist(&s.dir).is_some()) {
+                    BROWSER_CONNECTIONS
+                } else {
+                    4
+                },
+            )),
             limits: args.lambda_limits,
             extra_env: vec![],
             // A person opens the web client: its sidebar shows generated titles.
