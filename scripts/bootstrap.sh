@@ -2,7 +2,8 @@
 # Installs what the project's tests and sandbox need, idempotently, into .tools/ (gitignored):
 #   .tools/venv     moto server, cargo-lambda, httpbin, awscli, go-task, hadolint
 #   .tools/checkov  checkov (separate: its pins clash with moto's)
-# and Debian packages (tmux, redis-server, openssl) when missing and we are root.
+# and Debian packages (tmux, redis-server, openssl; chromium for the browser tests) when
+# missing and we are root.
 # Re-running is cheap: a venv is rebuilt only when its requirements file changed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,8 @@ apt_missing=()
 command -v tmux >/dev/null 2>&1 || apt_missing+=(tmux)
 command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl) # test certificates (Redis TLS)
+# the browser tests (sandbox/tests/it/browser.rs): headless Chromium over the DevTools protocol
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium fonts-liberation)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: apt-get install ${apt_missing[*]}" >&2

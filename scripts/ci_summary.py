@@ -7,7 +7,8 @@ Usage: ci_summary.py STEPS_TSV CARGO_TEST_LOG [EXPECT...]
   EXPECT          tiers that must have run, e.g. "real LibreChat" or "apply-local": a tier with no
                   test run, or with a test that said it skipped, fails the summary (exit 1)
 
-Tiers: unit (library unit tests), local Lambda (crates/locallambda's tests), real LibreChat
+Tiers: unit (library unit tests), local Lambda (crates/locallambda's tests), browser (integration
+tests in a `browser` module: headless Chromium on the real LibreChat's web client), real LibreChat
 (integration tests whose name says librechat or web_chat: they run the real LibreChat), sandbox
 (the sandbox crate's other tests), moto and peers (every other integration test: moto's server,
 cargo-lambda, redis-server, tmux, the stand-ins), apply-local (the step). The crate of an
@@ -19,7 +20,7 @@ import re
 import sys
 from collections import OrderedDict
 
-TIERS = ["unit", "local Lambda", "moto and peers", "sandbox", "real LibreChat"]
+TIERS = ["unit", "local Lambda", "moto and peers", "sandbox", "real LibreChat", "browser"]
 
 
 def crate_of(binary: str) -> str:
@@ -38,6 +39,8 @@ def tier_of(crate: str, test: str) -> str:
         return "unit"
     if crate == "locallambda":
         return "local Lambda"
+    if re.match(r"browser::", test):
+        return "browser"
     if re.search(r"librechat|web_chat", test) and "bad_input" not in test:
         return "real LibreChat"
     if crate == "sandbox":
@@ -102,7 +105,6 @@ def main(argv):
     if apply:
         ok, skip = apply[2] == "ok", apply[2].startswith("skipped")
         print(f"{'apply-local':<16}  {int(ok):>6}  {int(not ok and not skip):>6}  {0:>7}  {int(skip):>7}")
-    print(f"{'browser':<16}  {0:>6}  {0:>6}  {0:>7}  {0:>7}  (none yet: issue 24)")
     for tier, items in skipped_by_tier.items():
         for test, reason in items:
             print(f"skipped ({tier}): {test}: {reason}")

@@ -32,6 +32,15 @@ if ! "$bundle/setup.sh" "$target" >"$target/setup.log" 2>&1; then
   exit 1
 fi
 tail -n 3 "$target/setup.log" | sed 's/^/librechat-tier: /' >&2
+# The built web client (the browser tests): idempotent, ~1 s.
+if [ -x "$bundle/install-client.sh" ]; then
+  if ! "$bundle/install-client.sh" "$target" >"$target/install-client.log" 2>&1; then
+    tail -n 10 "$target/install-client.log" >&2
+    say "installing the web client failed (full log: $target/install-client.log)"
+    exit 1
+  fi
+  tail -n 1 "$target/install-client.log" | sed 's/^/librechat-tier: /' >&2
+fi
 tree=$(find "$target" -maxdepth 4 -path '*/api/server/index.js' -printf '%h\n' | head -n 1)
 tree=${tree%/api/server}
 [ -n "$tree" ] || { say "no LibreChat tree under $target after setup"; exit 1; }

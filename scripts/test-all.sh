@@ -9,7 +9,9 @@
 #      shim/benches/hop_trace.py
 #   5. hadolint on the Lambda container's Dockerfile
 #   6. the real LibreChat v0.8.6 (scripts/librechat-tier.sh: LIBRECHAT_DIR, else
-#      ../shared/librechat set up into .tools/librechat; skipped with the reason without either)
+#      ../shared/librechat set up into .tools/librechat with its web client; skipped with the
+#      reason without either); the browser tier (headless chromium) when chromium and the web
+#      client are there
 #   7. cargo build, then infrastructure/scripts/apply-local.sh: terraform apply + destroy of
 #      environments/dev into moto with the real registry modules, probed by the built console
 #      (SC-001, SC-005; skipped, saying why, without ../shared/terraform-modules)
@@ -102,6 +104,13 @@ step "real LibreChat (for the real-LibreChat tier of cargo test)"
 tier_env=$(scripts/librechat-tier.sh)
 eval "$tier_env"
 if [ -n "${LIBRECHAT_DIR:-}" ]; then expect+=("real LibreChat"); fi
+# The browser tier (sandbox/tests/it/browser.rs): chromium (scripts/bootstrap.sh installs it as
+# root) and LibreChat's web client in the tree (librechat-tier.sh installs the bundle's).
+if command -v chromium >/dev/null 2>&1 && [ -n "${LIBRECHAT_DIR:-}" ] \
+  && [ -d "$LIBRECHAT_DIR/client/dist/assets" ]; then
+  expect+=("browser")
+  export OPSCONSOLE_REQUIRE_BROWSER=1
+fi
 
 step "cargo build (all binaries: tests run the real shim and console)"
 cargo build --workspace --all-targets

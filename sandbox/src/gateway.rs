@@ -2,7 +2,12 @@
 //! into an API Gateway REST (v1) proxy event, invokes the function through the local Lambda's
 //! `POST /2015-03-31/functions/NAME/invocations`, and relays status, headers and the body as it
 //! streams. With `buffering` it collects the whole body before answering (the `buffering`
-//! fault: a hop that defeats SSE).
+//! fault: a hop that defeats SSE). With a [`FrontendOrigin`], the distribution's behaviours
+//! (read from the Terraform, [`crate::distribution`]) decide first: `/api/*` goes to the
+//! function as above, everything else to the frontend bucket ([`frontend`]).
+
+mod frontend;
+pub(crate) use frontend::FrontendOrigin;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -178,6 +183,8 @@ pub(crate) struct GatewayConfig {
     pub api: ApiInfo,
     /// The `buffering` fault: collect the whole body before answering.
     pub buffering: bool,
+    /// The default behaviour's origin (the frontend bucket); `None`: every path to the function.
+    pub frontend: Option<Arc<FrontendOrigin>>,
 }
 
 struct State {
@@ -251,6 +258,12 @@ fn error_response(status: StatusCode, message: &str) -> Response<Body> {
 
 async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    if let Some(fe) = &state.cfg.frontend
+        && let crate::distribution::Route::S3 { key, compress } =
+            fe.behaviours.route(parts.uri.path())
+    {
+        return frontend::serve(fe, &parts.method, &parts.headers, &key, compress).await;
+    }
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {

@@ -17,6 +17,8 @@
 //! See docs/sandbox.md.
 
 mod alarms;
+mod distribution;
+pub mod frontend;
 mod function;
 mod gateway;
 pub mod librechat;
@@ -77,9 +79,11 @@ pub struct SandboxArgs {
     pub mongo_uri: Option<String>,
 
     /// Execution environments the local Lambda may run at once (the function's concurrency;
-    /// a web chat needs two: one generating, one streaming).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub lambda_envs: u16,
+    /// a web chat needs two: one generating, one streaming). Default 4; 6 with `--librechat`
+    /// and its web client installed (a browser sends up to six API calls at once, and a
+    /// throttled one is answered 500).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub lambda_envs: Option<u16>,
 
     /// Give each environment the CPU share and memory limit of the function's memory
     /// (1,769 MB = one vCPU), where cgroups are writable.
@@ -87,10 +91,12 @@ pub struct SandboxArgs {
     pub lambda_limits: bool,
 }
 
+/// A browser's connections to one host (HTTP/1.1): the API calls it may send at once.
+pub const BROWSER_CONNECTIONS: u16 = 6;
 /// The environment name the sandbox deploys as.
 pub(crate) const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
-pub(crate) const REGION: &str = "eu-west-1";
+pub const REGION: &str = "eu-west-1";
 /// Environment variable naming a file: with `--no-tui`, once the sandbox is up and that file
 /// appears, the sandbox panics. Used by the test that proves a panic leaves no process behind.
 pub const PANIC_HOOK_ENV: &str = "OPSCONSOLE_SANDBOX_TEST_PANIC";
@@ -189,6 +195,11 @@ pub struct SandboxInfo {
     pub fault: Option<Fault>,
     /// `--librechat`: the real LibreChat and what it runs with.
     pub librechat: Option<LibreChatInfo>,
+    /// The web client uploaded to the frontend bucket (`--librechat` with the client
+    /// installed), which the CloudFront stand-in serves at `site_url`.
+    pub web_client: Option<PathBuf>,
+    /// The frontend bucket (in moto) the stand-in serves.
+    pub frontend_bucket: String,
 }
 
 /// Where the parts of `--librechat` run.
@@ -249,6 +260,17 @@ impl SandboxInfo {
         line(
             "site_url:",
             format!("{} (CloudFront/API Gateway stand-in)", self.site_url),
+        );
+        line(
+            "browser:",
+            match &self.web_client {
+                Some(d) => format!(
+                    "open {}/ (LibreChat's web client from {}, uploaded to the frontend bucket as upload.sh does)",
+                    self.site_url,
+                    d.display()
+                ),
+                None => "the frontend bucket holds a placeholder index.html (the web client: ../shared/librechat/install-client.sh, then --librechat)".into(),
+            },
         );
         line("moto:", format!("{} (AWS APIs)", self.moto_url));
         line(
@@ -367,6 +389,18 @@ impl Sandbox {
             .as_ref()
             .map(|l| l.environments())
             .unwrap_or_default()
+    }
+}
+
+impl Sandbox {
+    /// Brings the function up to `total` execution environments (as provisioned concurrency
+    /// would), returning once the new ones are ready (or `within` passed): how many are ready.
+    pub async fn prewarm(&self, total: usize, within: Duration) -> usize {
+        let Some(l) = self.lambda.as_ref() else {
+            return 0;
+        };
+        let have = l.environments().len();
+        have + l.prewarm(total.saturating_sub(have), within).await
     }
 }
 
@@ -665,11 +699,22 @@ async fn seed_librechat_config(
     names: &seed::Names,
     root: &Path,
     mongo_uri: &str,
+    titles: bool,
 ) -> anyhow::Result<Vec<(String, String)>> {
     use opsconsole_testsupport::librechat as lc;
     let yaml_path = lc::local_dir(root).join("librechat.yaml");
-    let yaml =
-        std::fs::read(&yaml_path).with_context(|| format!("reading {}", yaml_path.display()))?;
+    let mut yaml = std::fs::read_to_string(&yaml_path)
+        .with_context(|| format!("reading {}", yaml_path.display()))?;
+    if titles {
+        if !yaml.contains("titleConvo: false") {
+            bail!(
+                "{} has no `titleConvo: false` to turn titles on with",
+                yaml_path.display()
+            );
+        }
+        yaml = yaml.replace("titleConvo: false", "titleConvo: true");
+    }
+    let yaml = yaml.into_bytes();
     aws_sdk_s3::Client::new(sdk)
         .put_object()
         .bucket(&names.config_bucket)
@@ -725,6 +770,9 @@ pub struct LambdaSettings {
     /// Extra function environment, set last (wins), for tests: e.g. `SHIM_PENDING_WAIT_MS=0`
     /// to bring back the stall of a web chat on a frozen environment.
     pub extra_env: Vec<(String, String)>,
+    /// With the real LibreChat: conversation titles on for the fake endpoint (`titleConvo: true`
+    /// in the uploaded librechat.yaml), as a person using the web client expects.
+    pub titles: bool,
 }
 
 impl Default for LambdaSettings {
@@ -733,6 +781,7 @@ impl Default for LambdaSettings {
             envs: 4,
             limits: false,
             extra_env: vec![],
+            titles: false,
         }
     }
 }
@@ -808,7 +857,10 @@ pub async fn start_lambda(
     eprintln!("opsconsole-sandbox: seeding moto");
     let (sdk, seeded) = seed_moto(&moto, &names, fault, &token).await?;
     let lc_plain_env = match &lc_peers {
-        Some(p) => Some(seed_librechat_config(&sdk, &names, &root, &p.mongo_uri).await?),
+        Some(p) => Some(
+            seed_librechat_config(&sdk, &names, &root, &p.mongo_uri, lambda_settings.titles)
+                .await?,
+        ),
         None => None,
     };
     let log_forwarder = tokio::spawn(logs::forward(
@@ -845,6 +897,38 @@ pub async fn start_lambda(
     eprintln!("opsconsole-sandbox: {}", lambda.describe());
     let invoke_url = lambda.invoke_url();
 
+    // The frontend as the Terraform deploys it: the distribution's behaviours from the frontend
+    // module, and with `--librechat` and an installed web client, the module's upload.sh into
+    // the frontend bucket (otherwise the bucket keeps the seeded placeholder index.html).
+    let behaviours = distribution::Behaviours::from_checkout(&root)
+        .context("the CloudFront stand-in reads the distribution's behaviours")?;
+    let web_client = librechat.and_then(|s| frontend::client_dist(&s.dir));
+    if let Some(dist) = &web_client {
+        eprintln!(
+            "opsconsole-sandbox: uploading the web client {} to s3://{} (upload.sh)",
+            dist.display(),
+            names.frontend_bucket
+        );
+        frontend::upload(
+            &root,
+            dist,
+            &names.frontend_bucket,
+            moto.endpoint_url(),
+            REGION,
+            &logs.join("frontend-upload.log"),
+        )
+        .await?;
+    }
+    let frontend_origin = gateway::FrontendOrigin::new(
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        ),
+        names.frontend_bucket.clone(),
+        behaviours,
+    );
+
     // The CloudFront/API Gateway stand-in.
     let gw = gateway::start(
         gateway::GatewayConfig {
@@ -856,6 +940,7 @@ pub async fn start_lambda(
                 domain_name: "127.0.0.1".into(),
             },
             buffering: fault == Some(Fault::Buffering),
+            frontend: Some(std::sync::Arc::new(frontend_origin)),
         },
         gw_port,
     )
@@ -885,6 +970,8 @@ pub async fn start_lambda(
         diagnostics_token: token,
         fault,
         librechat: None,
+        web_client,
+        frontend_bucket: names.frontend_bucket.clone(),
     };
     // Redis last: stopped after the shim, LibreChat and the other peers.
     peers.extend(redis.map(|proc| reaper::Watched {
@@ -1134,9 +1221,17 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let root = opsconsole_proc::repo::find(global.repo.as_deref())?;
     let mut sandbox = tokio::select! {
         s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
-            envs: usize::from(args.lambda_envs),
+            envs: usize::from(args.lambda_envs.unwrap_or(
+                if lc_spec.as_ref().is_some_and(|s| frontend::client_dist(&s.dir).is_some()) {
+                    BROWSER_CONNECTIONS
+                } else {
+                    4
+                },
+            )),
             limits: args.lambda_limits,
             extra_env: vec![],
+            // A person opens the web client: its sidebar shows generated titles.
+            titles: lc_spec.as_ref().is_some_and(|s| frontend::client_dist(&s.dir).is_some()),
         }) => s?,
         r = signals.recv() => {
             r?;

@@ -33,6 +33,7 @@ test real_librechat::cold_start ... ok
 test an_idle_environment_is_frozen ... ok
      Running tests/it/main.rs (target/debug/deps/it-ccc)
 test sandbox_faults::baseline ... FAILED
+test browser::browser_registers_logs_in ... ok
 """
 
 
@@ -49,6 +50,7 @@ def test_tiers_and_skips_are_counted(tmp_path):
     assert rows["real LibreChat"][:4] == ["2", "0", "0", "1"]  # passed, failed, ignored, skipped
     assert rows["moto and peers"][0] == "1"  # proxy::streams
     assert rows["sandbox"][:2] == ["0", "1"]
+    assert rows["browser"][:4] == ["1", "0", "0", "0"]
     assert rows["apply-local"][:4] == ["0", "0", "0", "1"]
     assert "skipped (real LibreChat): web_chat::a_web_chat_completes: real LibreChat not available" in r.stdout
     assert "bootstrap" in r.stdout and "total" in r.stdout
@@ -59,7 +61,11 @@ def test_a_tier_that_should_have_run_fails_the_run(tmp_path):
     assert r.returncode == 1
     assert "1 real LibreChat tests skipped, and they should have run" in r.stdout
     r = run(tmp_path, LOG.replace("skipped: real LibreChat not available\n", ""), ["real LibreChat", "browser"])
-    assert "unknown tier 'browser'" in r.stdout
+    assert "error" not in r.stdout and r.returncode == 0, r.stdout
+    r = run(tmp_path, LOG.replace("test browser::browser_registers_logs_in ... ok\n", ""), ["browser"])
+    assert r.returncode == 1 and "no browser test ran, and it should have" in r.stdout
+    r = run(tmp_path, LOG, ["nope"])
+    assert "unknown tier 'nope'" in r.stdout
     r = run(tmp_path, LOG, ["apply-local"])
     assert r.returncode == 1 and "apply-local should have run" in r.stdout
 

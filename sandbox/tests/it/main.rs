@@ -6,7 +6,10 @@
 // #[test] functions; the helpers here are test code too).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
+mod chromium;
 mod deployment_shape;
+mod frontend;
 mod multi_env_probe;
 mod sandbox_cleanup;
 mod sandbox_faults;

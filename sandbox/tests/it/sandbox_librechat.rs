@@ -539,6 +539,7 @@ async fn web_mode_says_stalled_when_the_shim_does_not_wait_for_librechat() {
         envs: 2,
         limits: false,
         extra_env: vec![("SHIM_PENDING_WAIT_MS".into(), "0".into())],
+        ..Default::default()
     };
     let sandbox = opsconsole_sandbox::start_lambda(&root, None, Some(&spec), settings)
         .await
