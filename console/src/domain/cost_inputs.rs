@@ -201,14 +201,14 @@ pub fn what_ifs(dep: &Deployment, load: &Load, table: &PriceTable) -> Vec<WhatIf
     };
     let mut out = Vec::new();
     let mut try_one = |change: String, d: Deployment, note: Option<&str>| {
-        if let Some(e) = estimate(&d, load, table) {
-            if e.unpriced.is_empty() {
-                out.push(WhatIf {
-                    change,
-                    delta_usd: e.total_usd - base.total_usd,
-                    note: note.map(str::to_string),
-                });
-            }
+        if let Some(e) = estimate(&d, load, table)
+            && e.unpriced.is_empty()
+        {
+            out.push(WhatIf {
+                change,
+                delta_usd: e.total_usd - base.total_usd,
+                note: note.map(str::to_string),
+            });
         }
     };
     fn conf<T>(v: T, what: &str) -> Input<T> {
