@@ -79,6 +79,11 @@ pub enum Command {
     /// newest log lines, alarm states and history, Lambda and CloudFront configuration,
     /// versions; secrets redacted (console/README.md, "Support bundle"). Prints its path.
     Bundle(BundleArgs),
+    /// The deployment's monthly cost: an estimate from its configuration at a stated load, and
+    /// the window's measured usage projected to a month; each part marked measured, configured
+    /// or assumed (console/README.md, "Cost"). Exit 0, 2 when the configuration or usage could
+    /// not be read (the estimate then rests on stated assumptions), 3 usage error.
+    Cost(CostArgs),
     /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
     Sandbox(MovedArgs),
 }
@@ -163,3 +168,62 @@ pub struct MovedArgs {
 
 /// What `opsconsole sandbox` prints: the sandbox is its own binary, outside the operator's.
 pub const SANDBOX_MOVED: &str = "the sandbox is not part of opsconsole: run `cargo run -p opsconsole-sandbox` in the checkout (options after `--`, e.g. `cargo run -p opsconsole-sandbox -- --fault alarm`)";
+
+/// `opsconsole cost`: the stated load's flags default to a small team's deployment
+/// (console/src/domain/cost_inputs.rs).
+#[derive(Debug, Clone, Args)]
+pub struct CostArgs {
+    /// Environment to price.
+    #[arg(value_name = "ENV")]
+    pub env: Option<String>,
+
+    /// The window whose usage metrics are projected to a month: 15m, 1h, 3h, 12h, 24h or 7d
+    /// (default: 24h).
+    #[arg(long, value_name = "WINDOW")]
+    pub window: Option<crate::domain::window::Window>,
+
+    /// Print one JSON document on stdout (diagnostics go to stderr).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only the estimate from the configuration at the stated load: no usage metrics read.
+    #[arg(long)]
+    pub no_usage: bool,
+
+    /// Stated load: API requests a day (through CloudFront and API Gateway to the function).
+    #[arg(long, value_name = "N", default_value_t = crate::domain::cost_inputs::DEFAULT_REQUESTS_PER_DAY)]
+    pub requests_per_day: f64,
+
+    /// Stated load: average billed duration of an API request in ms (a streamed chat is billed
+    /// for its whole stream).
+    #[arg(long, value_name = "MS", default_value_t = crate::domain::cost_inputs::DEFAULT_DURATION_MS)]
+    pub duration_ms: f64,
+
+    /// Stated load: average API response in KB.
+    #[arg(long, value_name = "KB", default_value_t = crate::domain::cost_inputs::DEFAULT_RESPONSE_KB)]
+    pub response_kb: f64,
+
+    /// Stated load: requests a day for the frontend's files.
+    #[arg(long, value_name = "N", default_value_t = crate::domain::cost_inputs::DEFAULT_STATIC_REQUESTS_PER_DAY)]
+    pub static_requests_per_day: f64,
+
+    /// Stated load: average frontend file in KB.
+    #[arg(long, value_name = "KB", default_value_t = crate::domain::cost_inputs::DEFAULT_STATIC_KB)]
+    pub static_kb: f64,
+
+    /// Stated load: CloudWatch log KB written per API request.
+    #[arg(long, value_name = "KB", default_value_t = crate::domain::cost_inputs::DEFAULT_LOG_KB_PER_REQUEST)]
+    pub log_kb_per_request: f64,
+
+    /// Stated load: KB per API request through the VPC's NAT gateway.
+    #[arg(long, value_name = "KB", default_value_t = crate::domain::cost_inputs::DEFAULT_NAT_KB_PER_REQUEST)]
+    pub nat_kb_per_request: f64,
+
+    /// Stated load: uploads a day to the files bucket.
+    #[arg(long, value_name = "N", default_value_t = crate::domain::cost_inputs::DEFAULT_UPLOADS_PER_DAY)]
+    pub uploads_per_day: f64,
+
+    /// Stated load: GB stored in S3 (uploads and the frontend).
+    #[arg(long, value_name = "GB", default_value_t = crate::domain::cost_inputs::DEFAULT_STORED_GB)]
+    pub stored_gb: f64,
+}

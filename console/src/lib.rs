@@ -13,6 +13,7 @@ pub mod cli;
 pub mod collectors;
 pub mod config;
 pub mod context;
+pub mod cost;
 pub mod domain;
 pub mod leftovers;
 pub mod model;

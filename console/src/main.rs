@@ -24,6 +24,10 @@ async fn main() -> ExitCode {
             init_stderr_logs();
             return opsconsole::leftovers::run(&cli.global, args).await;
         }
+        Some(Command::Cost(args)) => {
+            init_stderr_logs();
+            return opsconsole::cost::run(&cli.global, args).await;
+        }
         Some(Command::Bundle(args)) => {
             init_stderr_logs();
             return opsconsole::bundle::run(&cli.global, args).await;

@@ -4,10 +4,13 @@
 pub(crate) mod alarms;
 pub mod bundle;
 pub mod canary;
+pub mod cost;
+pub mod cost_inputs;
 pub mod findings;
 pub mod leftovers;
 pub mod loglines;
 pub(crate) mod logs;
+pub mod prices;
 pub mod sse;
 pub mod stall;
 pub(crate) mod stats;

@@ -15,6 +15,7 @@ mod bundle;
 mod charts_moto;
 mod cli;
 mod collectors_moto;
+mod cost;
 mod leftovers;
 mod moto_support;
 mod probe_cli;

@@ -1,0 +1,429 @@
+//! `opsconsole cost ENV [--window W] [--json]` (issue 29): the deployment's monthly cost.
+//! Thin adapters: the live configuration (the function's memory and architecture, the
+//! replication group's node type and size, the log group's retention) over the Terraform
+//! modules' defaults, and the window's usage metrics; the arithmetic is
+//! [`crate::domain::cost`].
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::cli::{CostArgs, GlobalOpts};
+use crate::collectors::aws::metric_data::{dim, get_metric_data, metric_query};
+use crate::context::Context;
+use crate::domain::cost::{self, Arch, Basis, Deployment, Estimate, Input, Load};
+use crate::domain::cost_inputs::{self as inputs, Usage, WhatIf};
+use crate::domain::prices::PriceTable;
+use crate::domain::window::Window;
+
+const EXIT_OK: u8 = 0;
+const EXIT_PARTIAL: u8 = 2;
+const EXIT_USAGE: u8 = 3;
+
+/// The whole answer (`--json` prints it).
+#[derive(Debug, Serialize)]
+pub struct CostDocument {
+    pub env: String,
+    pub generated_at: String,
+    pub prices_as_of: String,
+    pub price_sources: Vec<String>,
+    pub deployment: Deployment,
+    /// The configuration at the stated load.
+    pub estimate: Estimate,
+    pub stated_load: Load,
+    /// The window's usage projected to a month (absent with `--no-usage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<Actual>,
+    pub what_ifs: Vec<WhatIf>,
+    /// What could not be read (the figures then rest on stated assumptions).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Actual {
+    pub window: String,
+    pub usage: Usage,
+    pub load: Load,
+    pub estimate: Estimate,
+    pub notes: Vec<String>,
+}
+
+pub async fn run(global: &GlobalOpts, args: &CostArgs) -> ExitCode {
+    let env = args.env.clone().unwrap_or_else(|| "dev".into());
+    let table = match PriceTable::builtin() {
+        Ok(t) => t,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let ctx = match Context::build(global, &env).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let window = args.window.unwrap_or(Window::H24);
+    let doc = match document(&ctx, args, window, &table).await {
+        Some(d) => d,
+        None => return fail("the price table has no fallback region"),
+    };
+    if args.json {
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
+    } else {
+        print_out(&human(&doc));
+    }
+    ExitCode::from(if doc.errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PARTIAL
+    })
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("opsconsole: {msg}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Reads the configuration and (unless `--no-usage`) the window's usage, and prices both.
+pub async fn document(
+    ctx: &Context,
+    args: &CostArgs,
+    window: Window,
+    table: &PriceTable,
+) -> Option<CostDocument> {
+    let (deployment, mut errors) = live_deployment(ctx).await;
+    let stated = stated_load(args);
+    let estimate = cost::estimate(&deployment, &stated, table)?;
+    let actual = if args.no_usage {
+        None
+    } else {
+        let (usage, errs) = usage(ctx, window).await;
+        errors.extend(errs);
+        let (load, notes) = inputs::measured_load(&stated, &usage);
+        let estimate = cost::estimate(&deployment, &load, table)?;
+        Some(Actual {
+            window: window.to_string(),
+            usage,
+            load,
+            estimate,
+            notes,
+        })
+    };
+    let what_ifs = inputs::what_ifs(&deployment, &stated, table);
+    Some(CostDocument {
+        env: ctx.env.clone(),
+        generated_at: crate::probe::now_rfc3339(),
+        prices_as_of: table.as_of.clone(),
+        price_sources: table.sources.clone(),
+        deployment,
+        estimate,
+        stated_load: stated,
+        actual,
+        what_ifs,
+        errors,
+    })
+}
+
+/// The flags' load: a flag left at its default is marked as the default.
+fn stated_load(a: &CostArgs) -> Load {
+    let mut l = inputs::default_load();
+    let set = |i: &mut Input<f64>, v: f64, flag: &str| {
+        if i.value != v {
+            *i = Input::assumed(v, format!("--{flag}"));
+        }
+    };
+    set(
+        &mut l.api_requests_per_day,
+        a.requests_per_day,
+        "requests-per-day",
+    );
+    set(&mut l.api_duration_ms, a.duration_ms, "duration-ms");
+    set(&mut l.api_response_kb, a.response_kb, "response-kb");
+    set(
+        &mut l.static_requests_per_day,
+        a.static_requests_per_day,
+        "static-requests-per-day",
+    );
+    set(&mut l.static_response_kb, a.static_kb, "static-kb");
+    set(
+        &mut l.log_kb_per_request,
+        a.log_kb_per_request,
+        "log-kb-per-request",
+    );
+    set(
+        &mut l.nat_kb_per_request,
+        a.nat_kb_per_request,
+        "nat-kb-per-request",
+    );
+    set(&mut l.uploads_per_day, a.uploads_per_day, "uploads-per-day");
+    set(&mut l.stored_gb, a.stored_gb, "stored-gb");
+    l
+}
+
+/// The module defaults, overridden by what the account says; what cannot be read stays
+/// assumed and is listed.
+async fn live_deployment(ctx: &Context) -> (Deployment, Vec<String>) {
+    let o = &ctx.outputs;
+    let mut d = inputs::module_defaults(&o.region);
+    let mut errors = Vec::new();
+    let fname = &o.lambda_function_name;
+    match ctx
+        .aws
+        .lambda
+        .get_function_configuration()
+        .function_name(fname)
+        .send()
+        .await
+    {
+        Ok(c) => {
+            let from = format!("lambda:GetFunctionConfiguration {fname}");
+            if let Some(m) = c.memory_size().and_then(|m| u32::try_from(m).ok()) {
+                d.lambda_memory_mb = Input::new(m, Basis::Configured, from.clone());
+            }
+            if let Some(a) = c
+                .architectures()
+                .first()
+                .and_then(|a| Arch::parse(a.as_str()))
+            {
+                d.lambda_architecture = Input::new(a, Basis::Configured, from);
+            }
+        }
+        Err(e) => errors.push(format!(
+            "function configuration: {} (memory and architecture assumed)",
+            crate::aws::failure_cause(&e, "lambda")
+        )),
+    }
+    let rg = &o.redis_replication_group_id;
+    match ctx
+        .aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(rg)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            if let Some(g) = out.replication_groups().first() {
+                let from = format!("elasticache:DescribeReplicationGroups {rg}");
+                if let Some(t) = g.cache_node_type() {
+                    d.redis_node_type = Input::new(t.to_string(), Basis::Configured, from.clone());
+                }
+                let n = g.member_clusters().len();
+                if n > 0 {
+                    d.redis_nodes =
+                        Input::new(u32::try_from(n).unwrap_or(1), Basis::Configured, from);
+                }
+            }
+        }
+        Err(e) => errors.push(format!(
+            "replication group: {} (node type and count assumed)",
+            crate::aws::failure_cause(&e, "elasticache")
+        )),
+    }
+    let group = &o.lambda_log_group_name;
+    match ctx
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            if let Some(g) = out
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(group.as_str()))
+            {
+                d.log_retention_days = Input::new(
+                    g.retention_in_days().and_then(|r| u32::try_from(r).ok()),
+                    Basis::Configured,
+                    format!("logs:DescribeLogGroups {group}"),
+                );
+            }
+        }
+        Err(e) => errors.push(format!(
+            "log group: {} (retention assumed)",
+            crate::aws::failure_cause(&e, "logs")
+        )),
+    }
+    d.alarms = Input::new(
+        u32::try_from(o.alarms.len()).unwrap_or(0),
+        Basis::Configured,
+        "outputs `alarms`",
+    );
+    d.dashboards = Input::new(
+        u32::from(o.dashboard_name.is_some()),
+        Basis::Configured,
+        "outputs `dashboard_name`",
+    );
+    if o.canary_alarms.is_empty() {
+        d.canary = None;
+    } else if let Some(c) = d.canary.as_mut() {
+        c.alarms = Input::new(
+            u32::try_from(o.canary_alarms.len()).unwrap_or(0),
+            Basis::Configured,
+            "outputs `canary_alarms`",
+        );
+    }
+    (d, errors)
+}
+
+/// The window's sums (and the duration's average) from CloudWatch; a metric without
+/// datapoints is `None`.
+async fn usage(ctx: &Context, window: Window) -> (Usage, Vec<String>) {
+    let o = &ctx.outputs;
+    let minutes = window.minutes();
+    let end = SystemTime::now();
+    let start = end - Duration::from_secs(u64::from(minutes) * 60);
+    let period = i32::try_from(minutes * 60).unwrap_or(86_400);
+    let mut u = Usage {
+        window_minutes: minutes,
+        ..Usage::default()
+    };
+    let mut errors = Vec::new();
+    let sum = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>());
+
+    let f = &o.lambda_function_name;
+    let mut q = vec![
+        metric_query(
+            "inv",
+            "AWS/Lambda",
+            "Invocations",
+            vec![dim("FunctionName", f)],
+            "Sum",
+            period,
+        ),
+        metric_query(
+            "dur",
+            "AWS/Lambda",
+            "Duration",
+            vec![dim("FunctionName", f)],
+            "Average",
+            period,
+        ),
+        metric_query(
+            "logb",
+            "AWS/Logs",
+            "IncomingBytes",
+            vec![dim("LogGroupName", &o.lambda_log_group_name)],
+            "Sum",
+            period,
+        ),
+    ];
+    if let Some(api) = api_name(o) {
+        q.push(metric_query(
+            "api",
+            "AWS/ApiGateway",
+            "Count",
+            vec![dim("ApiName", &api)],
+            "Sum",
+            period,
+        ));
+    }
+    match get_metric_data(&ctx.aws.cloudwatch, "cloudwatch", q, start, end).await {
+        Ok(series) => {
+            for (id, v) in series {
+                match id.as_str() {
+                    "inv" => u.invocations = sum(&v),
+                    "api" => u.apigw_count = sum(&v),
+                    "logb" => u.log_bytes = sum(&v),
+                    "dur" if !v.is_empty() => {
+                        u.duration_avg_ms = Some(v.iter().sum::<f64>() / v.len() as f64)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err(e) => errors.push(format!("usage metrics: {e}")),
+    }
+    let dist = &o.cloudfront_distribution_id;
+    let cf_dims = || vec![dim("DistributionId", dist), dim("Region", "Global")];
+    let q = vec![
+        metric_query(
+            "req",
+            "AWS/CloudFront",
+            "Requests",
+            cf_dims(),
+            "Sum",
+            period,
+        ),
+        metric_query(
+            "bytes",
+            "AWS/CloudFront",
+            "BytesDownloaded",
+            cf_dims(),
+            "Sum",
+            period,
+        ),
+    ];
+    let cw = ctx.aws.cloudwatch_in("us-east-1");
+    match get_metric_data(&cw, "cloudwatch (us-east-1)", q, start, end).await {
+        Ok(series) => {
+            for (id, v) in series {
+                match id.as_str() {
+                    "req" => u.cloudfront_requests = sum(&v),
+                    "bytes" => u.cloudfront_bytes = sum(&v),
+                    _ => {}
+                }
+            }
+        }
+        Err(e) => errors.push(format!("CloudFront metrics: {e}")),
+    }
+    (u, errors)
+}
+
+/// API Gateway's metrics are per `ApiName`: the raw output `api_gateway_rest_api_name` when
+/// there is one.
+fn api_name(o: &crate::outputs::Outputs) -> Option<String> {
+    o.raw
+        .get("api_gateway_rest_api_name")
+        .and_then(|r| r.value.as_str())
+        .map(str::to_string)
+}
+
+fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("opsconsole: cannot write to stdout: {e}");
+    }
+}
+
+/// The text report.
+pub fn human(d: &CostDocument) -> String {
+    let mut s = format!(
+        "{}: monthly cost in {} (priced as {}; AWS list prices as of {}, to be refreshed)\n\n",
+        d.env, d.estimate.region, d.estimate.priced_as, d.prices_as_of
+    );
+    s.push_str(&format!(
+        "ESTIMATE from the configuration at the stated load ({:.0} API requests/day, {:.0} ms):\n",
+        d.stated_load.api_requests_per_day.value, d.stated_load.api_duration_ms.value
+    ));
+    s.push_str(&inputs::table_text(&d.estimate));
+    if let Some(a) = &d.actual {
+        s.push_str(&format!(
+            "\nACTUAL: the last {} of usage projected to a month ({:.0} API requests/day, {:.0} ms):\n",
+            a.window, a.load.api_requests_per_day.value, a.load.api_duration_ms.value
+        ));
+        s.push_str(&inputs::table_text(&a.estimate));
+        for n in &a.notes {
+            s.push_str(&format!("  note: {n}\n"));
+        }
+    }
+    s.push_str("\nWHAT IF (against the estimate):\n");
+    for w in &d.what_ifs {
+        s.push_str(&format!(
+            "  {:<48} {:>+10.2} USD/month\n",
+            w.change, w.delta_usd
+        ));
+    }
+    s.push_str("\nASSUMPTIONS:\n");
+    for a in &d.estimate.assumptions {
+        s.push_str(&format!("  - {a}\n"));
+    }
+    for e in &d.errors {
+        s.push_str(&format!("  - could not read {e}\n"));
+    }
+    s
+}
