@@ -211,3 +211,42 @@ async fn the_posts_environment_killed_mid_generation_loses_nothing_seen_and_noth
     let active = get_json(&stack, &c, &s, "/api/agents/chat/active").await;
     assert_eq!(active["activeJobIds"], json!([]), "{active}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_one_environment_the_stream_is_throttled_and_the_reply_comes_whole_afterwards() {
+    // Concurrency 1 (e.g. a reserved concurrency of 1, or the account's limit reached): the
+    // POST's environment is busy while LibreChat generates, so the stream's GET is throttled;
+    // once the generation is over the reply is saved whole, and the web client, whose GET then
+    // answers 404, reloads the messages: the user sees it at once, not streamed.
+    let Some(stack) = stack_with(
+        &[],
+        LambdaOpts {
+            envs: 1,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let c = http_client();
+    let s = seed(&c, stack.invoke_port).await;
+    let (_, id) = start_chat(&stack, &c, &s, None, "00000000-0000-0000-0000-000000000000").await;
+    let r = invoke(
+        &c,
+        stack.invoke_port,
+        &ev("GET", &format!("/api/agents/chat/stream/{id}"), &s, None),
+    )
+    .await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("TooManyRequestsException"), "{}", r.text());
+    assert_eq!(idle_envs(&stack, 1).await.len(), 1);
+    let messages = get_json(&stack, &c, &s, &format!("/api/messages/{id}")).await;
+    let text = messages.to_string();
+    assert!(text.contains("Chunk 6 of 6"), "{text}");
+    let r = invoke(
+        &c,
+        stack.invoke_port,
+        &ev("GET", &format!("/api/agents/chat/stream/{id}"), &s, None),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+}
