@@ -3,6 +3,7 @@
 //! idle environments are frozen as Lambda freezes them, with Redis as the deployment has it.
 //! Skipped, saying why, without LibreChat (support/librechat.rs).
 
+use crate::support::librechat::{LambdaOpts, seed};
 use crate::support::webchat::*;
 use crate::support::*;
 use opsconsole::model::Verdict;
@@ -237,7 +238,12 @@ async fn on_one_environment_the_stream_is_throttled_and_the_reply_comes_whole_af
     )
     .await;
     assert_eq!(r.status, 429, "{}", r.text());
-    assert!(r.text().contains("TooManyRequestsException"), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("ReservedFunctionConcurrentInvocationLimitExceeded"),
+        "{}",
+        r.text()
+    );
     assert_eq!(idle_envs(&stack, 1).await.len(), 1);
     let messages = get_json(&stack, &c, &s, &format!("/api/messages/{id}")).await;
     let text = messages.to_string();
