@@ -10,8 +10,9 @@
 //! So, when the shim runs with temporary credentials (all three variables set, and no secret of
 //! the function's overrides them), LibreChat gets no key variables but `AWS_SHARED_CREDENTIALS_FILE`
 //! naming a file (mode 0600, in the environment's /tmp) whose `[default]` profile holds the three
-//! values. Lambda's credentials last as long as the execution environment, so writing them once at
-//! init is enough. `SHIM_CHILD_AWS_CREDENTIALS=env` keeps the variables as they are.
+//! values, written once at init (a rotation of an environment's credentials while it lives, if
+//! Lambda does one, is not handled: not seen here). `SHIM_CHILD_AWS_CREDENTIALS=env` keeps the
+//! variables as they are.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

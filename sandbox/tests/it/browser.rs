@@ -108,16 +108,7 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
     };
     let _serial = crate::one_sandbox_at_a_time();
     let root = opsconsole_testsupport::repo_root();
-    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
-    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
-    let spec = opsconsole_sandbox::librechat::check(
-        &tree,
-        None,
-        env_nx.as_deref(),
-        mongo.as_deref(),
-        true,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spec = crate::sandbox_librechat::librechat_spec(&tree);
     // A browser opens up to six connections to a host and the app sends that many API calls
     // at once after the login; Lambda runs each in its own environment (and answers a
     // throttled one with 500), so the function may run six.

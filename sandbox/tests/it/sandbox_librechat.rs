@@ -22,6 +22,14 @@ pub(crate) fn librechat_tree() -> Option<PathBuf> {
     opsconsole_testsupport::librechat::tree_or_skip()
 }
 
+/// The sandbox's LibreChat spec for `tree`, with the database the tier's environment names
+/// (`LIBRECHAT_NX` or `LIBRECHAT_MONGO_URI`).
+pub(crate) fn librechat_spec(tree: &Path) -> opsconsole_sandbox::librechat::LibreChatSpec {
+    let (nx, mongo) = opsconsole_testsupport::librechat::database_env();
+    opsconsole_sandbox::librechat::check(tree, None, nx.as_deref(), mongo.as_deref(), true)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Runs `opsconsole probe sandbox --json` as the sandbox prints it, with `config` (and `env`).
 async fn probe(info: &SandboxInfo, config: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
     let xdg = tempfile::tempdir().expect("tempdir");
@@ -110,16 +118,7 @@ async fn real_librechat_sandbox_probe_streams_a_real_chat() {
     };
     let _serial = crate::one_sandbox_at_a_time();
     let root = opsconsole_testsupport::repo_root();
-    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
-    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
-    let spec = opsconsole_sandbox::librechat::check(
-        &tree,
-        None,
-        env_nx.as_deref(),
-        mongo.as_deref(),
-        true,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spec = librechat_spec(&tree);
     let sandbox = opsconsole_sandbox::start_with(&root, None, Some(&spec))
         .await
         .unwrap_or_else(|e| panic!("the real-LibreChat sandbox did not start: {e:#}"));
@@ -414,16 +413,7 @@ async fn five_web_chats_in_a_row_complete_on_two_frozen_environments() {
     };
     let _serial = crate::one_sandbox_at_a_time();
     let root = opsconsole_testsupport::repo_root();
-    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
-    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
-    let spec = opsconsole_sandbox::librechat::check(
-        &tree,
-        None,
-        env_nx.as_deref(),
-        mongo.as_deref(),
-        true,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spec = librechat_spec(&tree);
     let settings = opsconsole_sandbox::LambdaSettings {
         envs: 2,
         limits: false,
@@ -525,16 +515,7 @@ async fn web_mode_says_stalled_when_the_shim_does_not_wait_for_librechat() {
     };
     let _serial = crate::one_sandbox_at_a_time();
     let root = opsconsole_testsupport::repo_root();
-    let env_nx = std::env::var_os("LIBRECHAT_NX").map(PathBuf::from);
-    let mongo = std::env::var("LIBRECHAT_MONGO_URI").ok();
-    let spec = opsconsole_sandbox::librechat::check(
-        &tree,
-        None,
-        env_nx.as_deref(),
-        mongo.as_deref(),
-        true,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spec = librechat_spec(&tree);
     let settings = opsconsole_sandbox::LambdaSettings {
         envs: 2,
         limits: false,
