@@ -21,10 +21,12 @@ pub enum Source {
     Sse,
     /// The scheduled canary's history (its metrics), when `modules/canary` is deployed.
     Canary,
+    /// The site's `index.html` and the assets it references (issue 24).
+    Frontend,
 }
 
 impl Source {
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 9] = [
         Source::Identity,
         Source::Alarms,
         Source::Lambda,
@@ -33,6 +35,7 @@ impl Source {
         Source::Health,
         Source::Sse,
         Source::Canary,
+        Source::Frontend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Source {
             Source::Health => "health",
             Source::Sse => "sse",
             Source::Canary => "canary",
+            Source::Frontend => "frontend",
         }
     }
 
@@ -536,6 +540,7 @@ pub enum DataEvent {
     /// The SSE probe finished, with its verdict.
     Sse(Result<SseProbeData, CollectorError>),
     Canary(Result<CanaryData, CollectorError>),
+    Frontend(Result<crate::domain::frontend::FrontendData, CollectorError>),
 }
 
 impl DataEvent {
@@ -551,6 +556,7 @@ impl DataEvent {
                 Source::Sse
             }
             DataEvent::Canary(_) => Source::Canary,
+            DataEvent::Frontend(_) => Source::Frontend,
         }
     }
 }

@@ -92,7 +92,7 @@ async fn main() {
     let spec = opsconsole_sandbox::librechat::check(&tree(), None, env_nx.as_deref(), None, true)
         .unwrap_or_else(|e| panic!("{e}"));
     let settings = opsconsole_sandbox::LambdaSettings {
-        envs: usize::from(opsconsole_sandbox::BROWSER_CONNECTIONS),
+        envs: usize::from(opsconsole_sandbox::BROWSER_CONCURRENCY),
         ..Default::default()
     };
     let sandbox = opsconsole_sandbox::start_lambda(&root, None, Some(&spec), settings)

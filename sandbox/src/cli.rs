@@ -12,7 +12,7 @@ use opsconsole::cli::GlobalOpts;
 use crate::fault::fault_help;
 use crate::tools::which;
 use crate::{
-    BROWSER_CONNECTIONS, ENV, Fault, LambdaSettings, PANIC_HOOK_ENV, REGION, SandboxInfo, frontend,
+    BROWSER_CONCURRENCY, ENV, Fault, LambdaSettings, PANIC_HOOK_ENV, REGION, SandboxInfo, frontend,
     librechat, start_lambda,
 };
 
@@ -56,9 +56,9 @@ pub struct SandboxArgs {
     pub mongo_uri: Option<String>,
 
     /// Execution environments the local Lambda may run at once (the function's concurrency;
-    /// a web chat needs two: one generating, one streaming). Default 4; 6 with `--librechat`
-    /// and its web client installed (a browser sends up to six API calls at once, and a
-    /// throttled one is answered 500).
+    /// a web chat needs two: one generating, one streaming). Default 4; 10 with `--librechat`
+    /// and its web client installed (a browser sends up to six API calls at once, and the next
+    /// as soon as a response ends: past the limit a call is throttled, answered 500).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub lambda_envs: Option<u16>,
 
@@ -121,7 +121,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<ExitCode> {
         s = start_lambda(&root, fault, lc_spec.as_ref(), LambdaSettings {
             envs: usize::from(args.lambda_envs.unwrap_or(
                 if lc_spec.as_ref().is_some_and(|s| frontend::client_dist(&s.dir).is_some()) {
-                    BROWSER_CONNECTIONS
+                    BROWSER_CONCURRENCY
                 } else {
                     4
                 },

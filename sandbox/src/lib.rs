@@ -47,6 +47,13 @@ use opsconsole_testsupport::moto::MotoServer;
 
 /// A browser's connections to one host (HTTP/1.1): the API calls it may send at once.
 pub const BROWSER_CONNECTIONS: u16 = 6;
+/// The function's concurrency limit in the sandbox with the web client, above a browser's
+/// [`BROWSER_CONNECTIONS`]. The deployment reserves no concurrency, so on Lambda a request
+/// that finds every environment busy starts a new one. One does here too: a browser sends its
+/// next call as soon as a response ends, before that environment's runtime has asked for the
+/// next event, and with the limit at six such a call was throttled (500: the web client's
+/// `/api/user` after login, then "There was an internal server error"; 1 of 3 browser runs).
+pub const BROWSER_CONCURRENCY: u16 = 10;
 /// The environment name the sandbox deploys as.
 pub(crate) const ENV: &str = "sandbox";
 /// The deployment's home region in the sandbox (CloudFront's alarm is in us-east-1).
@@ -93,6 +100,12 @@ impl Sandbox {
     }
 
     /// The local Lambda's execution environments now (phase, frozen, processes).
+    /// Invocations the local Lambda throttled so far (answered 500 by the gateway, as API
+    /// Gateway answers a throttled Lambda).
+    pub fn lambda_throttled(&self) -> u64 {
+        self.lambda.as_ref().map(|l| l.throttled()).unwrap_or(0)
+    }
+
     pub fn lambda_environments(&self) -> Vec<opsconsole_locallambda::EnvSnapshot> {
         self.lambda
             .as_ref()

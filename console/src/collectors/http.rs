@@ -8,7 +8,7 @@ use opsconsole_wire::status::{DatabaseCheck, ShimStatus};
 use crate::context::Context;
 use crate::model::{CollectorError, ErrorKind, HealthData, RedisPing, ShimHealthBody};
 
-fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
+pub(crate) fn http_err(what: &str, e: &reqwest::Error) -> CollectorError {
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else if e.is_connect() || e.is_request() {

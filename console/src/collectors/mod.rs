@@ -8,6 +8,7 @@
 //! The TUI calls [`spawn`] and only reads the channel; it never awaits the network.
 
 pub mod aws;
+pub mod frontend;
 pub mod http;
 pub mod logs;
 pub mod series;
@@ -37,6 +38,8 @@ pub fn interval(source: Source) -> Duration {
         // The canary runs every 5 minutes by default: reading its history more often reads the
         // same points again (each read is a DescribeAlarms and a GetMetricData of 3 series).
         Source::Canary => 300,
+        // index.html and its assets: about 30 requests to the CDN, cheap.
+        Source::Frontend => 120,
     })
 }
 
@@ -68,6 +71,7 @@ fn is_ok(ev: &DataEvent) -> bool {
         DataEvent::Health(r) => r.as_ref().is_ok_and(|h| h.ok),
         DataEvent::Sse(r) => r.is_ok(),
         DataEvent::Canary(r) => r.is_ok(),
+        DataEvent::Frontend(r) => r.is_ok(),
         DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
     }
 }
@@ -97,6 +101,7 @@ pub(crate) async fn collect_once(
         Source::Health => bounded!(Health, http::health(ctx)),
         Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
         Source::Canary => bounded!(Canary, aws::canary(ctx, window)),
+        Source::Frontend => bounded!(Frontend, frontend::frontend(ctx)),
     }
 }
 
@@ -110,6 +115,7 @@ fn error_event(source: Source, e: CollectorError) -> DataEvent {
         Source::Health => DataEvent::Health(Err(e)),
         Source::Sse => DataEvent::Sse(Err(e)),
         Source::Canary => DataEvent::Canary(Err(e)),
+        Source::Frontend => DataEvent::Frontend(Err(e)),
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 mod database;
+mod frontend;
 pub use database::DATABASE_SLOW_MS;
 
 use crate::model::{
@@ -65,6 +66,7 @@ pub struct ProbeResults {
     pub cloudfront: Option<Result<CloudFrontData, CollectorError>>,
     pub health: Option<Result<HealthData, CollectorError>>,
     pub sse: Option<Result<SseProbeData, CollectorError>>,
+    pub frontend: Option<Result<crate::domain::frontend::FrontendData, CollectorError>>,
 }
 
 /// Thresholds the findings depend on.
@@ -260,6 +262,11 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
             format!("SSE probe did not finish: {}", e.message),
         )),
         Some(Err(e)) => out.push(collector_error("sse", e)),
+        None => {}
+    }
+    match &r.frontend {
+        Some(Ok(d)) => out.extend(frontend::findings(d)),
+        Some(Err(e)) => out.push(collector_error("frontend", e)),
         None => {}
     }
     out

@@ -7,6 +7,7 @@ pub mod canary;
 pub mod cost;
 pub mod cost_inputs;
 pub mod findings;
+pub mod frontend;
 pub mod leftovers;
 pub mod loglines;
 pub(crate) mod logs;

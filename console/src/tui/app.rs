@@ -153,6 +153,8 @@ pub struct App {
     pub sse: PanelState<SseProbeData>,
     /// The scheduled canary's history (shown in the SSE panel).
     pub canary: PanelState<CanaryData>,
+    /// The site's index.html and its assets (shown in the Deployment panel).
+    pub frontend: PanelState<crate::domain::frontend::FrontendData>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
     /// One per panel, in [`Panel::ALL`]'s order.
@@ -196,6 +198,7 @@ impl App {
             health: PanelState::Loading,
             sse: PanelState::Loading,
             canary: PanelState::Loading,
+            frontend: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
             // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator

@@ -51,6 +51,21 @@ fn every_panel_ready() {
     }
 }
 
+/// An asset index.html references answers 404 (a partial upload, a stale index.html): the
+/// Deployment panel's frontend line names it.
+#[test]
+fn deployment_panel_names_a_missing_asset() {
+    let mut app = ready_app();
+    app.frontend
+        .apply(Ok(frontend(&["/assets/index.C1VeOx9R.js"])), at(40));
+    let text = panel(&app, Panel::Deployment);
+    assert!(
+        text.contains("frontend: ✖ /assets/index.C1VeOx9R.js 404; 1 of 28 assets"),
+        "{text}"
+    );
+    assert_snapshot!("panel_deployment_frontend_missing_asset", text);
+}
+
 /// The shim's database ping failed: the Redis panel's DB line names host, port and error.
 #[test]
 fn redis_panel_database_unreachable() {

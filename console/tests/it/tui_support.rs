@@ -273,6 +273,38 @@ pub fn error(kind: ErrorKind, msg: &str, fix: Option<&str>) -> CollectorError {
     }
 }
 
+/// The site's index.html and its assets; `missing`: these answered 404.
+pub fn frontend(missing: &[&str]) -> opsconsole::domain::frontend::FrontendData {
+    use opsconsole::domain::frontend::{AssetObs, PageObs, judge};
+    let mut assets: Vec<AssetObs> = (0..27)
+        .map(|i| AssetObs {
+            path: format!("/assets/chunk{i}.js"),
+            status: Some(200),
+            content_type: Some("application/javascript".into()),
+            error: None,
+        })
+        .collect();
+    for m in missing {
+        assets.push(AssetObs {
+            path: (*m).into(),
+            status: Some(404),
+            content_type: Some("application/xml".into()),
+            error: None,
+        });
+    }
+    judge(
+        &PageObs {
+            url: "https://chat.example.org/".into(),
+            status: 200,
+            content_type: Some("text/html".into()),
+            cache_control: Some("no-cache".into()),
+            body: String::new(),
+            latency_ms: 35.0,
+        },
+        assets,
+    )
+}
+
 pub fn loading_app() -> App {
     let mut app = App::new("dev", false, NOW);
     app.outputs = Ok(outputs());
@@ -289,6 +321,7 @@ pub fn ready_app() -> App {
     app.redis.apply(Ok(redis()), at(8));
     app.cloudfront.apply(Ok(cloudfront()), at(30));
     app.health.apply(Ok(health()), at(3));
+    app.frontend.apply(Ok(frontend(&[])), at(40));
     app.sse.apply(Ok(sse()), at(45));
     app.last_refresh = Some(at(3));
     app.push_activity(
@@ -346,6 +379,14 @@ pub fn error_app(with_stale: bool) -> App {
     );
     app.health
         .apply(err(ErrorKind::Unreachable, "502 Bad Gateway", None), at(2));
+    app.frontend.apply(
+        err(
+            ErrorKind::Unreachable,
+            "GET https://chat.example.org/: connection refused",
+            None,
+        ),
+        at(2),
+    );
     app.sse.apply(
         err(
             ErrorKind::Timeout,

@@ -174,6 +174,9 @@ async fn invoke(shared: Arc<Shared>, route: Option<&str>, payload: Bytes) -> Res
     let env = match env::route(&shared, route, inv) {
         Ok(e) => e,
         Err(RouteError::Throttled) => {
+            shared
+                .throttled
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return json(
                 StatusCode::TOO_MANY_REQUESTS,
                 platform::throttle_body(),

@@ -164,6 +164,9 @@ pub(crate) struct Shared {
     pub(crate) cpu_ok: bool,
     pub(crate) memory_ok: bool,
     pub(crate) stopping: std::sync::atomic::AtomicBool,
+    /// Invocations answered with the throttle (no idle environment, the concurrency limit
+    /// reached).
+    pub(crate) throttled: std::sync::atomic::AtomicU64,
     /// This local Lambda among those of the process (cgroup names must not collide).
     pub(crate) instance: u32,
 }
@@ -253,6 +256,7 @@ impl LocalLambda {
             cpu_ok,
             memory_ok,
             stopping: std::sync::atomic::AtomicBool::new(false),
+            throttled: std::sync::atomic::AtomicU64::new(0),
             instance: INSTANCES.fetch_add(1, Ordering::SeqCst),
         });
         tracing::info!(
@@ -334,6 +338,12 @@ impl LocalLambda {
             },
             if mem { "applied" } else { "not applied" }
         )
+    }
+
+    /// How many invocations were throttled so far (429 `TooManyRequestsException`: no idle
+    /// environment and the concurrency limit reached).
+    pub fn throttled(&self) -> u64 {
+        self.shared.throttled.load(Ordering::SeqCst)
     }
 
     /// The environments now (number, phase, frozen, processes, invocations served).

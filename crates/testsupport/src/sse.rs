@@ -1,7 +1,8 @@
 //! A stand-in for the shim's HTTP surface on 127.0.0.1 (a real server, raw HTTP/1.1 over tokio):
 //! `GET /api/health`, `GET /api/__shim/status` and `GET /api/__shim/sse?events=N&interval_ms=M`
 //! (docs/contracts.md section 2), plus a chat-like `GET /api/chat` (bearer token, no send
-//! times, no `done` event), with the SSE stream behaving as one [`SseMode`]:
+//! times, no `done` event), and the site's frontend as CloudFront serves it (`/`: an
+//! index.html, not cached, naming one script), with the SSE stream behaving as one [`SseMode`]:
 //! streaming with spacing, buffering everything until the end, stalling, or dropping mid-stream.
 //! Runs on its own thread and runtime; stopped on drop.
 
@@ -227,6 +228,19 @@ async fn handle(mut sock: TcpStream, sh: Arc<Shared>) -> std::io::Result<()> {
             .await
         }
         "/api/chat" => respond(&mut sock, 401, "text/plain", "unauthorized").await,
+        "/" | "/index.html" => {
+            respond_with(&mut sock, 200, "text/html", "no-cache", INDEX_HTML).await
+        }
+        STANDIN_SCRIPT => {
+            respond_with(
+                &mut sock,
+                200,
+                "application/javascript",
+                "public, max-age=31536000, immutable",
+                "document.title = 'stand-in';",
+            )
+            .await
+        }
         _ => respond(&mut sock, 404, "text/plain", "not found").await,
     }
 }
@@ -254,6 +268,27 @@ async fn chat(sock: &mut TcpStream, mode: SseMode, n: u32, interval: u64) -> std
     }
     sock.write_all(held.as_bytes()).await?;
     sock.flush().await?;
+    sock.shutdown().await
+}
+
+/// The script the stand-in's index.html names.
+pub const STANDIN_SCRIPT: &str = "/assets/standin.0a1b2c3d.js";
+const INDEX_HTML: &str = "<!doctype html><html><head><title>LibreChat (stand-in)</title>\
+    <script type=\"module\" crossorigin src=\"./assets/standin.0a1b2c3d.js\"></script>\
+    </head><body><div id=\"root\"></div></body></html>";
+
+async fn respond_with(
+    sock: &mut TcpStream,
+    status: u16,
+    ctype: &str,
+    cache_control: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    let msg = format!(
+        "HTTP/1.1 {status} OK\r\nContent-Type: {ctype}\r\nCache-Control: {cache_control}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(msg.as_bytes()).await?;
     sock.shutdown().await
 }
 

@@ -40,15 +40,46 @@ pub(super) async fn seed_config(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()
         .send()
         .await
         .context("S3 PutObject librechat.yaml")?;
-    s3.put_object()
-        .bucket(&n.frontend_bucket)
-        .key("index.html")
-        .content_type("text/html")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(
-            b"<!doctype html><title>LibreChat (sandbox)</title>",
-        ))
-        .send()
-        .await
-        .context("S3 PutObject index.html")?;
+    // A placeholder frontend shaped like the real one: index.html (not cached) naming a hashed
+    // script and stylesheet (immutable), with the content types and cache headers the frontend
+    // module's upload.sh sets, so the console's frontend check has something to fetch.
+    for (key, content_type, cache_control, body) in PLACEHOLDER_FRONTEND {
+        s3.put_object()
+            .bucket(&n.frontend_bucket)
+            .key(*key)
+            .content_type(*content_type)
+            .cache_control(*cache_control)
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                body.as_bytes(),
+            ))
+            .send()
+            .await
+            .with_context(|| format!("S3 PutObject {key}"))?;
+    }
     Ok(())
 }
+
+/// The placeholder frontend: `(key, content type, cache control, body)`.
+pub const PLACEHOLDER_FRONTEND: &[(&str, &str, &str, &str)] = &[
+    (
+        "index.html",
+        "text/html",
+        "no-cache",
+        "<!doctype html><html><head><title>LibreChat (sandbox)</title>\
+         <script type=\"module\" crossorigin src=\"./assets/sandbox.0a1b2c3d.js\"></script>\
+         <link rel=\"stylesheet\" href=\"./assets/sandbox.4e5f6a7b.css\"></head>\
+         <body><div id=\"root\">LibreChat (sandbox placeholder)</div></body></html>",
+    ),
+    (
+        "assets/sandbox.0a1b2c3d.js",
+        "application/javascript",
+        "public, max-age=31536000, immutable",
+        "document.title = 'LibreChat (sandbox)';",
+    ),
+    (
+        "assets/sandbox.4e5f6a7b.css",
+        "text/css",
+        "public, max-age=31536000, immutable",
+        "body { font-family: sans-serif; }",
+    ),
+];

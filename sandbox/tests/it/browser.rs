@@ -110,10 +110,10 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
     let root = opsconsole_testsupport::repo_root();
     let spec = crate::sandbox_librechat::librechat_spec(&tree);
     // A browser opens up to six connections to a host and the app sends that many API calls
-    // at once after the login; Lambda runs each in its own environment (and answers a
-    // throttled one with 500), so the function may run six.
+    // at once after the login; Lambda runs each in its own environment, and starts a new one
+    // for a call that finds them all busy (the deployment reserves no concurrency).
     let settings = opsconsole_sandbox::LambdaSettings {
-        envs: usize::from(opsconsole_sandbox::BROWSER_CONNECTIONS),
+        envs: usize::from(opsconsole_sandbox::BROWSER_CONCURRENCY),
         titles: true,
         ..Default::default()
     };
@@ -130,6 +130,7 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
     let envs = usize::from(opsconsole_sandbox::BROWSER_CONNECTIONS);
     let warm = sandbox.prewarm(envs, Duration::from_secs(300)).await;
     assert_eq!(warm, envs, "environments ready");
+    let _throttles = ThrottlesOnPanic(&sandbox);
     let chrome = Chromium::launch(&exe).await;
     let page = chrome
         .browser
@@ -307,6 +308,25 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
         "the conversation reopened from the sidebar with its reply",
     )
     .await;
+    // Nothing the person did was throttled (a throttled call is a 500 the app shows as "There
+    // was an internal server error").
+    assert_eq!(sandbox.lambda_throttled(), 0, "throttled invocations");
     chrome.close().await;
+    drop(_throttles);
     drop(sandbox);
+}
+
+/// On a failure, how many invocations the local Lambda throttled (each a 500 to the app).
+struct ThrottlesOnPanic<'a>(&'a opsconsole_sandbox::Sandbox);
+
+impl Drop for ThrottlesOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "the local Lambda throttled {} invocation(s); environments: {:?}",
+                self.0.lambda_throttled(),
+                self.0.lambda_environments()
+            );
+        }
+    }
 }

@@ -120,6 +120,20 @@ async fn sandbox_baseline_is_healthy() {
             ))),
         "{canary:#}"
     );
+    // The frontend check fetched the placeholder's index.html and both assets it names.
+    let fe = &doc["checks"]["frontend"];
+    assert_eq!(fe["status"], "ok", "{fe:#}");
+    assert_eq!(fe["data"]["problems"], serde_json::json!([]), "{fe:#}");
+    assert_eq!(fe["data"]["cache_control"], "no-cache", "{fe:#}");
+    let assets: Vec<&str> = fe["data"]["assets"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["path"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        assets,
+        [SANDBOX_JS, "/assets/sandbox.4e5f6a7b.css"],
+        "{fe:#}"
+    );
     let alarms: Vec<&str> = doc["checks"]["alarms"]["data"]["alarms"]
         .as_array()
         .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
@@ -309,4 +323,57 @@ async fn sandbox_hung_function_gives_health_failed_and_no_redis_finding() {
         doc["checks"]["redis"]["data"]["ping"].is_null(),
         "no PING result without the shim's answer:\n{pretty}"
     );
+}
+
+/// The script the sandbox's placeholder index.html names (sandbox/src/seed/s3.rs).
+const SANDBOX_JS: &str = "/assets/sandbox.0a1b2c3d.js";
+
+/// Issue 24 item 4: an asset index.html references is gone from the frontend bucket (a partial
+/// upload, or an old index.html after a deploy replaced the hashed assets): the probe's
+/// frontend check names it, `frontend_asset_missing`, failing (exit 2), and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn a_missing_frontend_asset_is_named_by_the_probe() {
+    let _serial = crate::one_sandbox_at_a_time();
+    let sandbox = opsconsole_sandbox::start(None)
+        .await
+        .unwrap_or_else(|e| panic!("sandbox did not start: {e:#}"));
+    let info = &sandbox.info;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(&info.moto_url)
+            .region(aws_sdk_s3::config::Region::new(opsconsole_sandbox::REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .force_path_style(true)
+            .build(),
+    );
+    s3.delete_object()
+        .bucket(&info.frontend_bucket)
+        .key(SANDBOX_JS.trim_start_matches('/'))
+        .send()
+        .await
+        .expect("delete the script from the frontend bucket");
+    let (code, doc, stderr) = probe(info).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    assert_eq!(
+        codes(&doc),
+        ["frontend_asset_missing"],
+        "{pretty}\n{stderr}"
+    );
+    assert_eq!(code, 2, "{pretty}");
+    let msg = doc["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with(&format!(
+            "1 of the 2 assets index.html references cannot be fetched: {SANDBOX_JS} (40"
+        )),
+        "{msg}"
+    );
+    assert!(
+        stderr.contains("frontend_asset_missing"),
+        "the finding on stderr: {stderr}"
+    );
+    drop(sandbox);
 }

@@ -63,6 +63,7 @@ pub(super) fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {
             app.sse.apply(r, now)
         }
         DataEvent::Canary(r) => app.canary.apply(r, now),
+        DataEvent::Frontend(r) => app.frontend.apply(r, now),
     }
     app.last_refresh = Some(now);
     if let Some(v) = &app.verify

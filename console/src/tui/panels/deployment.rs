@@ -1,5 +1,5 @@
-//! Panel 1: the health check, the CloudFront distribution and its last invalidation, and the
-//! Terraform outputs (sensitive ones masked).
+//! Panel 1: the health check, the frontend check (index.html and its assets), the CloudFront
+//! distribution and its last invalidation, and the Terraform outputs (sensitive ones masked).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -27,6 +27,29 @@ pub fn visible(app: &App) -> Vec<&OutputRow> {
     }
 }
 
+/// `frontend: ✔ index.html 200 (no-cache), 28 assets ok`, or what is broken.
+fn frontend_line(app: &App, theme: Theme) -> Line<'static> {
+    match &app.frontend {
+        PanelState::Loading => Line::styled("frontend: loading…", theme.dim()),
+        s => match (s.data(), s.error()) {
+            (_, Some(e)) => Line::from(vec![
+                Span::styled("frontend: ✖ ", theme.bad()),
+                Span::raw(e.message.clone()),
+            ]),
+            (Some((d, at)), None) => Line::from(vec![
+                Span::raw("frontend: "),
+                Span::styled(
+                    if d.ok() { "✔ " } else { "✖ " },
+                    if d.ok() { theme.ok() } else { theme.bad() },
+                ),
+                Span::raw(d.headline()),
+                Span::styled(format!(" {} ago", age(app.now, at)), theme.dim()),
+            ]),
+            (None, None) => Line::raw("frontend: -"),
+        },
+    }
+}
+
 impl PanelView for Deployment {
     fn title(&self) -> &'static str {
         "Deployment"
@@ -47,7 +70,8 @@ impl PanelView for Deployment {
                 theme,
             ),
         );
-        let [health_r, cf_r, outputs_r] = Layout::vertical([
+        let [health_r, frontend_r, cf_r, outputs_r] = Layout::vertical([
+            Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(2),
             Constraint::Fill(1),
@@ -81,6 +105,7 @@ impl PanelView for Deployment {
             },
         };
         f.render_widget(Paragraph::new(health), health_r);
+        f.render_widget(Paragraph::new(frontend_line(app, theme)), frontend_r);
         // CloudFront
         if let Some((cf_area, cf)) =
             state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
