@@ -43,6 +43,53 @@ pub(crate) struct ApiInfo {
     pub stage: String,
     pub account_id: String,
     pub domain_name: String,
+    /// The API's binary media types (`x-amazon-apigateway-binary-media-types`): a request body
+    /// whose Content-Type matches one reaches the function base64-encoded.
+    pub binary_media_types: Vec<String>,
+}
+
+/// The api-gateway module's `main.tf` in a checkout.
+pub(crate) fn api_main_tf(root: &std::path::Path) -> std::path::PathBuf {
+    root.join("infrastructure/terraform/modules/api-gateway/main.tf")
+}
+
+/// The binary media types the api-gateway module's `main.tf` gives its OpenAPI body
+/// (`x-amazon-apigateway-binary-media-types = ["*/*"]`); `None` when it names none.
+pub(crate) fn binary_media_types(main_tf: &str) -> Option<Vec<String>> {
+    let key = "x-amazon-apigateway-binary-media-types";
+    let rest = &main_tf[main_tf.find(key)? + key.len()..];
+    let rest = rest
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start()
+        .strip_prefix('[')?;
+    let list = &rest[..rest.find(']')?];
+    Some(
+        list.split(',')
+            .map(|t| t.trim().trim_matches('"').to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+    )
+}
+
+/// Whether a body of `content_type` is binary for the API: its media type (parameters left
+/// out) matches one of `types` (`*/*`, `image/*`, or exact; case-insensitive).
+pub(crate) fn is_binary(types: &[String], content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return false;
+    };
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (ty, sub) = media.split_once('/').unwrap_or((media.as_str(), ""));
+    types.iter().any(|t| {
+        let t = t.to_ascii_lowercase();
+        let (tt, ts) = t.split_once('/').unwrap_or((t.as_str(), ""));
+        (tt == "*" || tt == ty) && (ts == "*" || ts == sub)
+    })
 }
 
 /// Builds an API Gateway REST (v1) proxy event (`resource: /{proxy+}`) for one request.
@@ -106,12 +153,18 @@ pub(crate) fn build_event(
         }
     };
 
+    let binary = is_binary(
+        &api.binary_media_types,
+        headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let (body_v, b64) = if body.is_empty() {
         (Value::Null, false)
     } else {
         match std::str::from_utf8(body) {
-            Ok(s) => (Value::String(s.to_string()), false),
-            Err(_) => {
+            Ok(s) if !binary => (Value::String(s.to_string()), false),
+            _ => {
                 use base64::Engine as _;
                 (
                     Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
@@ -245,6 +298,16 @@ pub(crate) async fn start(cfg: GatewayConfig, port: u16) -> anyhow::Result<Gatew
     Ok(Gateway { task })
 }
 
+/// API Gateway's REST API request payload limit: 10 MB (the API Gateway quotas page, "Payload
+/// size"; taken as 10 MiB here). A larger body is answered [`REQUEST_TOO_LONG`] with 413 and
+/// never reaches the function. Lambda's own limit (6 MB of invocation payload, the event with a
+/// binary body base64-encoded) is the local Lambda's: Invoke answers 413
+/// `RequestTooLargeException`, which the integration turns into a 500 (`integration_failure`).
+pub(crate) const MAX_REQUEST_BODY: usize = 10 * 1024 * 1024;
+/// The body message of API Gateway's 413, as it is commonly reported (not verified against AWS
+/// from here).
+pub(crate) const REQUEST_TOO_LONG: &str = "Request Too Long";
+
 fn error_response(status: StatusCode, message: &str) -> Response<Body> {
     let body = json!({ "message": message }).to_string();
     let mut r = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
@@ -264,8 +327,26 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
     {
         return frontend::serve(fe, &parts.method, &parts.headers, &key, compress).await;
     }
-    let body = match body.collect().await {
+    // API Gateway's payload limit (REST API: 10 MB), before anything reaches the function.
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, REQUEST_TOO_LONG);
+    }
+    let body = match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, REQUEST_TOO_LONG);
+        }
         Err(e) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -363,12 +444,47 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
 mod tests {
     use super::*;
 
+    #[test]
+    fn binary_media_types_come_from_the_api_gateway_module() {
+        let tf = std::fs::read_to_string(api_main_tf(&opsconsole_testsupport::repo_root()))
+            .expect("api-gateway main.tf");
+        assert_eq!(binary_media_types(&tf), Some(vec!["*/*".to_string()]));
+        assert_eq!(binary_media_types("body = {}"), None);
+        let all = vec!["*/*".to_string()];
+        assert!(is_binary(&all, Some("application/json")));
+        assert!(is_binary(&all, Some("multipart/form-data; boundary=x")));
+        assert!(!is_binary(&all, None));
+        let images = vec!["image/*".to_string(), "application/pdf".to_string()];
+        assert!(is_binary(&images, Some("Image/PNG")));
+        assert!(is_binary(&images, Some("application/pdf")));
+        assert!(!is_binary(&images, Some("application/json")));
+    }
+
+    #[test]
+    fn a_body_of_a_binary_media_type_is_base64_even_when_it_is_text() {
+        let mut a = api();
+        a.binary_media_types = vec!["*/*".into()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let ev = build_event(&a, &Method::POST, "/api/x", &h, b"{}", "r", "1.2.3.4", 0);
+        assert_eq!(ev["isBase64Encoded"], true);
+        assert_eq!(ev["body"], "e30=");
+        a.binary_media_types = vec![];
+        let ev = build_event(&a, &Method::POST, "/api/x", &h, b"{}", "r", "1.2.3.4", 0);
+        assert_eq!(ev["isBase64Encoded"], false);
+        assert_eq!(ev["body"], "{}");
+    }
+
     fn api() -> ApiInfo {
         ApiInfo {
             api_id: "sbx123".into(),
             stage: "sandbox".into(),
             account_id: "123456789012".into(),
             domain_name: "127.0.0.1".into(),
+            binary_media_types: vec![],
         }
     }
 

@@ -187,7 +187,18 @@ pub async fn start_lambda(
         behaviours,
     );
 
-    // The CloudFront/API Gateway stand-in.
+    // The CloudFront/API Gateway stand-in, with the API's binary media types as the
+    // api-gateway module sets them (every body base64-encoded with `*/*`).
+    let api_tf = gateway::api_main_tf(&root);
+    let binary_media_types = std::fs::read_to_string(&api_tf)
+        .ok()
+        .and_then(|t| gateway::binary_media_types(&t))
+        .with_context(|| {
+            format!(
+                "reading x-amazon-apigateway-binary-media-types from {}",
+                api_tf.display()
+            )
+        })?;
     let gw = gateway::start(
         gateway::GatewayConfig {
             invoke_url: invoke_url.clone(),
@@ -196,6 +207,7 @@ pub async fn start_lambda(
                 stage: names.stage.clone(),
                 account_id: names.account.clone(),
                 domain_name: "127.0.0.1".into(),
+                binary_media_types,
             },
             buffering: fault == Some(Fault::Buffering),
             frontend: Some(std::sync::Arc::new(frontend_origin)),

@@ -316,17 +316,42 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
     drop(sandbox);
 }
 
-/// On a failure, how many invocations the local Lambda throttled (each a 500 to the app).
+/// On a failure: how many invocations the local Lambda throttled (each a 500 to the app), and
+/// the error lines of every environment's log (shim and LibreChat), the last 40: what a 500
+/// the page got came from.
 struct ThrottlesOnPanic<'a>(&'a opsconsole_sandbox::Sandbox);
 
 impl Drop for ThrottlesOnPanic<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "the local Lambda throttled {} invocation(s); environments: {:?}",
-                self.0.lambda_throttled(),
-                self.0.lambda_environments()
+        if !std::thread::panicking() {
+            return;
+        }
+        eprintln!(
+            "the local Lambda throttled {} invocation(s); environments: {:?}",
+            self.0.lambda_throttled(),
+            self.0.lambda_environments()
+        );
+        let lambda = self.0.info.dir.join("lambda");
+        let mut lines = Vec::new();
+        for env in std::fs::read_dir(&lambda).into_iter().flatten().flatten() {
+            let log = env.path().join("output.log");
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let name = env.file_name().to_string_lossy().into_owned();
+            lines.extend(
+                text.lines()
+                    .filter(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.contains("error") || l.contains(" 500") || l.contains("\"status\":500")
+                    })
+                    .map(|l| format!("{name}: {}", l.chars().take(300).collect::<String>())),
             );
         }
+        let from = lines.len().saturating_sub(40);
+        eprintln!(
+            "error lines in {} ({} in all, the last 40):\n{}",
+            lambda.display(),
+            lines.len(),
+            lines[from..].join("\n")
+        );
     }
 }

@@ -11,6 +11,7 @@ mod chromium;
 mod deployment_shape;
 mod frontend;
 mod multi_env_probe;
+mod payload_limits;
 mod sandbox_cleanup;
 mod sandbox_faults;
 mod sandbox_keys;
