@@ -21,8 +21,8 @@ function json(res, status, obj) {
   res.end(body);
 }
 
-// `[fake chunks=N delay_ms=D die_after=K pause_after=K pause_ms=P]` in the last user message;
-// else the defaults.
+// `[fake chunks=N delay_ms=D die_after=K pause_after=K pause_ms=P fail_status=S]` in the last
+// user message; else the defaults.
 function knobs(body) {
   const msgs = Array.isArray(body.messages) ? body.messages : [];
   const last = [...msgs].reverse().find((m) => m?.role === 'user');
@@ -41,11 +41,19 @@ function knobs(body) {
     // `pause_after=K pause_ms=P`: the model stalls P ms after its K-th content chunk.
     pauseAfter: num('pause_after'),
     pauseMs: Math.min(num('pause_ms') ?? 0, 600000),
+    // `fail_status=S`: the model answers HTTP S (400-599) with OpenAI's error body, no stream.
+    failStatus: num('fail_status'),
   };
 }
 
 function completions(req, res, body) {
-  const { chunks, delay, dieAfter, pauseAfter, pauseMs } = knobs(body);
+  const { chunks, delay, dieAfter, pauseAfter, pauseMs, failStatus } = knobs(body);
+  if (failStatus !== undefined && failStatus >= 400 && failStatus <= 599) {
+    log({ msg: 'failing on request', status: failStatus });
+    return json(res, failStatus, {
+      error: { message: `The fake model failed on request (HTTP ${failStatus})`, type: 'server_error', code: null },
+    });
+  }
   const id = `chatcmpl-fake-${Date.now().toString(36)}`;
   const created = Math.floor(Date.now() / 1000);
   const model = body.model || MODEL;

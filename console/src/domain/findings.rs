@@ -244,6 +244,18 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
                 Severity::Failing,
                 format!("SSE probe FAILED: {}", s.reason),
             )),
+            // No token at all after LibreChat's `created`: measured on v0.8.6, a provider that
+            // answers 5xx leaves the web stream silent (no error frame), so the model comes
+            // first among the causes.
+            Verdict::Stalled if s.events.is_empty() => out.push(finding(
+                "sse",
+                "web_chat_stalled",
+                Severity::Degraded,
+                format!(
+                    "the web chat STALLED before its first token: {}. Likely cause: the model provider failed or is not answering (LibreChat v0.8.6 sends no error to the chat's stream when the provider answers an error: the user sees the reply never start), or the environment generating the reply was frozen (SHIM_PENDING_WAIT_MS=0, or a shim older than this version). Next: the function's log lines for this chat (`l` in the console: the provider's error, or a REPORT right after the POST then nothing), then the provider's status and the endpoint's key and model in librechat.yaml",
+                    s.reason
+                ),
+            )),
             Verdict::Stalled => out.push(finding(
                 "sse",
                 "web_chat_stalled",
@@ -371,7 +383,7 @@ pub fn status(findings: &[Finding]) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AlarmInfo, ColdStartStats, RedisPing, ShimHealthBody};
+    use crate::model::{AlarmInfo, ColdStartStats, RedisPing, ShimHealthBody, SseEventObs};
 
     pub(super) const T: Thresholds = Thresholds {
         cold_start_p95_ms: 5000.0,
@@ -516,17 +528,41 @@ mod tests {
         let f = findings(&r, &T);
         assert_eq!(codes(&r), ["web_chat_stalled"]);
         assert_eq!(f[0].severity, Severity::Degraded);
+        // No token at all: the provider first (LibreChat's stream stays silent on its error).
         for needle in [
+            "before its first token",
             "the last `created`",
             "5003 ms",
-            "frozen by Lambda",
+            "the model provider failed",
             "SHIM_PENDING_WAIT_MS=0",
-            "the model stalled",
             "Next:",
         ] {
             assert!(f[0].message.contains(needle), "{needle}: {}", f[0].message);
         }
         assert_eq!(status(&f).exit_code(), 1);
+        // Tokens, then silence: the frozen environment first.
+        let mut mid = sse.clone();
+        mid.events = vec![SseEventObs {
+            seq: 1,
+            arrived_ms: 40.0,
+            sent_at_ms: None,
+            gap_ms: None,
+            sent_gap_ms: None,
+        }];
+        let f = findings(
+            &ProbeResults {
+                sse: Some(Ok(mid)),
+                ..ProbeResults::default()
+            },
+            &T,
+        );
+        for needle in [
+            "frozen by Lambda",
+            "SHIM_PENDING_WAIT_MS=0",
+            "the model stalled",
+        ] {
+            assert!(f[0].message.contains(needle), "{needle}: {}", f[0].message);
+        }
         let streaming = ProbeResults {
             sse: Some(Ok(SseProbeData {
                 verdict: Verdict::Streaming,

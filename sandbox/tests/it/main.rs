@@ -9,6 +9,7 @@
 mod browser;
 mod chromium;
 mod deployment_shape;
+mod drills;
 mod frontend;
 mod multi_env_probe;
 mod payload_limits;

@@ -32,6 +32,16 @@ pub(crate) fn librechat_spec(tree: &Path) -> opsconsole_sandbox::librechat::Libr
 
 /// Runs `opsconsole probe sandbox --json` as the sandbox prints it, with `config` (and `env`).
 async fn probe(info: &SandboxInfo, config: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
+    probe_with(info, config, env, &[]).await
+}
+
+/// [`probe`] with more arguments (e.g. `--timeout 40`).
+pub(crate) async fn probe_with(
+    info: &SandboxInfo,
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, Value, String) {
     let xdg = tempfile::tempdir().expect("tempdir");
     let bin = opsconsole_testsupport::bins::workspace_bin("opsconsole", "console", "opsconsole");
     let mut cmd = tokio::process::Command::new(bin);
@@ -39,6 +49,7 @@ async fn probe(info: &SandboxInfo, config: &Path, env: &[(&str, &str)]) -> (i32,
         .arg(&info.outputs)
         .args(["--endpoint-url", &info.moto_url, "--config"])
         .arg(config)
+        .args(args)
         .env("XDG_CONFIG_HOME", xdg.path())
         .env_remove("AWS_PROFILE")
         .stdin(Stdio::null())
