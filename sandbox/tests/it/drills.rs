@@ -22,15 +22,9 @@ use crate::sandbox_librechat::{librechat_spec, librechat_tree, probe_with};
 /// (process start, the JSON).
 const TIMEOUT_S: u64 = 40;
 
+/// The finding codes, sorted, each once.
 fn codes(doc: &Value) -> Vec<String> {
-    let mut c: Vec<String> = doc["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut c = crate::sandbox_faults::codes(doc);
     c.sort();
     c.dedup();
     c

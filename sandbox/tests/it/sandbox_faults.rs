@@ -38,7 +38,7 @@ async fn probe(info: &SandboxInfo) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), doc, stderr)
 }
 
-fn codes(doc: &Value) -> Vec<String> {
+pub(crate) fn codes(doc: &Value) -> Vec<String> {
     doc["findings"]
         .as_array()
         .map(|f| {
