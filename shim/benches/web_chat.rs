@@ -301,7 +301,12 @@ async fn run() {
             list(&cold_ready),
             list(&cold_ttft)
         );
-        println!("{:<26} TTFT each: {}; final each: {}", "", list(&ttft), list(&fin));
+        println!(
+            "{:<26} TTFT each: {}; final each: {}",
+            "",
+            list(&ttft),
+            list(&fin)
+        );
     }
     println!(
         "(ms; ready: the shim's spawn_to_ready_ms, per round; TTFT: POST sent to the first delta; \
