@@ -113,6 +113,13 @@ fn environment(s: &Spec<'_>) -> anyhow::Result<Vec<(String, String)>> {
             // to wait for after a web chat (shim/README.md, "LibreChat's work after the response").
             ("SHIM_TITLE_WAIT_MS".into(), "0".into()),
         ]);
+        // The image starts LibreChat with `librechat-start` (Node 22 and its compile cache,
+        // issue 26): here the checkout's script, on the `node` on PATH, without a cache.
+        for (k, v) in all.iter_mut() {
+            if k == "SHIM_CHILD_CMD" {
+                *v = opsconsole_testsupport::librechat::local_child_cmd(s.root, v);
+            }
+        }
         env = all;
     } else if s.fault == Some(Fault::LibrechatDown) {
         env.push(("STANDIN_HEALTH_STATUS".into(), "503".into()));

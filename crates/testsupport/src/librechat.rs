@@ -61,6 +61,20 @@ pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The image's start command for LibreChat (`SHIM_CHILD_CMD`) for a run outside the image: a
+/// leading `librechat-start` (on the image's `PATH`, issue 26) becomes the checkout's
+/// `shim/image/librechat-start.sh`, which runs the `node` on `PATH` (and uses a compile cache only
+/// where `LIBRECHAT_COMPILE_CACHE_SRC` names one); anything else is kept.
+pub fn local_child_cmd(root: &Path, cmd: &str) -> String {
+    match cmd.strip_prefix("librechat-start") {
+        Some(rest) if rest.is_empty() || rest.starts_with(' ') => format!(
+            "{}{rest}",
+            root.join("shim/image/librechat-start.sh").display()
+        ),
+        _ => cmd.to_string(),
+    }
+}
+
 /// The image's environment from the checkout's Dockerfile.
 pub fn dockerfile_env(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     Ok(parse_dockerfile_env(&std::fs::read_to_string(dockerfile(
@@ -159,8 +173,25 @@ mod tests {
         let env = dockerfile_env(&root).unwrap();
         assert!(
             env.iter()
-                .any(|(k, v)| k == "SHIM_CHILD_CMD" && v == "node api/server/index.js"),
+                .any(|(k, v)| k == "SHIM_CHILD_CMD" && v == "librechat-start api/server/index.js"),
             "{env:?}"
+        );
+    }
+
+    #[test]
+    fn the_image_start_command_maps_to_the_checkouts_script() {
+        let root = Path::new("/r");
+        assert_eq!(
+            local_child_cmd(root, "librechat-start api/server/index.js"),
+            "/r/shim/image/librechat-start.sh api/server/index.js"
+        );
+        assert_eq!(
+            local_child_cmd(root, "node api/server/index.js"),
+            "node api/server/index.js"
+        );
+        assert_eq!(
+            local_child_cmd(root, "librechat-starter x"),
+            "librechat-starter x"
         );
     }
 }

@@ -26,11 +26,16 @@ fn dockerfile_passes_hadolint() {
 fn dockerfile_builds_the_shim_onto_the_pinned_librechat_image() {
     let text = std::fs::read_to_string(docker_dir().join("Dockerfile")).expect("Dockerfile");
     let froms: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
-    assert_eq!(froms.len(), 2, "{froms:?}");
-    assert!(froms[0].contains(" AS build"));
     assert_eq!(
-        froms[1], "FROM ghcr.io/danny-avila/librechat-api:${LIBRECHAT_VERSION}",
-        "FR-006 base image"
+        froms,
+        [
+            "FROM rust:1.95-alpine AS build",
+            // Node 22 for the same libc (musl) as LibreChat's node:20-alpine image (issue 26).
+            "FROM node:${NODE_VERSION}-alpine AS node",
+            "FROM ghcr.io/danny-avila/librechat-api:${LIBRECHAT_VERSION} AS compile-cache",
+            "FROM ghcr.io/danny-avila/librechat-api:${LIBRECHAT_VERSION}",
+        ],
+        "FR-006 base image last"
     );
     // Pinned in one place: the ARG's default, which the real-LibreChat tier compares with the
     // version it ran.
@@ -81,7 +86,20 @@ fn dockerfile_env_is_read_as_the_image_sets_it() {
     // The real-LibreChat tier runs LibreChat with this environment (Lambda's filesystem test).
     let env = crate::support::dockerfile_env();
     let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    assert_eq!(get("SHIM_CHILD_CMD"), Some("node api/server/index.js"));
+    assert_eq!(
+        get("SHIM_CHILD_CMD"),
+        Some("librechat-start api/server/index.js")
+    );
+    // Issue 26: Node's cache directory under /tmp (the only writable path), the image's filled
+    // cache beside LibreChat, and no 3 s wait for another environment's MCP registry.
+    assert_eq!(get("NODE_COMPILE_CACHE"), Some("/tmp/node-compile-cache"));
+    assert_eq!(
+        get("LIBRECHAT_COMPILE_CACHE_SRC"),
+        Some("/app/.node-compile-cache")
+    );
+    assert_eq!(get("MCP_INIT_FOLLOWER_RETRY_MS"), Some("100"));
+    // No V8 flag in NODE_OPTIONS: V8's flags are part of the cache's key (it would be missed).
+    assert_eq!(get("NODE_OPTIONS"), None);
     assert_eq!(get("LOG_TO_FILE"), Some("false"));
     assert_eq!(get("HOME"), Some("/tmp"));
     assert_eq!(get("CONFIG_PATH"), Some("/tmp/librechat.yaml"));
@@ -211,4 +229,117 @@ fn image_build_context_loads_the_workspace() {
         std::path::Path::new(path).is_file(),
         "{path} is not in the context"
     );
+}
+
+/// Issue 26: the Dockerfile's `compile-cache` stage fills the cache with the image's Node on the
+/// image's own /app, with the hook the tests fill theirs with, and the last stage takes that Node,
+/// that cache and the start command.
+#[test]
+fn dockerfile_fills_the_compile_cache_and_ships_node_22_with_it() {
+    let text = std::fs::read_to_string(docker_dir().join("Dockerfile")).expect("Dockerfile");
+    let stages: Vec<&str> = text.split("\nFROM ").collect();
+    let cache = stages
+        .iter()
+        .find(|s| {
+            s.lines()
+                .next()
+                .is_some_and(|l| l.ends_with(" AS compile-cache"))
+        })
+        .expect("a compile-cache stage");
+    let joined = cache.replace("\\\n", " ");
+    assert!(
+        cache
+            .lines()
+            .any(|l| l == "COPY --from=node /usr/local/bin/node /usr/local/bin/node"),
+        "{cache}"
+    );
+    assert!(
+        cache
+            .lines()
+            .any(|l| l == "COPY shim/image/compile-cache-fill.cjs /opt/compile-cache-fill.cjs"),
+        "{cache}"
+    );
+    let run = joined
+        .lines()
+        .find(|l| l.starts_with("RUN "))
+        .expect("the fill's RUN");
+    for part in [
+        "NODE_COMPILE_CACHE=/tmp/node-compile-cache",
+        "node --require /opt/compile-cache-fill.cjs api/server/index.js",
+        "chmod -R a+rX,a-w /tmp/node-compile-cache",
+    ] {
+        assert!(run.contains(part), "{part} not in {run}");
+    }
+    assert!(!run.contains("NODE_OPTIONS"), "{run}");
+    let last = stages.last().expect("a last stage");
+    for line in [
+        "COPY --from=node /usr/local/bin/node /usr/local/bin/node",
+        "COPY --from=compile-cache /tmp/node-compile-cache /app/.node-compile-cache",
+        "COPY shim/image/librechat-start.sh /usr/local/bin/librechat-start",
+    ] {
+        assert!(
+            last.lines().any(|l| l == line),
+            "{line} not in the last stage"
+        );
+    }
+    // The files it copies are in the build context.
+    let ignore =
+        std::fs::read_to_string(docker_dir().join(".dockerignore")).expect(".dockerignore");
+    let rules: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    for f in [
+        "shim/image/compile-cache-fill.cjs",
+        "shim/image/librechat-start.sh",
+    ] {
+        assert!(admitted(&rules, f), "{f} not in the build context");
+        assert!(crate::support::repo_root().join(f).is_file(), "{f} missing");
+    }
+    // The version the tests run (support/image.rs) is pinned here.
+    assert_eq!(
+        crate::support::image::dockerfile_node_version()
+            .split('.')
+            .next(),
+        Some("22")
+    );
+}
+
+/// `librechat-start` links each of the image's cache directories (named by Node after the uid
+/// that filled them) into NODE_COMPILE_CACHE under the uid that runs it, then runs node.
+#[test]
+fn librechat_start_links_the_image_cache_for_the_running_uid() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("image-cache");
+    let tag = "v22.23.5-x64-9ac5647c";
+    std::fs::create_dir_all(src.join(format!("{tag}-1000"))).expect("mkdir");
+    let cache = tmp.path().join("tmp/node-compile-cache");
+    let out = Command::new(crate::support::repo_root().join("shim/image/librechat-start.sh"))
+        .args(["a", "b c"])
+        .env("LIBRECHAT_NODE", "echo")
+        .env("LIBRECHAT_COMPILE_CACHE_SRC", &src)
+        .env("NODE_COMPILE_CACHE", &cache)
+        .output()
+        .expect("run librechat-start");
+    assert!(out.status.success(), "{out:?}");
+    // node gets the arguments as they were.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a b c\n");
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let link = cache.join(format!("{tag}-{uid}"));
+    assert_eq!(
+        std::fs::read_link(&link).expect("the cache link"),
+        src.join(format!("{tag}-1000"))
+    );
+    // Without the image's cache, node runs all the same (Node 20, a local run).
+    let out = Command::new(crate::support::repo_root().join("shim/image/librechat-start.sh"))
+        .arg("x")
+        .env("LIBRECHAT_NODE", "echo")
+        .env("LIBRECHAT_COMPILE_CACHE_SRC", tmp.path().join("none"))
+        .env("NODE_COMPILE_CACHE", &cache)
+        .output()
+        .expect("run librechat-start");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n");
 }

@@ -237,14 +237,59 @@ async fn lambdas_filesystem_read_only_tree_non_root_writes_nothing_but_the_confi
     assert_eq!((v, n), (Verdict::Streaming, 4), "{why}");
     // Only the shim's copy of the config: LibreChat itself writes no file at all (no log files
     // filling Lambda's 512 MB /tmp either: LOG_TO_FILE=false in the image).
-    let written = files_written_by(65534, marker.path());
-    let config = stack
-        .shim_env
-        .iter()
-        .find(|(k, _)| k == "CONFIG_PATH")
-        .map(|(_, v)| v.clone())
-        .expect("CONFIG_PATH");
-    assert_eq!(written, vec![config], "files written as uid 65534");
+    // And the image's start command's link to the compile cache (issue 26): a directory and one
+    // symlink in Node's cache directory under /tmp, nothing in the cache itself.
+    let mut written = files_written_by(65534, marker.path());
+    written.sort();
+    let env = |name: &str| {
+        // The last setting of it wins, as in the shim's environment.
+        stack
+            .shim_env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let cache_dir = env("NODE_COMPILE_CACHE");
+    let mut expected = vec![env("CONFIG_PATH"), cache_dir.clone()];
+    expected.extend(cache_links(&cache_dir));
+    expected.sort();
+    assert_eq!(written, expected, "files written as uid 65534");
+}
+
+/// What `librechat-start` linked into Node's compile cache directory.
+fn cache_links(dir: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+                .map(|e| e.path().display().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Names, sizes and modification times of every file under `dir`.
+fn tree_state(dir: &std::path::Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).expect("metadata");
+            if m.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push((
+                p.display().to_string(),
+                m.len(),
+                m.modified().expect("mtime"),
+            ));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Status, media type and body of one direct request.
@@ -432,5 +477,100 @@ fn the_image_deploys_the_version_the_tests_run() {
         dockerfile_librechat_version(),
         tree.version,
         "the Dockerfile's ARG LIBRECHAT_VERSION must be the LibreChat version tested"
+    );
+}
+
+/// Issue 26: LibreChat runs as the image runs it: the Dockerfile's Node (22), started by the
+/// image's `librechat-start`, as a uid that is not root, on a tree it cannot write, with the
+/// compile cache filled as the image build fills it (no database) and read-only. Node accepts
+/// the cache's entries (its own debug output, `NODE_DEBUG_NATIVE=COMPILE_CACHE`, on a load of
+/// LibreChat's largest packages started the same way: on the whole server it is ~22,000 lines
+/// that slowed the boot through the shim's log to minutes), LibreChat's own Node finds the
+/// cache linked for its uid, writes nothing into it, is ready and serves a streamed chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_on_the_images_node_with_its_read_only_compile_cache_and_serves_a_chat() {
+    use crate::support::image::*;
+    let Some(tree) = tree() else { return };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var(REQUIRE_ENV).is_err(),
+            "needs root to run LibreChat as uid 65534"
+        );
+        eprintln!("skipped: needs root to run LibreChat as uid 65534 with setpriv");
+        return;
+    }
+    let img = image_node(&tree.dir);
+    assert!(
+        img.entries > 5000,
+        "the fill wrote {} cache entries",
+        img.entries
+    );
+    let before = tree_state(&img.cache_src);
+    let probe = probe_cache_use(&tree.dir, &["mongoose", "express", "zod"]);
+    assert_eq!(probe.unreadable, 0, "unreadable entries:\n{}", probe.output);
+    // mongoose alone is ~430 modules.
+    assert!(
+        probe.accepted > 400,
+        "{} entries accepted:\n{}",
+        probe.accepted,
+        probe.output
+    );
+
+    let stack = Stack::start(
+        &tree,
+        StackOpts {
+            as_nobody: true,
+            ..Default::default()
+        },
+    );
+    let c = http_client();
+    let r = invoke(&c, stack.invoke_port, &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), stack.logs());
+    let pid = stack.librechat_pid().expect("LibreChat's pid");
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("LibreChat's executable");
+    assert_eq!(
+        exe,
+        std::fs::canonicalize(image_node_bin()).expect("the image's node"),
+        "LibreChat does not run on the image's Node"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(
+        status.lines().any(|l| l.starts_with("Uid:\t65534\t")),
+        "{status}"
+    );
+    // Node's cache directory for uid 65534 is the image's cache.
+    let cache_dir = stack
+        .shim_env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "NODE_COMPILE_CACHE")
+        .map(|(_, v)| v.clone())
+        .expect("NODE_COMPILE_CACHE");
+    let links: Vec<_> = cache_links(&cache_dir)
+        .into_iter()
+        .filter(|l| l.ends_with("-65534"))
+        .filter_map(|l| std::fs::read_link(l).ok())
+        .collect();
+    assert!(
+        !links.is_empty() && links.iter().all(|t| t.starts_with(&img.cache_src)),
+        "{links:?}"
+    );
+    let s = seed(&c, stack.invoke_port).await;
+    let r = chat_stream(
+        &c,
+        stack.invoke_port,
+        &s,
+        "[fake chunks=4 delay_ms=150]",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (v, why, n) = stream_verdict(&stack, &r);
+    assert_eq!((v, n), (Verdict::Streaming, 4), "{why}");
+    assert_eq!(
+        tree_state(&img.cache_src),
+        before,
+        "the image's cache changed at run time"
     );
 }

@@ -10,7 +10,8 @@
 //! [`Stack::start`] runs, on loopback: MongoDB, the fake model (tools/librechat-local), moto
 //! with LibreChat's config in S3 and its secrets (and `MONGO_URI`) in SSM, cargo-lambda's Runtime
 //! API, and the real `bootstrap` with the image's environment (the Dockerfile's `ENV` lines)
-//! and otherwise default settings, which spawns `node api/server/index.js` in the tree.
+//! and otherwise default settings, which spawns LibreChat in the tree as the image does:
+//! `librechat-start api/server/index.js` on the image's Node with its compile cache (image.rs).
 
 use super::*;
 use serde_json::{Value, json};
@@ -287,6 +288,8 @@ impl Stack {
         let upstream_port = free_port();
         let origin = format!("http://127.0.0.1:{upstream_port}");
         let mut env: Vec<(String, String)> = support_env_overrides(super::dockerfile_env());
+        // The image's Node, compile cache and start command (`SHIM_CHILD_CMD`'s librechat-start).
+        env.extend(super::image::image_node_env(&tree.dir, &tmp));
         env.extend(plain);
         if let Some(b) = opts.files_bucket {
             env.extend([

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod bench;
+pub mod image;
 pub mod librechat;
 pub mod webchat;
 

@@ -252,12 +252,26 @@ pub async fn start_chat(
     convo: Option<&str>,
     parent: &str,
 ) -> (u32, String) {
+    start_chat_routed(stack, c, s, convo, parent, None).await
+}
+
+/// [`start_chat`] with the local Lambda's routing header (`Some("new")`: a new environment, a
+/// cold start).
+pub async fn start_chat_routed(
+    stack: &Stack,
+    c: &reqwest::Client,
+    s: &Seeded,
+    convo: Option<&str>,
+    parent: &str,
+    route: Option<&str>,
+) -> (u32, String) {
     let body = json!({"text": format!("hello {DIRECTIVE}"), "endpoint": "agents", "agent_id": s.agent_id,
                       "conversationId": convo, "parentMessageId": parent});
-    let r = invoke(
+    let r = invoke_routed(
         c,
         stack.invoke_port,
         &ev("POST", "/api/agents/chat/agents", s, Some(&body)),
+        route,
     )
     .await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), stack.logs());
