@@ -16,6 +16,8 @@ mod charts_moto;
 mod cli;
 mod collectors_moto;
 mod cost;
+mod init;
+mod init_apply;
 mod leftovers;
 mod moto_support;
 mod probe_cli;
