@@ -62,6 +62,10 @@ pub struct Progress {
     /// Resources that failed (`apply_errored`) whose error has not come yet.
     #[serde(skip)]
     errored: Vec<String>,
+    /// The total is the plan's: `apply -json PLANFILE` repeats the plan's `planned_change` and
+    /// `change_summary` lines, which must not count twice.
+    #[serde(skip)]
+    fixed_total: bool,
 }
 
 fn resource_addr(v: &Value, hook: &str) -> Option<String> {
@@ -93,6 +97,7 @@ impl Progress {
     pub fn with_total(total: u32) -> Progress {
         Progress {
             total,
+            fixed_total: true,
             ..Progress::default()
         }
     }
@@ -107,6 +112,7 @@ impl Progress {
     pub fn feed(&mut self, line: &str) -> Option<Update> {
         let v: Value = serde_json::from_str(line.trim()).ok()?;
         match v.get("type")?.as_str()? {
+            "planned_change" if self.fixed_total => None,
             "planned_change" => {
                 // `move`, `no-op` and `read` run no apply operation.
                 let act = v
@@ -129,7 +135,7 @@ impl Progress {
                     remove: count(c, "remove"),
                     import: count(c, "import"),
                 };
-                if c.get("operation").and_then(Value::as_str) == Some("plan") {
+                if c.get("operation").and_then(Value::as_str) == Some("plan") && !self.fixed_total {
                     self.total = s.operations();
                 }
                 self.summary = Some(s);
@@ -146,10 +152,14 @@ impl Progress {
             "apply_complete" => {
                 let r = resource_addr(&v, "hook")?;
                 self.running.retain(|x| x != &r);
-                self.done += 1;
+                let action = action(&v, "hook");
+                // A data source read during the apply is no planned operation.
+                if !matches!(action.as_str(), "read" | "noop") {
+                    self.done += 1;
+                }
                 Some(Update::Completed {
                     resource: r,
-                    action: action(&v, "hook"),
+                    action,
                 })
             }
             "apply_errored" => {
@@ -247,6 +257,11 @@ mod tests {
     #[test]
     fn apply_counts_done_over_total_and_names_the_current_resource() {
         let mut p = Progress::with_total(3);
+        // `apply PLANFILE` repeats the plan's lines: the total stays the plan's.
+        for l in PLAN {
+            p.feed(l);
+        }
+        p.feed(r#"{"type":"change_summary","changes":{"add":9,"change":0,"import":0,"remove":0,"operation":"plan"}}"#);
         assert_eq!(p.line(), "0/3");
         let u = p.feed(r#"{"@level":"info","@message":"aws_s3_bucket.files: Creating...","type":"apply_start","hook":{"resource":{"addr":"aws_s3_bucket.files","resource_type":"aws_s3_bucket"},"action":"create"}}"#);
         assert_eq!(
@@ -267,13 +282,19 @@ mod tests {
         assert_eq!(p.line(), "1/3 aws_s3_bucket.files");
         p.feed(r#"{"type":"apply_complete","hook":{"resource":{"addr":"aws_s3_bucket.files"},"action":"create"}}"#);
         assert_eq!(p.line(), "2/3");
+        // A data source read during the apply counts for nothing.
+        p.feed(r#"{"type":"apply_start","hook":{"resource":{"addr":"data.aws_iam_policy_document.p"},"action":"read"}}"#);
+        p.feed(r#"{"type":"apply_complete","hook":{"resource":{"addr":"data.aws_iam_policy_document.p"},"action":"read"}}"#);
+        assert_eq!(p.line(), "2/3");
         assert!(p.failures.is_empty());
     }
 
     #[test]
     fn a_failure_names_the_resource_and_the_error() {
         let mut p = Progress::with_total(2);
+        p.feed(r#"{"type":"apply_start","hook":{"resource":{"addr":"aws_s3_bucket.files"},"action":"create"}}"#);
         p.feed(r#"{"type":"apply_start","hook":{"resource":{"addr":"module.backend.aws_lambda_function.api"},"action":"create"}}"#);
+        p.feed(r#"{"type":"apply_errored","hook":{"resource":{"addr":"aws_s3_bucket.files"},"action":"create","elapsed_seconds":1}}"#);
         let u = p.feed(r#"{"type":"apply_errored","hook":{"resource":{"addr":"module.backend.aws_lambda_function.api"},"action":"create","elapsed_seconds":2}}"#);
         assert_eq!(
             u,
@@ -283,7 +304,7 @@ mod tests {
         );
         assert_eq!(p.done, 0);
         assert!(p.running.is_empty());
-        // A diagnostic with an address names its resource.
+        // A diagnostic with an address names its resource (not the first that failed).
         p.feed(r#"{"@level":"error","@message":"Error: creating Lambda Function","type":"diagnostic","diagnostic":{"severity":"error","summary":"creating Lambda Function (librechat-dev-api)","detail":"InvalidParameterValueException: image not found","address":"module.backend.aws_lambda_function.api"}}"#);
         assert_eq!(
             p.failures,
@@ -292,8 +313,14 @@ mod tests {
                 error: "creating Lambda Function (librechat-dev-api): InvalidParameterValueException: image not found".into()
             }]
         );
+        // The bucket's error never came: named with a generic one.
         p.finish();
-        assert_eq!(p.failures.len(), 1, "the error came: no generic one");
+        assert_eq!(p.failures.len(), 2);
+        assert_eq!(
+            p.failures[1].resource.as_deref(),
+            Some("aws_s3_bucket.files")
+        );
+        assert!(p.failures[1].error.contains("no error message"));
     }
 
     #[test]
