@@ -106,7 +106,7 @@ pub enum Command {
     /// cost, then plan, apply with progress, probe (console/README.md, "opsconsole init").
     /// Exit 0 done, 1 a check failed (nothing written), 2 plan/apply failed or the verdict is not
     /// healthy, 3 usage error.
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
     Sandbox(MovedArgs),
 }

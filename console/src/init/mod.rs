@@ -589,10 +589,10 @@ pub fn human(d: &InitDocument) -> String {
                 cand.detail
             ));
         }
-        if c.status != Status::Pass {
-            if let Some(f) = &c.fix {
-                o.push_str(&format!("       fix: {f}\n"));
-            }
+        if c.status != Status::Pass
+            && let Some(f) = &c.fix
+        {
+            o.push_str(&format!("       fix: {f}\n"));
         }
     }
     if let Some(e) = &d.cost {
@@ -670,7 +670,7 @@ mod tests {
         let mut all = vec!["opsconsole", "init", "dev"];
         all.extend_from_slice(argv);
         match crate::cli::Cli::parse_from(all).command {
-            Some(crate::cli::Command::Init(a)) => a,
+            Some(crate::cli::Command::Init(a)) => *a,
             other => panic!("{other:?}"),
         }
     }
