@@ -267,7 +267,7 @@ fn network_checks(req: &Request, f: &Facts, ch: &mut Choices) -> Vec<Check> {
     let describe = |v: &Vpc| {
         let n = nat_subnets(&v.id).len();
         format!(
-            "{}{} private subnet(s) with a NAT route",
+            "{}{} private subnet(s) via NAT",
             v.name
                 .as_ref()
                 .map(|n| format!("{n}: "))

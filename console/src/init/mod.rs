@@ -10,6 +10,7 @@ pub mod facts;
 pub mod progress;
 pub mod terraform;
 pub mod tfvars;
+pub mod wizard;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -360,6 +361,34 @@ async fn deployed(s: &Setup, sdk: &aws_config::SdkConfig) -> Vec<String> {
     out
 }
 
+/// Resume (a deployed environment whose variables are exactly what init would write is a
+/// re-run after a failed apply: it continues), then every check.
+fn judge(
+    s: &Setup,
+    req: &Request,
+    facts: &mut Facts,
+    on_disk: Option<&str>,
+) -> (Vec<Check>, Option<checks::Choices>) {
+    facts.resume = false;
+    if !facts.deployed.is_empty() {
+        let deployed = std::mem::take(&mut facts.deployed);
+        let (_, choices) = checks::evaluate(req, facts);
+        facts.resume = choices.is_some_and(|c| {
+            let text = tfvars::to_text(&tfvars::render(&s.base, &s.env, &c, &s.sets));
+            on_disk == Some(text.as_str())
+        });
+        facts.deployed = deployed;
+    }
+    checks::evaluate(req, facts)
+}
+
+/// The wizard screen: on a terminal, unless a script's flags say otherwise.
+fn wizard_wanted(a: &InitArgs) -> bool {
+    !(a.json || a.yes || a.check)
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+}
+
 /// The monthly estimate of the modules' defaults in `region` at the default load, without the
 /// canary when the variables turn it off (`enable_canary = false`).
 pub fn estimate(
@@ -431,18 +460,37 @@ pub async fn document(global: &GlobalOpts, a: &InitArgs) -> InitDocument {
     }
     let tfvars_path = s.dir.join("terraform.tfvars.json");
     let on_disk = std::fs::read_to_string(&tfvars_path).ok();
-    // A deployed environment whose variables are exactly what init would write is a re-run
-    // after a failed apply: it continues.
-    if !facts.deployed.is_empty() {
-        let deployed = std::mem::take(&mut facts.deployed);
-        let (_, choices) = checks::evaluate(&req, &facts);
-        facts.resume = choices.is_some_and(|c| {
-            let text = tfvars::to_text(&tfvars::render(&s.base, &s.env, &c, &s.sets));
-            on_disk.as_deref() == Some(text.as_str())
-        });
-        facts.deployed = deployed;
+    let mut req = req;
+    let mut wizard_said: Option<wizard::Outcome> = None;
+    if wizard_wanted(a) && facts.identity.is_ok() {
+        let (checks, _) = judge(&s, &req, &mut facts, on_disk.as_deref());
+        let cost = estimate(&s.region, None)
+            .map(|e| format!("about {:.0} USD/month", e.total_usd))
+            .unwrap_or_default();
+        let w = wizard::Wizard {
+            req: req.clone(),
+            checks,
+            sel: 0,
+            cand: None,
+            title: format!(
+                "opsconsole init {} · {} · account {}",
+                s.env,
+                s.region,
+                doc.account.clone().unwrap_or_default()
+            ),
+            cost,
+            msg: String::new(),
+        };
+        let mut j = |r: &Request| judge(&s, r, &mut facts, on_disk.as_deref()).0;
+        match wizard::run(w, &mut j) {
+            Ok((o, w)) => {
+                req = w.req;
+                wizard_said = Some(o);
+            }
+            Err(e) => eprintln!("opsconsole: init: no wizard screen ({e}): line mode"),
+        }
     }
-    let (checks, choices) = checks::evaluate(&req, &facts);
+    let (checks, choices) = judge(&s, &req, &mut facts, on_disk.as_deref());
     doc.checks = checks;
     doc.cost = estimate(&s.region, None);
     let Some(choices) = choices else {
@@ -480,23 +528,29 @@ pub async fn document(global: &GlobalOpts, a: &InitArgs) -> InitDocument {
         doc.tfvars_file = Some(tf_out);
         return doc.end("blocked", EXIT_BLOCKED, format!("{} exists with other values: --force replaces it (the old one is kept as terraform.tfvars.json.bak); nothing was written", tfvars_path.display()));
     }
+    if wizard_said == Some(wizard::Outcome::Quit) {
+        doc.tfvars_file = Some(tf_out);
+        return doc.end("checked", EXIT_OK, "quit in the wizard: nothing written");
+    }
     if a.check {
         doc.tfvars_file = Some(tf_out);
         return doc.end("checked", EXIT_OK, format!("every check passed; run `opsconsole init {}` without --check to write the variables and deploy", s.env));
     }
     if !unchanged || backend.is_some() {
-        if !confirm(
-            a,
-            &format!(
-                "write {}{}?",
-                tfvars_path.display(),
-                if backend.is_some() {
-                    " and backend.hcl"
-                } else {
-                    ""
-                }
-            ),
-        ) {
+        if wizard_said.is_none()
+            && !confirm(
+                a,
+                &format!(
+                    "write {}{}?",
+                    tfvars_path.display(),
+                    if backend.is_some() {
+                        " and backend.hcl"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        {
             doc.tfvars_file = Some(tf_out);
             return doc.end(
                 "checked",

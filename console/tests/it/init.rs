@@ -23,7 +23,7 @@ pub(crate) struct Account {
 }
 
 impl Account {
-    fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.tmp.path().join("env")
     }
     /// apply-local's variables (apply_local.py prereqs wrote them).
@@ -94,8 +94,18 @@ pub(crate) async fn account_with(nat: bool, env: &[(&str, &str)]) -> Account {
 /// A public subnet with an internet gateway and a NAT gateway, and a route table that sends the
 /// private subnets' 0.0.0.0/0 to it: what "private subnets with NAT" means.
 async fn add_nat(a: &Account) {
+    let vpc = a.prereqs["vpc_id"].as_str().unwrap().to_string();
+    let privates: Vec<String> = a.prereqs["private_subnet_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    add_nat_to(a, &vpc, &privates, "10.20.100.0/24").await;
+}
+
+pub(crate) async fn add_nat_to(a: &Account, vpc: &str, privates: &[String], public_cidr: &str) {
     let ec2 = aws_sdk_ec2::Client::new(&a.sdk().await);
-    let vpc = a.prereqs["vpc_id"].as_str().unwrap();
     let igw = ec2.create_internet_gateway().send().await.unwrap();
     let igw = igw
         .internet_gateway()
@@ -112,7 +122,7 @@ async fn add_nat(a: &Account) {
     let public = ec2
         .create_subnet()
         .vpc_id(vpc)
-        .cidr_block("10.20.100.0/24")
+        .cidr_block(public_cidr)
         .availability_zone(format!("{REGION}a"))
         .send()
         .await
@@ -171,10 +181,10 @@ async fn add_nat(a: &Account) {
         .send()
         .await
         .unwrap();
-    for s in a.prereqs["private_subnet_ids"].as_array().unwrap() {
+    for s in privates {
         ec2.associate_route_table()
             .route_table_id(&private_rt)
-            .subnet_id(s.as_str().unwrap())
+            .subnet_id(s)
             .send()
             .await
             .unwrap();

@@ -18,6 +18,7 @@ mod collectors_moto;
 mod cost;
 mod init;
 mod init_apply;
+mod init_wizard;
 mod leftovers;
 mod moto_support;
 mod probe_cli;
