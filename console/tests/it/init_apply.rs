@@ -230,6 +230,10 @@ async fn init_applies_into_moto_names_a_failure_and_continues_to_the_verdict() {
         "the re-run applied only the rest: {total} of {planned}"
     );
     assert_eq!(doc["verdict"]["status"], "healthy", "{doc:#}");
+    eprintln!(
+        "init_apply: first apply {planned} operations planned, failed as expected; the re-run applied {done}/{total}, verdict {}",
+        doc["verdict"]["status"]
+    );
 }
 
 fn check_status(doc: &Value, id: &str) -> String {
