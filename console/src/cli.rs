@@ -10,9 +10,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "opsconsole",
     version,
-    about = "Operate LibreChat on AWS serverless: alarms, cold starts, Redis, a live SSE probe, deploys",
-    args_conflicts_with_subcommands = true
+    about = "Operate LibreChat on AWS serverless: alarms, cold starts, Redis, a live SSE probe, deploys"
 )]
+// No `args_conflicts_with_subcommands`: it made every option given before a subcommand an
+// error (`opsconsole --read-only probe dev`: "the subcommand 'dev' cannot be used with
+// --read-only [ENV]"). The options are `global`, so they parse on either side of the
+// subcommand; a word that is no subcommand's name is the TUI's ENV.
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOpts,
@@ -23,6 +26,19 @@ pub struct Cli {
     /// Environment to open in the TUI (a directory under infrastructure/terraform/environments).
     #[arg(value_name = "ENV")]
     pub env: Option<String>,
+}
+
+impl Cli {
+    /// What clap cannot say without making global options before a subcommand an error: the
+    /// TUI's ENV and a subcommand do not go together (`opsconsole dev probe dev`).
+    pub fn check(&self) -> Result<(), String> {
+        match (&self.env, &self.command) {
+            (Some(env), Some(_)) => Err(format!(
+                "`{env}` before the subcommand: the environment goes after it (e.g. `opsconsole probe {env}`)"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Options every command takes. Flags win over the config file.
@@ -84,6 +100,13 @@ pub enum Command {
     /// or assumed (console/README.md, "Cost"). Exit 0, 2 when the configuration or usage could
     /// not be read (the estimate then rests on stated assumptions), 3 usage error.
     Cost(CostArgs),
+    /// From an account with the prerequisites to a first verdict: checks them (VPC and NAT
+    /// subnets, us-east-1 certificate, hosted zone, SSM parameters, the config object, the
+    /// caller's permissions), writes terraform.tfvars.json (and backend.hcl), shows the monthly
+    /// cost, then plan, apply with progress, probe (console/README.md, "opsconsole init").
+    /// Exit 0 done, 1 a check failed (nothing written), 2 plan/apply failed or the verdict is not
+    /// healthy, 3 usage error.
+    Init(Box<InitArgs>),
     /// Moved: the sandbox is `cargo run -p opsconsole-sandbox` (this prints where it went).
     Sandbox(MovedArgs),
 }
@@ -159,6 +182,98 @@ pub struct BundleArgs {
     pub window: Option<crate::domain::window::Window>,
 }
 
+/// `opsconsole init ENV`: flags choose among the candidates; what is not given is taken from
+/// the starting variables (`--from`, else the environment's terraform.tfvars.json) or, when the
+/// account holds exactly one candidate, chosen.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Environment to set up (a directory under infrastructure/terraform/environments).
+    #[arg(value_name = "ENV")]
+    pub env: String,
+
+    /// The environment's Terraform directory (default: the checkout's
+    /// infrastructure/terraform/environments/ENV). It must exist.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Starting variables (a terraform.tfvars.json; default: DIR/terraform.tfvars.json if any).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
+    /// The site's domain (custom_domain).
+    #[arg(long, value_name = "NAME")]
+    pub domain: Option<String>,
+
+    /// The VPC (default: the only one with private subnets that route to a NAT gateway).
+    #[arg(long, value_name = "ID")]
+    pub vpc: Option<String>,
+
+    /// Private subnets, comma-separated (default: all of the VPC's that route to a NAT).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub subnets: Vec<String>,
+
+    /// The us-east-1 certificate (default: the only ISSUED one covering the domain).
+    #[arg(long, value_name = "ARN")]
+    pub certificate: Option<String>,
+
+    /// The hosted zone (default: the closest public zone holding the domain).
+    #[arg(long, value_name = "ID")]
+    pub zone: Option<String>,
+
+    /// Extra security group ROLE=sg-... (repeatable; default: the starting variables' roles,
+    /// each the group of that name in the VPC).
+    #[arg(long = "security-group", value_name = "ROLE=ID")]
+    pub security_groups: Vec<String>,
+
+    /// Bucket of librechat.yaml.
+    #[arg(long, value_name = "BUCKET")]
+    pub config_bucket: Option<String>,
+
+    /// Key of librechat.yaml.
+    #[arg(long, value_name = "KEY")]
+    pub config_key: Option<String>,
+
+    /// A secret NAME=SSM parameter name or ARN (repeatable; added to the starting variables').
+    #[arg(long = "secret", value_name = "NAME=PARAM")]
+    pub secrets: Vec<String>,
+
+    /// Any other variable KEY=VALUE (VALUE as JSON when it parses; repeatable; wins).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// S3 bucket of the Terraform state: writes DIR/backend.hcl (key librechat-lambda/ENV/...).
+    #[arg(long, value_name = "BUCKET")]
+    pub state_bucket: Option<String>,
+
+    /// DynamoDB lock table for the state (default: S3 lock file).
+    #[arg(long, value_name = "TABLE", requires = "state_bucket")]
+    pub lock_table: Option<String>,
+
+    /// Only check and show what would be written; write nothing.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Write the files, then stop (no plan, no apply).
+    #[arg(long)]
+    pub no_apply: bool,
+
+    /// Overwrite a DIR/terraform.tfvars.json that differs (the old one is kept as .bak).
+    #[arg(long)]
+    pub force: bool,
+
+    /// The probe after the apply: only these checks (as `probe --only`; default: all).
+    #[arg(long, value_delimiter = ',', value_name = "CHECKS")]
+    pub probe_only: Vec<String>,
+
+    /// Answer yes to every question (write, apply): for scripts.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Print one JSON document on stdout (progress and diagnostics go to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Whatever followed a command that moved (ignored: the hint names the new command).
 #[derive(Debug, Clone, Args)]
 pub struct MovedArgs {
@@ -226,4 +341,77 @@ pub struct CostArgs {
     /// Stated load: GB stored in S3 (uploads and the frontend).
     #[arg(long, value_name = "GB", default_value_t = crate::domain::cost_inputs::DEFAULT_STORED_GB)]
     pub stored_gb: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(argv: &[&str]) -> Cli {
+        match Cli::try_parse_from(argv) {
+            Ok(c) => c,
+            Err(e) => panic!("{argv:?} does not parse: {e}"),
+        }
+    }
+
+    /// Issue 28 item 5: a global option before the subcommand was an error.
+    #[test]
+    fn global_options_parse_before_and_after_the_subcommand() {
+        for argv in [
+            &["opsconsole", "--read-only", "probe", "dev"][..],
+            &["opsconsole", "probe", "dev", "--read-only"][..],
+            &["opsconsole", "probe", "--read-only", "dev"][..],
+        ] {
+            let cli = parse(argv);
+            assert!(cli.global.read_only, "{argv:?}");
+            match &cli.command {
+                Some(Command::Probe(p)) => assert_eq!(p.env.as_deref(), Some("dev"), "{argv:?}"),
+                other => panic!("{argv:?}: {other:?}"),
+            }
+            assert_eq!(cli.env, None, "{argv:?}");
+        }
+        let cli = parse(&[
+            "opsconsole",
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+            "cost",
+            "dev",
+            "--timeout",
+            "5",
+        ]);
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            cli.global.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        assert_eq!(cli.global.timeout, Some(5));
+        assert!(matches!(cli.command, Some(Command::Cost(_))));
+    }
+
+    #[test]
+    fn the_tui_env_takes_global_options_on_either_side() {
+        for argv in [
+            &["opsconsole", "--read-only", "staging"][..],
+            &["opsconsole", "staging", "--read-only"][..],
+        ] {
+            let cli = parse(argv);
+            assert!(cli.global.read_only, "{argv:?}");
+            assert_eq!(cli.env.as_deref(), Some("staging"), "{argv:?}");
+            assert!(cli.command.is_none(), "{argv:?}");
+        }
+        // No ENV at all: the TUI's default.
+        let cli = parse(&["opsconsole", "--read-only"]);
+        assert!(cli.command.is_none() && cli.env.is_none());
+    }
+
+    #[test]
+    fn an_env_and_a_subcommand_together_are_refused() {
+        let refused = Cli::try_parse_from(["opsconsole", "dev", "probe", "dev"])
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.check());
+        assert!(refused.is_err(), "{refused:?}");
+        assert!(parse(&["opsconsole", "probe", "dev"]).check().is_ok());
+    }
 }

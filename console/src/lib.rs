@@ -15,6 +15,7 @@ pub mod config;
 pub mod context;
 pub mod cost;
 pub mod domain;
+pub mod init;
 pub mod leftovers;
 pub mod model;
 pub mod outputs;

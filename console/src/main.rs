@@ -8,6 +8,10 @@ use opsconsole::context::Context;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = cli.check() {
+        eprintln!("opsconsole: {e}");
+        return ExitCode::from(3);
+    }
     let result = match &cli.command {
         Some(Command::Sandbox(_)) => {
             eprintln!("opsconsole: {}", opsconsole::cli::SANDBOX_MOVED);
@@ -27,6 +31,10 @@ async fn main() -> ExitCode {
         Some(Command::Cost(args)) => {
             init_stderr_logs();
             return opsconsole::cost::run(&cli.global, args).await;
+        }
+        Some(Command::Init(args)) => {
+            init_stderr_logs();
+            return opsconsole::init::run(&cli.global, args).await;
         }
         Some(Command::Bundle(args)) => {
             init_stderr_logs();

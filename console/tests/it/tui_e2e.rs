@@ -22,7 +22,7 @@ fn tmux_bin() -> Option<PathBuf> {
 }
 
 /// A tmux server on its own socket with one 120x40 session running a script.
-struct Tmux {
+pub(crate) struct Tmux {
     bin: PathBuf,
     socket: String,
     /// The binary's stderr (shown when a wait fails).
@@ -31,6 +31,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(name: &str, script: &Path) -> Tmux {
+        Tmux::start_sized(name, script, 120, 40)
+    }
+
+    /// The same at `width` x `height`.
+    pub(crate) fn start_sized(name: &str, script: &Path, width: u16, height: u16) -> Tmux {
         let bin = tmux_bin().unwrap_or_else(|| {
             // CI bootstraps first; a developer machine may lack it.
             let root = opsconsole_testsupport::repo_root();
@@ -56,9 +61,9 @@ impl Tmux {
                 "-s",
                 "main",
                 "-x",
-                "120",
+                &width.to_string(),
                 "-y",
-                "40",
+                &height.to_string(),
             ])
             .arg(format!("sh {}", script.display()))
             .status()
@@ -73,7 +78,7 @@ impl Tmux {
         c
     }
 
-    fn send(&self, keys: &[&str]) {
+    pub(crate) fn send(&self, keys: &[&str]) {
         let st = self
             .cmd()
             .args(["send-keys", "-t", "main"])
@@ -93,7 +98,7 @@ impl Tmux {
         assert!(st.success());
     }
 
-    fn capture(&self) -> String {
+    pub(crate) fn capture(&self) -> String {
         let out = self
             .cmd()
             .args(["capture-pane", "-p", "-t", "main"])
@@ -112,7 +117,7 @@ impl Tmux {
     }
 
     /// Polls the screen (every 100 ms, at most `secs`) until every needle is on it.
-    fn wait_for(&self, needles: &[&str], secs: u64) -> String {
+    pub(crate) fn wait_for(&self, needles: &[&str], secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let screen = self.capture();

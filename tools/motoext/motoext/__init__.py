@@ -10,7 +10,7 @@ MOTO_IAM_LOAD_MANAGED_POLICIES=true, which the launcher sets unless told otherwi
 
 import moto
 
-from . import apigateway, auth, cloudfront, cloudwatch, elasticache, s3
+from . import apigateway, auth, cloudfront, cloudwatch, elasticache, iam, s3
 
 SUPPORTED_MOTO = "5.2.5"
 
@@ -22,6 +22,7 @@ EXTENSIONS = {
     "s3.bucket_policy_conditions": s3.install,
     "cloudwatch.percentile_statistics": cloudwatch.install,
     "auth.session_token": auth.install,
+    "iam.simulate_principal_policy": iam.install,
 }
 
 _installed: list[str] = []
