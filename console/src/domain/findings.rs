@@ -244,15 +244,15 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
                 Severity::Failing,
                 format!("SSE probe FAILED: {}", s.reason),
             )),
-            // No token at all after LibreChat's `created`: measured on v0.8.6, a provider that
-            // answers 5xx leaves the web stream silent (no error frame), so the model comes
-            // first among the causes.
+            // No token at all: a frozen environment (the shim without its wait) and a provider
+            // answering an error (measured on v0.8.6: the web stream then stays silent, no
+            // error frame) look the same from here, so both are named.
             Verdict::Stalled if s.events.is_empty() => out.push(finding(
                 "sse",
                 "web_chat_stalled",
                 Severity::Degraded,
                 format!(
-                    "the web chat STALLED before its first token: {}. Likely cause: the model provider failed or is not answering (LibreChat v0.8.6 sends no error to the chat's stream when the provider answers an error: the user sees the reply never start), or the environment generating the reply was frozen (SHIM_PENDING_WAIT_MS=0, or a shim older than this version). Next: the function's log lines for this chat (`l` in the console: the provider's error, or a REPORT right after the POST then nothing), then the provider's status and the endpoint's key and model in librechat.yaml",
+                    "the web chat STALLED before its first token: {}. Likely causes: the environment generating the reply was frozen by Lambda (SHIM_PENDING_WAIT_MS=0, or a shim older than this version), or the model provider failed or is not answering (LibreChat v0.8.6 sends no error to the chat's stream when the provider answers an error: the user sees the reply never start). Next: the function's log lines for this chat (`l` in the console: a REPORT right after the POST then nothing means a frozen environment; the provider's error otherwise), then the provider's status and the endpoint's key and model in librechat.yaml",
                     s.reason
                 ),
             )),
@@ -528,11 +528,12 @@ mod tests {
         let f = findings(&r, &T);
         assert_eq!(codes(&r), ["web_chat_stalled"]);
         assert_eq!(f[0].severity, Severity::Degraded);
-        // No token at all: the provider first (LibreChat's stream stays silent on its error).
+        // No token at all: both causes named.
         for needle in [
             "before its first token",
             "the last `created`",
             "5003 ms",
+            "frozen by Lambda",
             "the model provider failed",
             "SHIM_PENDING_WAIT_MS=0",
             "Next:",

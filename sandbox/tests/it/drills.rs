@@ -5,7 +5,8 @@
 //! the chat's and health's failures it causes (`sse_failed`, `health_failed`).
 //!
 //! What LibreChat does (seen in these drills): on a model 500 the web chat's stream stays
-//! silent after `created` (no error frame, 40 s and more); with MongoDB or Redis hung a new
+//! silent after `created` (no error frame, 40 s and more), as a frozen environment's does, so
+//! the finding names both; with MongoDB or Redis hung a new
 //! environment's LibreChat does not get ready, and the login answers 500 / 503.
 //! The function may run 10 environments (the deployment reserves no concurrency: on Lambda a
 //! request that finds every environment busy starts a new one; at the sandbox's default 4, the
