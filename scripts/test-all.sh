@@ -128,7 +128,8 @@ if [ -d "${TF_MODULES_DIR:-$PWD/../shared/terraform-modules}" ]; then expect+=("
 ) &
 apply_pid=$!
 test_rc=0
-cargo test --workspace --all-targets 2>&1 | tee "$test_log" || test_rc=$?
+# --no-fail-fast: a failing test binary does not hide the others (the tier table counts what ran).
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$test_log" || test_rc=$?
 wait "$apply_pid" || true
 echo
 echo "== $apply_name (output)"
