@@ -303,7 +303,8 @@ pub async fn other_idle(stack: &Stack, not: u32) -> u32 {
 }
 
 pub async fn get_json(stack: &Stack, c: &reqwest::Client, s: &Seeded, path: &str) -> Value {
-    let r = invoke(c, stack.invoke_port, &ev("GET", path, s, None)).await;
+    let r =
+        super::librechat::invoke_unthrottled(c, stack.invoke_port, &ev("GET", path, s, None)).await;
     assert_eq!(r.status, 200, "{path}: {}", r.text());
     r.json()
 }
