@@ -59,6 +59,18 @@ pub enum FrontendProblem {
     },
 }
 
+impl FrontendProblem {
+    /// Whether the problem is an asset's (not the index page's).
+    pub fn is_asset(&self) -> bool {
+        matches!(
+            self,
+            FrontendProblem::AssetMissing { .. }
+                | FrontendProblem::AssetUnreachable { .. }
+                | FrontendProblem::AssetWrongType { .. }
+        )
+    }
+}
+
 /// The frontend check's result (docs/contracts.md, the probe's `checks.frontend.data`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrontendData {
@@ -89,18 +101,7 @@ impl FrontendData {
             FrontendProblem::AssetUnreachable { path, .. } => format!("{path} unreachable"),
             FrontendProblem::AssetWrongType { path, got, .. } => format!("{path} as {got}"),
         });
-        let broken = self
-            .problems
-            .iter()
-            .filter(|p| {
-                !matches!(
-                    p,
-                    FrontendProblem::IndexStatus { .. }
-                        | FrontendProblem::IndexNotHtml { .. }
-                        | FrontendProblem::IndexCacheable { .. }
-                )
-            })
-            .count();
+        let broken = self.problems.iter().filter(|p| p.is_asset()).count();
         // The broken thing first: the line is cut to the panel's width.
         match (first, broken) {
             (Some(f), 0) => format!("{f}; {}", self.summary),
@@ -249,17 +250,7 @@ pub fn judge(page: &PageObs, assets: Vec<AssetObs>) -> FrontendData {
 
 fn summary(page: &PageObs, assets: &[AssetObs], problems: &[FrontendProblem]) -> String {
     let cc = page.cache_control.as_deref().unwrap_or("no Cache-Control");
-    let bad = problems
-        .iter()
-        .filter(|p| {
-            matches!(
-                p,
-                FrontendProblem::AssetMissing { .. }
-                    | FrontendProblem::AssetUnreachable { .. }
-                    | FrontendProblem::AssetWrongType { .. }
-            )
-        })
-        .count();
+    let bad = problems.iter().filter(|p| p.is_asset()).count();
     if page.status != 200 {
         return format!("index.html answered {}", page.status);
     }
