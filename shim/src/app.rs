@@ -384,10 +384,27 @@ impl App {
             .map(|s| (s, ms(t.elapsed())))
     }
 
+    /// After a request to LibreChat failed: why its process exited, if it has. A child killed
+    /// while the environment was frozen is reaped by its watcher only once the environment
+    /// thaws, which races with the request that thawed it: the watcher gets up to 250 ms.
+    async fn child_exit_after_failure(&self) -> Option<String> {
+        let child = self.child.as_ref()?;
+        let until = Instant::now() + Duration::from_millis(250);
+        loop {
+            if let Some(x) = child.exit_reason() {
+                return Some(x);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// LibreChat could not be reached: 502 naming the cause; when its process has exited, the
     /// environment is recycled so that the next invocation starts a fresh one.
-    fn upstream_unavailable(&self, reason: String, request_id: &str, path: &str) -> Resp {
-        let exited = self.child.as_ref().and_then(|c| c.exit_reason());
+    async fn upstream_unavailable(&self, reason: String, request_id: &str, path: &str) -> Resp {
+        let exited = self.child_exit_after_failure().await;
         let reason = match &exited {
             Some(x) => format!("LibreChat exited ({x}); {reason}"),
             None => reason,
@@ -414,13 +431,15 @@ impl App {
     async fn api_health(&self, head: bool, request_id: &str) -> Resp {
         let health = self.check_librechat().await;
         if let Err(e) = &health
-            && self.child.as_ref().and_then(|c| c.exit_reason()).is_some()
+            && self.child_exit_after_failure().await.is_some()
         {
-            return self.upstream_unavailable(
-                format!("health check: {e}"),
-                request_id,
-                diag::API_HEALTH_PATH,
-            );
+            return self
+                .upstream_unavailable(
+                    format!("health check: {e}"),
+                    request_id,
+                    diag::API_HEALTH_PATH,
+                )
+                .await;
         }
         let (code, doc) = diag::api_health_json(&health);
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -474,7 +493,9 @@ impl App {
                     "request to LibreChat failed: {}",
                     opsconsole_proc::error_chain(&e)
                 );
-                return self.upstream_unavailable(reason, &request_id, &req.path);
+                return self
+                    .upstream_unavailable(reason, &request_id, &req.path)
+                    .await;
             }
             Err(_) => {
                 tracing::error!(request_id, path = %req.path, "deadline before LibreChat answered");
@@ -627,6 +648,11 @@ impl App {
             return;
         }
         tracing::error!(why, "recycling the execution environment");
+        // The exit itself happens in [`App::exit_if_recycling`], after the response is posted
+        // and before the next event is asked for: Lambda freezes the environment at `/next`, so
+        // a timer started here would fire only when the next request thaws it, and kill that
+        // request (a 502 for a user whose request had nothing to do with this failure). The
+        // timer stays for `SHIM_RUNTIME_LOOP=lambda_runtime`, whose loop has no such step.
         let child = self.child.clone();
         let delay = self.settings.recycle_delay;
         tokio::spawn(async move {
@@ -636,6 +662,20 @@ impl App {
             }
             std::process::exit(70);
         });
+    }
+
+    /// After a response is posted and before the next event is asked for: when this
+    /// environment is to be recycled, kill LibreChat and exit (code 70) now, while Lambda still
+    /// lets the process run, so that the next invocation gets a fresh environment.
+    pub fn exit_if_recycling(&self) {
+        if !self.recycling.load(Ordering::SeqCst) {
+            return;
+        }
+        tracing::error!("recycling the execution environment: exiting before the next event");
+        if let Some(c) = &self.child {
+            c.kill();
+        }
+        std::process::exit(70);
     }
 
     /// SIGTERM/SIGINT: stop LibreChat gracefully (SIGTERM, `shutdown_grace`, then SIGKILL).

@@ -92,7 +92,13 @@ async fn run(started: Instant, flavor: RuntimeFlavor) -> Result<(), lambda_runti
             let settle_app = app.clone();
             shim::runtime_loop::run_settling(
                 move |ev| handler_app.clone().handle_stream(ev),
-                move |deadline_ms| settle_app.clone().settle_pending(deadline_ms),
+                move |deadline_ms| {
+                    let app = settle_app.clone();
+                    async move {
+                        app.clone().settle_pending(deadline_ms).await;
+                        app.exit_if_recycling();
+                    }
+                },
             )
             .await
         }

@@ -2,6 +2,7 @@
 //! cargo-lambda, the Node stand-in and httpbin as LibreChat).
 
 use crate::support::*;
+use opsconsole_locallambda::EnvPhase;
 use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
@@ -107,6 +108,78 @@ async fn crashed_librechat_gives_502_and_recycles() {
         logs.contains("\"ProxyErrors\"") && logs.contains("\"reason\":\"upstream_exited\""),
         "{logs}"
     );
+}
+
+/// The recycle on Lambda's execution model (the local Lambda, environments frozen while they wait
+/// for an event): the shim must exit before it asks for the next event. A timer started with the
+/// 502 only runs when the next request thaws the frozen environment, and then kills that
+/// request instead (seen in the MongoDB drills on the real LibreChat: an unrelated status
+/// request answered 502). Two environments at most, so that the next request goes to the
+/// recycled one if it is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recycled_environment_exits_before_the_next_event_on_lambdas_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = opsconsole_locallambda::FunctionConfig::new(
+        "_",
+        env!("CARGO_BIN_EXE_bootstrap"),
+        dir.path().join("lambda"),
+    );
+    cfg.env = vec![
+        ("SHIM_INIT_BIN".into(), init_bin().display().to_string()),
+        ("SHIM_CHILD_CMD".into(), standin_cmd()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    cfg.env_port_vars = vec!["SHIM_UPSTREAM_PORT".into()];
+    cfg.max_concurrency = 2;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u32, String)>::new()));
+    let sink = lines.clone();
+    cfg.log_sink = Some(std::sync::Arc::new(move |r| {
+        if let Ok(mut l) = sink.lock() {
+            l.push((r.env, r.line));
+        }
+    }));
+    let lambda = opsconsole_locallambda::LocalLambda::start(cfg)
+        .await
+        .expect("the local Lambda");
+    let logs = || format!("{:?}", lines.lock().map(|l| l.clone()).unwrap_or_default());
+    let c = http_client();
+    let r = invoke(&c, lambda.port(), &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), logs());
+    let pid = lines
+        .lock()
+        .map(|l| {
+            l.iter().find_map(|(_, line)| {
+                let v: serde_json::Value = serde_json::from_str(line).ok()?;
+                (v["message"] == "LibreChat spawned")
+                    .then(|| v["pid"].as_u64())
+                    .flatten()
+            })
+        })
+        .ok()
+        .flatten()
+        .expect("the shim's spawn line");
+    // LibreChat dies while its environment is frozen; the next request thaws it and gets 502.
+    send_signal("-KILL", pid as u32);
+    let r = invoke(&c, lambda.port(), &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 502, "{}\n{}", r.text(), logs());
+    assert_eq!(r.json()["error"], "upstream_unavailable");
+    // Until the recycled environment has either asked for the next event (the defect: it waits,
+    // frozen, with its exit timer armed) or exited: the response can arrive before either.
+    let settled = |l: &opsconsole_locallambda::LocalLambda| {
+        l.environments()
+            .iter()
+            .all(|e| e.id != 1 || matches!(e.phase, EnvPhase::Idle | EnvPhase::Dead))
+    };
+    for _ in 0..250 {
+        if settled(&lambda) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(settled(&lambda), "{:?}", lambda.environments());
+    // The request after it is answered by a fresh environment, not cut by the old one's exit.
+    let r = invoke(&c, lambda.port(), &v1_event("GET", "/api/health")).await;
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), logs());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
