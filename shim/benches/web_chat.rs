@@ -26,8 +26,10 @@
 //!
 //! Run: `cargo bench -p shim --bench web_chat` as root (cgroups writable) with LibreChat
 //! available (`eval "$(scripts/librechat-tier.sh)"`). Under `cargo test` it only says how.
-//! `BENCH_WAYS=before,after,after-node20` picks the ways (default `before,after`; `after-node20`:
-//! the image's start command and settings on Node 20, to tell Node's share from the settings');
+//! `BENCH_WAYS=before,after,after-node20,no-wait` picks the ways (default `before,after`;
+//! `after-node20`: the image's start command and settings on Node 20, to tell Node's share from
+//! the settings'; `no-wait`: as `after` with `SHIM_PENDING_WAIT_MS=0`, one chat per round: the
+//! POST's billed duration without the wait, and whether the chat completes then);
 //! `BENCH_SHARES=whole,1024` the CPU (default both).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -49,6 +51,9 @@ struct Round {
     ttft_ms: Vec<f64>,
     final_ms: Vec<f64>,
     post_billed_ms: Vec<f64>,
+    /// Chats whose final event came, of those tried.
+    done: usize,
+    tried: usize,
     /// A web chat whose POST lands on a new environment: POST sent to the first delta (the
     /// environment's cold start included), and that environment's spawn to ready.
     cold_ttft_ms: f64,
@@ -77,6 +82,9 @@ enum Way {
     Before,
     After,
     AfterNode20,
+    /// As `After`, with the shim asking for the next event at once (`SHIM_PENDING_WAIT_MS=0`):
+    /// the POST's environment freezes while LibreChat generates (issue 23: the cost of the wait).
+    NoWait,
 }
 
 async fn round(memory_mb: u32, limits: bool, chats: usize, way: Way) -> Option<Round> {
@@ -97,6 +105,7 @@ async fn round(memory_mb: u32, limits: bool, chats: usize, way: Way) -> Option<R
         // The image's start command and settings on Node 20 (its cache does not apply).
         Way::AfterNode20 => env.push(("LIBRECHAT_NODE", node20_path.as_str())),
         Way::After => {}
+        Way::NoWait => env.push(("SHIM_PENDING_WAIT_MS", "0")),
     }
     let stack = stack_with(&env, opts)?;
     let c = http_client();
@@ -119,6 +128,8 @@ async fn round(memory_mb: u32, limits: bool, chats: usize, way: Way) -> Option<R
         ttft_ms: Vec::new(),
         final_ms: Vec::new(),
         post_billed_ms: Vec::new(),
+        done: 0,
+        tried: 0,
         cold_ttft_ms: f64::NAN,
         cold_ready_ms: f64::NAN,
     };
@@ -135,10 +146,21 @@ async fn round(memory_mb: u32, limits: bool, chats: usize, way: Way) -> Option<R
             &s,
             &id,
             &get_env.to_string(),
-            Duration::from_secs(120),
+            // Without the wait the chat stalls while its POST's environment is frozen: 15 s
+            // tells a stall from a slow model (5 chunks 300 ms apart).
+            Duration::from_secs(if matches!(way, Way::NoWait) { 15 } else { 120 }),
         )
         .await;
-        assert!(st.finished, "no final event");
+        out.tried += 1;
+        if st.finished {
+            out.done += 1;
+        } else if !matches!(way, Way::NoWait) {
+            panic!(
+                "no final event (GET status {}, {} events)",
+                st.status,
+                st.events.len()
+            );
+        }
         if let Some((at, _)) = deltas(&st.events).first() {
             out.ttft_ms
                 .push(at.duration_since(sent).as_secs_f64() * 1000.0);
@@ -147,13 +169,38 @@ async fn round(memory_mb: u32, limits: bool, chats: usize, way: Way) -> Option<R
             out.final_ms
                 .push(at.duration_since(sent).as_secs_f64() * 1000.0);
         }
-        idle_envs(&stack, 2).await;
-        let post = stack.reports()[before..]
-            .iter()
-            .filter(|(e, _)| *e == post_env)
-            .filter_map(|(_, l)| billed(l))
-            .fold(f64::NAN, f64::max);
-        out.post_billed_ms.push(post);
+        let no_wait = matches!(way, Way::NoWait);
+        if !no_wait {
+            idle_envs(&stack, 2).await;
+        }
+        // The POST's REPORT: the first one of its environment after the chat started (the
+        // environment's log reaches the file a moment after it asks for the next event).
+        let t = Instant::now();
+        let post = loop {
+            let found = stack
+                .reports()
+                .get(before..)
+                .unwrap_or_default()
+                .iter()
+                .filter(|(e, _)| *e == post_env)
+                .find_map(|(_, l)| billed(l));
+            if found.is_some() || t.elapsed() > Duration::from_secs(5) {
+                break found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        match post {
+            Some(ms) => out.post_billed_ms.push(ms),
+            None => eprintln!(
+                "no REPORT of environment {post_env} after the POST: {:?}",
+                stack.reports()
+            ),
+        }
+        if no_wait {
+            // One chat: the stalled one stays `running` in LibreChat (one chat per user at a
+            // time), and its frozen environment would serve whatever comes next.
+            return Some(out);
+        }
     }
     // The first web-chat token on a new environment (a cold start), the stream on an idle one.
     idle_envs(&stack, 2).await;
@@ -208,11 +255,12 @@ async fn run() {
         ("before", Way::Before),
         ("after", Way::After),
         ("after-node20", Way::AfterNode20),
+        ("no-wait", Way::NoWait),
     ]
     .into_iter()
     .filter(|(n, _)| {
         if only.is_empty() {
-            *n != "after-node20"
+            !["after-node20", "no-wait"].contains(n)
         } else {
             only.split(',').any(|o| o == *n)
         }
@@ -264,13 +312,14 @@ async fn run() {
         loadavg()
     );
     println!(
-        "{:<26} {:>14} {:>14} {:>14} {:>9} {:>10} {:>12} {:>14} {:>16}",
+        "{:<26} {:>14} {:>14} {:>14} {:>9} {:>10} {:>6} {:>12} {:>14} {:>16}",
         "way, CPU",
         "ready 1st env",
         "ready 2nd env",
         "first answer",
         "TTFT p50",
         "final p50",
+        "done",
         "POST billed",
         "ready cold chat",
         "TTFT cold chat"
@@ -291,13 +340,18 @@ async fn run() {
                 .join("/")
         };
         println!(
-            "{name:<26} {:>14} {:>14} {:>14} {:>9.0} {:>10.0} {:>12.0} {:>14} {:>16}",
+            "{name:<26} {:>14} {:>14} {:>14} {:>9.0} {:>10.0} {:>6} {:>12} {:>14} {:>16}",
             list(&ready),
             list(&second),
             list(&first),
             median(&ttft),
             median(&fin),
-            median(&billed),
+            format!(
+                "{}/{}",
+                rs.iter().map(|r| r.done).sum::<usize>(),
+                rs.iter().map(|r| r.tried).sum::<usize>()
+            ),
+            list(&billed),
             list(&cold_ready),
             list(&cold_ttft)
         );
@@ -310,7 +364,8 @@ async fn run() {
     }
     println!(
         "(ms; ready: the shim's spawn_to_ready_ms, per round; TTFT: POST sent to the first delta; \
-         cold chat: the POST on a new environment, the third, while the first one leads)"
+         done: chats whose final event came; POST billed: the POST's REPORT, each; cold chat: \
+         the POST on a new environment, the third, while the first one leads)"
     );
 }
 
