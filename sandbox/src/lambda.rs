@@ -386,15 +386,20 @@ pub(crate) async fn wait_librechat(
     logs: &Path,
     mongo_uri: &str,
 ) -> anyhow::Result<()> {
+    // One request waits for the whole boot (the shim holds the first invocation until LibreChat
+    // is ready, up to its 180 s budget here). A shorter client timeout gave up on a booting
+    // environment, still busy with that invocation, so the next request started a second one,
+    // read below as "the first one exited" (seen in CI when a loaded machine made the boot
+    // last over 18 s: 8 s of init wait, then the 10 s timeout this had).
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(240))
         .no_proxy()
         .build()
         .context("HTTP client")?;
     let url = format!("{site_url}/api/health");
     let until = std::time::Instant::now() + Duration::from_secs(240);
-    // Only health requests, one at a time, run meanwhile: a second execution environment means
-    // that the first one exited.
+    // Only health requests, one at a time, run meanwhile, each until it is answered: a second
+    // execution environment means that the first one exited.
     let first_log = logs.join("env-1/output.log");
     loop {
         if logs.join("env-2").exists() {

@@ -153,6 +153,75 @@ async fn drills_on_the_real_librechat_name_each_fault() {
     assert_eq!(code, 1);
     // Named as a stall with the model among its causes (whether any token came before the
     // pause depends on where LibreChat's stream GET subscribed: seen both ways).
+    let msg = doc["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("the model stalled") || msg.contains("the model provider failed"),
+        "{msg}"
+    );
+    assert!(secs < within, "{secs} s");
+
+    // The model answers 500: LibreChat's stream stays silent after `created`.
+    let fail = config_with_prompt(
+        &lc.console_config,
+        tmp.path(),
+        "fail.toml",
+        "A drill [fake fail_status=500]",
+    );
+    let (code, doc, _, secs) = drill(&info, &fail, "the model answers 500").await;
+    assert_eq!(codes(&doc), ["web_chat_stalled"], "{doc:#}");
+    assert_eq!(code, 1);
+    let msg = doc["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("before its first token") && msg.contains("the model provider failed"),
+        "{msg}"
+    );
+    assert!(secs < within, "{secs} s");
+
+    let named_beside = |doc: &Value, code: &str, beside: &[&str]| {
+        let got = codes(doc);
+        assert!(got.iter().any(|c| c == code), "{code} missing: {doc:#}");
+        let other: Vec<&String> = got
+            .iter()
+            .filter(|c| {
+                c.as_str() != code
+                    && !["sse_failed", "health_failed"].contains(&c.as_str())
+                    && !beside.contains(&c.as_str())
+            })
+            .collect();
+        assert!(other.is_empty(), "unrelated findings {other:?}: {doc:#}");
+    };
+    let named = |doc: &Value, code: &str| named_beside(doc, code, &[]);
+    let message = |doc: &Value, code: &str| {
+        doc["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|x| x["code"] == code))
+            .and_then(|x| x["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // MongoDB hung (stopped), then resumed.
+    let nx = child(&sandbox, "nx-27017");
+    signal(nx, libc::SIGSTOP);
+    let (code, doc, _, secs) = drill(&info, &lc.console_config, "MongoDB hung").await;
+    signal(nx, libc::SIGCONT);
+    named(&doc, "database_unreachable");
+    assert_eq!(code, 2);
+    assert!(secs < within, "{secs} s");
+
+    // Redis hung (stopped), then resumed.
+    let redis = child(&sandbox, "redis");
+    signal(redis, libc::SIGSTOP);
+    let (code, doc, _, secs) = drill(&info, &lc.console_config, "Redis hung").await;
+    signal(redis, libc::SIGCONT);
+    named(&doc, "redis_unreachable");
+    assert_eq!(code, 2);
+    assert!(secs < within, "{secs} s");
+
+    // MongoDB down (killed).
+    signal(nx, libc::SIGKILL);
+    let (code, doc, _, secs) = drill(&info, &lc.console_config, "MongoDB down").await;
+    named(&doc, "database_unreachable");
     let msg = message(&doc, "database_unreachable");
     assert!(msg.contains("Connection refused"), "{msg}");
     assert_eq!(code, 2);

@@ -174,6 +174,11 @@ async fn librechat_killed_gives_502_and_the_next_environment_cold_starts() {
 }
 
 /// Files owned by `uid` under `/` (this filesystem, /tmp included), changed after `since`.
+/// Held by the tests that run LibreChat as uid 65534: [`files_written_by`] looks at the whole
+/// filesystem, so another such test running beside it would count its files as this one's (the
+/// CI run that first had both at once failed the read-only-tree test that way).
+static AS_NOBODY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn files_written_by(uid: u32, since: &std::path::Path) -> Vec<String> {
     let out = std::process::Command::new("find")
         .args(["/", "-xdev", "-path", "/proc", "-prune", "-o"])
@@ -201,6 +206,7 @@ async fn lambdas_filesystem_read_only_tree_non_root_writes_nothing_but_the_confi
         eprintln!("skipped: needs root to run LibreChat as uid 65534 with setpriv");
         return;
     }
+    let _alone = AS_NOBODY.lock().await;
     let writable = std::process::Command::new(NOBODY[0])
         .args(&NOBODY[1..])
         .args(["test", "-w"])
@@ -517,6 +523,7 @@ async fn runs_on_the_images_node_with_its_read_only_compile_cache_and_serves_a_c
         probe.output
     );
 
+    let _alone = AS_NOBODY.lock().await;
     let stack = Stack::start(
         &tree,
         StackOpts {
