@@ -1,6 +1,7 @@
 //! `opsconsole bundle ENV [--out FILE]` (and the TUI's `:bundle`): one `.tar.gz` to attach to a
 //! ticket: the probe document, SUMMARY.md, the outputs, the function's newest log lines, alarm
-//! states and history, the Lambda and CloudFront configuration summaries, tool versions.
+//! states and history, the Lambda and CloudFront configuration summaries, the month's cost,
+//! tool versions.
 //! Secrets never enter it (`crate::domain::bundle` says how); this file is the thin adapters.
 //!
 //! Exit codes: 0 written; 1 the archive could not be written; 3 usage or configuration error
@@ -283,6 +284,14 @@ pub async fn collect(
             text: pretty(
                 &json!({"distribution": cloudfront, "probe": probe["checks"]["cloudfront"]}),
             ),
+        },
+        Entry {
+            // The probe's `cost` section: `opsconsole cost --json`'s document (or why not).
+            name: "cost.json",
+            text: pretty(probe.get("cost").unwrap_or(&json!({
+                "status": "error",
+                "error": {"kind": "other", "message": "the probe made no cost section", "fix": null}
+            }))),
         },
         Entry {
             name: "versions.txt",

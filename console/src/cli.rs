@@ -134,7 +134,8 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse).
+    /// Run only these checks (comma-separated: identity,alarms,lambda,redis,cloudfront,health,sse,
+    /// canary,frontend; `cost` is the `cost` section, not a check).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 

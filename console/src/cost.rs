@@ -7,47 +7,19 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
 use crate::cli::{CostArgs, GlobalOpts};
 use crate::collectors::aws::metric_data::{dim, get_metric_data, metric_query};
 use crate::context::Context;
-use crate::domain::cost::{self, Arch, Basis, Deployment, Estimate, Input, Load};
-use crate::domain::cost_inputs::{self as inputs, Usage, WhatIf};
+use crate::domain::cost::{self, Arch, Basis, Deployment, Input, Load};
+pub use crate::domain::cost_document::{Actual, CostDocument};
+use crate::domain::cost_inputs::{self as inputs, Usage};
 use crate::domain::prices::PriceTable;
 use crate::domain::window::Window;
+use crate::model::{CollectorError, ErrorKind};
 
 const EXIT_OK: u8 = 0;
 const EXIT_PARTIAL: u8 = 2;
 const EXIT_USAGE: u8 = 3;
-
-/// The whole answer (`--json` prints it).
-#[derive(Debug, Serialize)]
-pub struct CostDocument {
-    pub env: String,
-    pub generated_at: String,
-    pub prices_as_of: String,
-    pub price_sources: Vec<String>,
-    pub deployment: Deployment,
-    /// The configuration at the stated load.
-    pub estimate: Estimate,
-    pub stated_load: Load,
-    /// The window's usage projected to a month (absent with `--no-usage`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual: Option<Actual>,
-    pub what_ifs: Vec<WhatIf>,
-    /// What could not be read (the figures then rest on stated assumptions).
-    pub errors: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Actual {
-    pub window: String,
-    pub usage: Usage,
-    pub load: Load,
-    pub estimate: Estimate,
-    pub notes: Vec<String>,
-}
 
 pub async fn run(global: &GlobalOpts, args: &CostArgs) -> ExitCode {
     let env = args.env.clone().unwrap_or_else(|| "dev".into());
@@ -91,13 +63,50 @@ pub async fn document(
     window: Window,
     table: &PriceTable,
 ) -> Option<CostDocument> {
-    let (deployment, mut errors) = live_deployment(ctx).await;
-    let stated = stated_load(args);
+    document_at(ctx, stated_load(args), !args.no_usage, window, table).await
+}
+
+/// The window the console's cost source (probe, TUI, bundle) projects: `opsconsole cost`'s
+/// default.
+pub const DEFAULT_WINDOW: Window = Window::H24;
+
+/// What `opsconsole cost ENV --json` prints (no flags: the default load, the last 24 hours),
+/// for the probe's `cost` section, the TUI and the bundle; a document that cannot be made at
+/// all is an error saying why (a read that failed is in the document's `errors`).
+pub async fn default_document(ctx: &Context) -> Result<CostDocument, CollectorError> {
+    let table = PriceTable::builtin().map_err(|e| CollectorError {
+        kind: ErrorKind::Config,
+        message: format!("price table: {e}"),
+        fix: Some("console/data/prices.toml is built in: rebuild opsconsole".into()),
+    })?;
+    document_at(ctx, inputs::default_load(), true, DEFAULT_WINDOW, &table)
+        .await
+        .ok_or_else(|| CollectorError {
+            kind: ErrorKind::Config,
+            message: "the price table has no fallback region".into(),
+            fix: Some("console/data/prices.toml: name a fallback region".into()),
+        })
+}
+
+/// [`document`] at a stated load; `with_usage`: read the window's usage too. The configuration
+/// and the usage are read concurrently.
+pub async fn document_at(
+    ctx: &Context,
+    stated: Load,
+    with_usage: bool,
+    window: Window,
+    table: &PriceTable,
+) -> Option<CostDocument> {
+    let usage_fut = async {
+        if with_usage {
+            Some(usage(ctx, window).await)
+        } else {
+            None
+        }
+    };
+    let ((deployment, mut errors), usage_read) = tokio::join!(live_deployment(ctx), usage_fut);
     let estimate = cost::estimate(&deployment, &stated, table)?;
-    let actual = if args.no_usage {
-        None
-    } else {
-        let (usage, errs) = usage(ctx, window).await;
+    let actual = if let Some((usage, errs)) = usage_read {
         errors.extend(errs);
         let (load, notes) = inputs::measured_load(&stated, &usage);
         let estimate = cost::estimate(&deployment, &load, table)?;
@@ -108,6 +117,8 @@ pub async fn document(
             estimate,
             notes,
         })
+    } else {
+        None
     };
     let what_ifs = inputs::what_ifs(&deployment, &stated, table);
     Some(CostDocument {

@@ -23,10 +23,12 @@ pub enum Source {
     Canary,
     /// The site's `index.html` and the assets it references (issue 24).
     Frontend,
+    /// The monthly cost (issue 29): `opsconsole cost`'s document, read rarely.
+    Cost,
 }
 
 impl Source {
-    pub const ALL: [Source; 9] = [
+    pub const ALL: [Source; 10] = [
         Source::Identity,
         Source::Alarms,
         Source::Lambda,
@@ -36,6 +38,7 @@ impl Source {
         Source::Sse,
         Source::Canary,
         Source::Frontend,
+        Source::Cost,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Source {
             Source::Sse => "sse",
             Source::Canary => "canary",
             Source::Frontend => "frontend",
+            Source::Cost => "cost",
         }
     }
 
@@ -541,6 +545,8 @@ pub enum DataEvent {
     Sse(Result<SseProbeData, CollectorError>),
     Canary(Result<CanaryData, CollectorError>),
     Frontend(Result<crate::domain::frontend::FrontendData, CollectorError>),
+    /// Boxed: the document is large and rare.
+    Cost(Result<Box<crate::domain::cost_document::CostDocument>, CollectorError>),
 }
 
 impl DataEvent {
@@ -557,6 +563,7 @@ impl DataEvent {
             }
             DataEvent::Canary(_) => Source::Canary,
             DataEvent::Frontend(_) => Source::Frontend,
+            DataEvent::Cost(_) => Source::Cost,
         }
     }
 }

@@ -169,7 +169,13 @@ pub async fn probe_document(
 
     let mut pr = ProbeResults::default();
     let mut checks = serde_json::Map::new();
+    let mut cost = None;
     for (s, ev, dur) in results {
+        // Not a check: a section of its own, never a finding (console/README.md).
+        if let DataEvent::Cost(r) = &ev {
+            cost = Some(cost_json(r, dur));
+            continue;
+        }
         let entry = match &ev {
             DataEvent::Identity(r) => check_json(r, dur),
             DataEvent::Alarms(r) => {
@@ -198,7 +204,9 @@ pub async fn probe_document(
                 }
                 v
             }
-            DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => json!({}),
+            DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) | DataEvent::Cost(_) => {
+                json!({})
+            }
         };
         checks.insert(s.name().into(), entry);
         match ev {
@@ -227,7 +235,7 @@ pub async fn probe_document(
             x.severity, x.code, x.check, x.message
         );
     }
-    json!({
+    let mut doc = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": "opsconsole",
         "version": env!("CARGO_PKG_VERSION"),
@@ -244,7 +252,29 @@ pub async fn probe_document(
         "outputs_origin": ctx.outputs.origin,
         "outputs": ctx.outputs.masked_json(),
         "checks": checks,
-    })
+    });
+    if let (Some(c), Some(o)) = (cost, doc.as_object_mut()) {
+        o.insert("cost".into(), c);
+    }
+    doc
+}
+
+/// The `cost` section: `status` `ok`, `partial` (some reads failed: `data.errors` names them,
+/// their figures are assumed) or `error` (no document: `error` says why), with a one-line
+/// `summary` and `data`, `opsconsole cost ENV --json`'s document.
+fn cost_json(
+    r: &Result<Box<crate::domain::cost_document::CostDocument>, CollectorError>,
+    dur: f64,
+) -> Value {
+    match r {
+        Ok(d) => json!({
+            "status": if d.errors.is_empty() { "ok" } else { "partial" },
+            "duration_ms": dur,
+            "summary": d.summary(),
+            "data": d,
+        }),
+        Err(e) => json!({"status": "error", "duration_ms": dur, "error": e}),
+    }
 }
 
 fn check_json<T: serde::Serialize>(r: &Result<T, CollectorError>, dur: f64) -> Value {
@@ -286,6 +316,14 @@ fn human(doc: &Value) -> String {
             };
             let _ = writeln!(o, "  {name:<11} {st}{extra}");
         }
+    }
+    if let Some(c) = doc.get("cost") {
+        let st = s(&c["status"]);
+        let extra = match st.as_str() {
+            "error" => s(&c["error"]["message"]),
+            _ => s(&c["summary"]),
+        };
+        let _ = writeln!(o, "  {:<11} {st}: {extra}", "cost");
     }
     if let Some(f) = doc["findings"].as_array() {
         for x in f {
@@ -329,9 +367,32 @@ mod tests {
         assert!(human(&usage_doc("dev", "bad flag")).contains("ERROR (exit 3)"));
     }
 
+    /// A cost that could not be read is stated (`error`, or `partial` with what was not read),
+    /// never a zero; the human summary names it.
+    #[test]
+    fn the_cost_section_states_a_failure() {
+        use crate::model::ErrorKind;
+        let e = CollectorError {
+            kind: ErrorKind::Timeout,
+            message: "cost did not finish within 10 s".into(),
+            fix: None,
+        };
+        let v = cost_json(&Err(e), 10_000.0);
+        assert_eq!(v["status"], "error");
+        assert_eq!(v["error"]["message"], "cost did not finish within 10 s");
+        assert!(v.get("data").is_none(), "{v}");
+        let doc =
+            json!({"env": "dev", "status": "healthy", "exit_code": 0, "checks": {}, "cost": v});
+        assert!(
+            human(&doc).contains("cost        error: cost did not finish within 10 s"),
+            "{}",
+            human(&doc)
+        );
+    }
+
     #[test]
     fn only_parses_names_and_rejects_unknown() {
-        assert_eq!(parse_only(&[]).expect("all").len(), 9);
+        assert_eq!(parse_only(&[]).expect("all").len(), 10);
         assert_eq!(
             parse_only(&["sse".into(), "health".into(), "sse".into()]).expect("two"),
             [Source::Sse, Source::Health]

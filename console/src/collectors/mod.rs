@@ -40,6 +40,8 @@ pub fn interval(source: Source) -> Duration {
         Source::Canary => 300,
         // index.html and its assets: about 30 requests to the CDN, cheap.
         Source::Frontend => 120,
+        // The month's cost moves slowly; each read is 3 describes and 2 GetMetricData.
+        Source::Cost => 300,
     })
 }
 
@@ -72,6 +74,7 @@ fn is_ok(ev: &DataEvent) -> bool {
         DataEvent::Sse(r) => r.is_ok(),
         DataEvent::Canary(r) => r.is_ok(),
         DataEvent::Frontend(r) => r.is_ok(),
+        DataEvent::Cost(r) => r.is_ok(),
         DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
     }
 }
@@ -102,6 +105,10 @@ pub(crate) async fn collect_once(
         Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
         Source::Canary => bounded!(Canary, aws::canary(ctx, window)),
         Source::Frontend => bounded!(Frontend, frontend::frontend(ctx)),
+        // Its own window (`opsconsole cost`'s default), whatever the console's.
+        Source::Cost => bounded!(Cost, async {
+            crate::cost::default_document(ctx).await.map(Box::new)
+        }),
     }
 }
 
@@ -116,6 +123,7 @@ fn error_event(source: Source, e: CollectorError) -> DataEvent {
         Source::Sse => DataEvent::Sse(Err(e)),
         Source::Canary => DataEvent::Canary(Err(e)),
         Source::Frontend => DataEvent::Frontend(Err(e)),
+        Source::Cost => DataEvent::Cost(Err(e)),
     }
 }
 

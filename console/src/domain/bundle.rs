@@ -345,7 +345,7 @@ pub struct SummaryFacts {
 }
 
 /// The files of the archive with what each holds (SUMMARY.md lists them).
-pub const FILES: [(&str, &str); 9] = [
+pub const FILES: [(&str, &str); 10] = [
     ("SUMMARY.md", "this file"),
     (
         "probe.json",
@@ -370,6 +370,10 @@ pub const FILES: [(&str, &str); 9] = [
     (
         "cloudfront.json",
         "GetDistribution: status, origins, behaviours, aliases, certificate; the newest invalidations",
+    ),
+    (
+        "cost.json",
+        "the month's cost, estimated and actual, part by part, with the what-ifs (`opsconsole cost --json`)",
     ),
     (
         "versions.txt",

@@ -5,6 +5,7 @@ pub(crate) mod alarms;
 pub mod bundle;
 pub mod canary;
 pub mod cost;
+pub mod cost_document;
 pub mod cost_inputs;
 pub mod findings;
 pub mod frontend;

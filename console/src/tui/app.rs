@@ -100,6 +100,10 @@ pub enum Overlay {
     },
     Filter,
     Detail,
+    /// The cost view (`$`, `:cost`): the breakdown and the what-ifs, scrolled `scroll` lines.
+    Cost {
+        scroll: u16,
+    },
 }
 
 /// The history of the alarm whose detail view is open.
@@ -155,6 +159,8 @@ pub struct App {
     pub canary: PanelState<CanaryData>,
     /// The site's index.html and its assets (shown in the Deployment panel).
     pub frontend: PanelState<crate::domain::frontend::FrontendData>,
+    /// The monthly cost (a line in the Deployment panel, the cost view).
+    pub cost: PanelState<crate::domain::cost_document::CostDocument>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
     /// One per panel, in [`Panel::ALL`]'s order.
@@ -199,6 +205,7 @@ impl App {
             sse: PanelState::Loading,
             canary: PanelState::Loading,
             frontend: PanelState::Loading,
+            cost: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
             // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator

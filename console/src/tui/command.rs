@@ -19,18 +19,21 @@ pub(crate) enum CmdLine {
         source: Option<String>,
     },
     Env(String),
+    /// `:cost`: the cost view (as `$`).
+    Cost,
     Help,
     Quit,
 }
 
 /// The commands offered by completion, in the order shown.
-pub(crate) const COMMANDS: [&str; 9] = [
+pub(crate) const COMMANDS: [&str; 10] = [
     "deploy image",
     "apply",
     "invalidate /*",
     "probe",
     "bundle",
     "refresh",
+    "cost",
     "env ",
     "help",
     "quit",
@@ -61,6 +64,7 @@ pub(crate) fn parse(line: &str) -> Result<CmdLine, String> {
         }),
         ["env", name] => Ok(CmdLine::Env((*name).to_string())),
         ["env", ..] => Err("usage: :env NAME".into()),
+        ["cost"] => Ok(CmdLine::Cost),
         ["help"] | ["h"] => Ok(CmdLine::Help),
         ["quit"] | ["q"] | ["q!"] => Ok(CmdLine::Quit),
         [other, ..] => Err(format!("unknown command :{other} (Tab lists them)")),
@@ -158,6 +162,7 @@ mod tests {
         assert_eq!(complete("en", &envs), "env ");
         assert_eq!(complete("env p", &envs), "env prod");
         assert_eq!(complete("zzz", &envs), "zzz");
-        assert_eq!(candidates("", &envs).len(), 10);
+        assert_eq!(complete("co", &envs), "cost");
+        assert_eq!(candidates("", &envs).len(), 11);
     }
 }

@@ -44,11 +44,13 @@ pub enum Command {
     Wider,
     /// Look less far back.
     Narrower,
+    /// The cost view: the month's breakdown and the what-ifs.
+    Cost,
 }
 
 impl Command {
     /// The config-file name of each command, in the order the help shows them.
-    pub(crate) const NAMED: [(&'static str, Command, &'static str); 19] = [
+    pub(crate) const NAMED: [(&'static str, Command, &'static str); 20] = [
         ("help", Command::Help, "show this help"),
         ("next_panel", Command::NextPanel, "next panel"),
         ("prev_panel", Command::PrevPanel, "previous panel"),
@@ -77,6 +79,11 @@ impl Command {
             "charts",
             Command::Charts,
             "charts over the window (more on a larger terminal)",
+        ),
+        (
+            "cost",
+            Command::Cost,
+            "the month's cost: breakdown and what-ifs",
         ),
         (
             "wider",
@@ -262,6 +269,7 @@ impl Default for KeyMap {
         // bottom's zoom habit: `-` shows more time, `+` (or `=`) less.
         bind(Char('l'), Command::Logs);
         bind(Char('c'), Command::Charts);
+        bind(Char('$'), Command::Cost);
         bind(Char('-'), Command::Wider);
         bind(Char('+'), Command::Narrower);
         bind(Char('='), Command::Narrower);

@@ -14,7 +14,7 @@ pub mod charts;
 mod command;
 pub mod keys;
 pub mod logs;
-mod overlays;
+pub(crate) mod overlays;
 mod panels;
 pub mod render;
 mod theme;

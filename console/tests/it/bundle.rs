@@ -46,7 +46,7 @@ const SECRETS: [&str; 10] = [
     LOG_PW,
 ];
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "SUMMARY.md",
     "probe.json",
     "outputs.json",
@@ -54,6 +54,7 @@ const FILES: [&str; 9] = [
     "alarms.json",
     "lambda.json",
     "cloudfront.json",
+    "cost.json",
     "versions.txt",
     "REDACTION.md",
 ];
@@ -317,6 +318,36 @@ async fn bundle_holds_every_file_and_no_secret() {
     assert_eq!(outs["site_url"], shim.url());
     let cf: Value = serde_json::from_str(&files["cloudfront.json"]).expect("cloudfront.json");
     assert!(cf["distribution"]["id"].is_string(), "{cf:#}");
+    // The cost document, through the same redaction: numbers stay numbers.
+    let cost: Value = serde_json::from_str(&files["cost.json"]).expect("cost.json");
+    assert_eq!(cost["status"], "ok", "{cost:#}");
+    assert_eq!(cost["data"]["env"], "test");
+    assert!(
+        cost["data"]["estimate"]["total_usd"].is_number(),
+        "{cost:#}"
+    );
+    let lines = cost["data"]["estimate"]["lines"].as_array().expect("lines");
+    assert!(lines.len() > 10, "{cost:#}");
+    for l in lines {
+        assert!(l["quantity"].is_number(), "{l:#}");
+        assert!(
+            l["monthly_usd"].is_number() || l["monthly_usd"].is_null(),
+            "{l:#}"
+        );
+    }
+    assert!(
+        cost["data"]["deployment"]["lambda_memory_mb"]["value"].is_number(),
+        "{cost:#}"
+    );
+    assert!(
+        cost["data"]["what_ifs"][0]["delta_usd"].is_number(),
+        "{cost:#}"
+    );
+    assert!(
+        !files["cost.json"].contains("REDACTED"),
+        "{}",
+        files["cost.json"]
+    );
     let alarms: Value = serde_json::from_str(&files["alarms.json"]).expect("alarms.json");
     assert_eq!(alarms["states"]["status"], "ok", "{alarms:#}");
     assert_eq!(

@@ -141,6 +141,26 @@ async fn healthy_deployment_exits_0_with_every_check_ok() {
         );
     }
     assert_eq!(r.doc["checks"]["sse"]["data"]["verdict"], "STREAMING");
+    // The cost: a section of its own (not a check), `opsconsole cost --json`'s document.
+    let cost = &r.doc["cost"];
+    assert_eq!(cost["status"], "ok", "{cost:#}");
+    assert!(r.doc["checks"].get("cost").is_none());
+    let total = cost["data"]["estimate"]["total_usd"].as_f64();
+    assert!(total.is_some_and(|t| t > 0.0), "{cost:#}");
+    assert!(
+        cost["data"]["actual"]["estimate"]["total_usd"].is_number(),
+        "{cost:#}"
+    );
+    assert_eq!(
+        cost["data"]["deployment"]["lambda_memory_mb"]["basis"],
+        "configured"
+    );
+    assert!(
+        cost["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("estimated ")),
+        "{cost:#}"
+    );
     assert_eq!(r.doc["checks"]["alarms"]["summary"]["ok"], 10);
     assert_eq!(r.doc["checks"]["lambda"]["data"]["cold_starts"]["cold"], 3);
     assert_eq!(r.doc["checks"]["redis"]["data"]["ping"]["ok"], true);

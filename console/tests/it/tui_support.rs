@@ -305,6 +305,46 @@ pub fn frontend(missing: &[&str]) -> opsconsole::domain::frontend::FrontendData 
     )
 }
 
+/// The month's cost of the module defaults in eu-west-1 at the default load, and a day's usage
+/// (2,400 requests of 350 ms) projected, priced from the built-in table: pure, no AWS.
+pub fn cost_document() -> opsconsole::domain::cost_document::CostDocument {
+    use opsconsole::domain::cost::estimate;
+    use opsconsole::domain::cost_document::{Actual, CostDocument};
+    use opsconsole::domain::cost_inputs::{self as inputs, Usage};
+    use opsconsole::domain::prices::PriceTable;
+    let table = PriceTable::builtin().expect("price table");
+    let dep = inputs::module_defaults("eu-west-1");
+    let stated = inputs::default_load();
+    let usage = Usage {
+        window_minutes: 1440,
+        invocations: Some(2400.0),
+        duration_avg_ms: Some(350.0),
+        apigw_count: Some(2400.0),
+        cloudfront_requests: Some(3000.0),
+        cloudfront_bytes: Some(3000.0 * 20_000.0),
+        log_bytes: Some(2400.0 * 1500.0),
+    };
+    let (load, notes) = inputs::measured_load(&stated, &usage);
+    CostDocument {
+        env: "dev".into(),
+        generated_at: "2026-11-21T02:59:00Z".into(),
+        prices_as_of: table.as_of.clone(),
+        price_sources: table.sources.clone(),
+        estimate: estimate(&dep, &stated, &table).expect("estimate"),
+        actual: Some(Actual {
+            window: "24h".into(),
+            usage,
+            estimate: estimate(&dep, &load, &table).expect("actual"),
+            load,
+            notes,
+        }),
+        what_ifs: inputs::what_ifs(&dep, &stated, &table),
+        deployment: dep,
+        stated_load: stated,
+        errors: vec![],
+    }
+}
+
 pub fn loading_app() -> App {
     let mut app = App::new("dev", false, NOW);
     app.outputs = Ok(outputs());
@@ -323,6 +363,7 @@ pub fn ready_app() -> App {
     app.health.apply(Ok(health()), at(3));
     app.frontend.apply(Ok(frontend(&[])), at(40));
     app.sse.apply(Ok(sse()), at(45));
+    app.cost.apply(Ok(cost_document()), at(60));
     app.last_refresh = Some(at(3));
     app.push_activity(
         "invalidate CloudFront /* done after 12s: invalidation I3EXAMPLE of /* completed",
@@ -392,6 +433,14 @@ pub fn error_app(with_stale: bool) -> App {
             ErrorKind::Timeout,
             "no event within 10s",
             Some("check the shim diagnostics token"),
+        ),
+        at(2),
+    );
+    app.cost.apply(
+        err(
+            ErrorKind::Timeout,
+            "cost did not finish within 10 s",
+            Some("raise --timeout, or check the network / endpoint"),
         ),
         at(2),
     );

@@ -52,6 +52,61 @@ fn j_k_move_within_bounds() {
     assert_eq!(app::selected(&app, Panel::Alarms), 0);
 }
 
+/// The cost source's data lands in `app.cost` (a failure keeps the last figures); `$` and
+/// `:cost` open the cost view, j/k scroll it within its lines, r reads the cost again, Esc
+/// closes it.
+#[test]
+fn cost_data_and_the_cost_view() {
+    let mut app = loading_app();
+    let doc = cost_document();
+    let fx = app::update(
+        &mut app,
+        Action::Data(DataEvent::Cost(Ok(Box::new(doc.clone())))),
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(app.cost.data().map(|(d, _)| d), Some(&doc));
+    app::update(
+        &mut app,
+        Action::Data(DataEvent::Cost(Err(error(
+            ErrorKind::Timeout,
+            "cost did not finish",
+            None,
+        )))),
+    );
+    assert_eq!(app.cost.data().map(|(d, _)| d), Some(&doc), "stale kept");
+    assert!(app.cost.error().is_some());
+
+    assert!(key(&mut app, KeyCode::Char('$')).is_empty());
+    assert_eq!(app.overlay, Some(Overlay::Cost { scroll: 0 }));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.overlay, Some(Overlay::Cost { scroll: 2 }));
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.overlay, Some(Overlay::Cost { scroll: 1 }));
+    for _ in 0..500 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let Some(Overlay::Cost { scroll }) = app.overlay else {
+        panic!("closed: {:?}", app.overlay)
+    };
+    assert!(
+        (20..500).contains(&scroll),
+        "scroll bounded by the lines: {scroll}"
+    );
+    assert_eq!(
+        key(&mut app, KeyCode::Char('r')),
+        vec![Effect::Refresh(Some(Source::Cost))]
+    );
+    assert!(matches!(app.overlay, Some(Overlay::Cost { .. })));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, None);
+
+    assert!(command(&mut app, "cost").is_empty());
+    assert_eq!(app.overlay, Some(Overlay::Cost { scroll: 0 }));
+    key(&mut app, KeyCode::Char('$'));
+    assert_eq!(app.overlay, None, "$ closes it too");
+}
+
 #[test]
 fn enter_opens_detail_and_esc_closes() {
     let mut app = ready_app();

@@ -65,6 +65,10 @@ pub(super) fn run_command_line(app: &mut App, line: &str) -> Vec<Effect> {
                         vec![Effect::SwitchEnv(name)]
                     }
                 }
+                CmdLine::Cost => {
+                    app.overlay = Some(Overlay::Cost { scroll: 0 });
+                    Vec::new()
+                }
                 CmdLine::Help => {
                     app.overlay = Some(Overlay::Help);
                     Vec::new()

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::actions::ActionRequest;
+use crate::model::Source;
 use crate::tui::command;
 use crate::tui::keys::Command;
 
@@ -101,6 +102,27 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.overlay = Some(Overlay::Filter);
             Vec::new()
         }
+        Some(Overlay::Cost { scroll }) => {
+            let last = u16::try_from(crate::tui::overlays::cost::line_count(app))
+                .unwrap_or(u16::MAX)
+                .saturating_sub(1);
+            let scroll = match app.keymap.get(&key) {
+                Some(Command::Back) | Some(Command::Open) | Some(Command::Cost) => {
+                    return Vec::new();
+                }
+                Some(Command::Quit) => return quit(app),
+                Some(Command::Down) => scroll.saturating_add(1).min(last),
+                Some(Command::Up) => scroll.saturating_sub(1),
+                Some(Command::Refresh) => {
+                    app.overlay = Some(Overlay::Cost { scroll });
+                    app.set_status("reading the cost again");
+                    return vec![Effect::Refresh(Some(Source::Cost))];
+                }
+                _ => scroll,
+            };
+            app.overlay = Some(Overlay::Cost { scroll });
+            Vec::new()
+        }
         Some(Overlay::Detail) => {
             match app.keymap.get(&key) {
                 Some(Command::Back) | Some(Command::Open) => return Vec::new(),
@@ -181,6 +203,7 @@ fn on_command(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Command::Filter => app.overlay = Some(Overlay::Filter),
+        Command::Cost => app.overlay = Some(Overlay::Cost { scroll: 0 }),
         Command::CommandLine => {
             app.overlay = Some(Overlay::CommandLine {
                 input: String::new(),

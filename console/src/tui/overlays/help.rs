@@ -12,15 +12,24 @@ use crate::tui::theme::Theme;
 
 pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut lines = Vec::new();
-    // Pairs share a line (the help fits 80x24): the second of each is shown with the first.
-    let partner = |cmd: Command| match cmd {
-        Command::Down => Some((Command::Up, "move down / up")),
-        Command::Wider => Some((Command::Narrower, "widen / narrow the time window")),
-        Command::Logs => Some((Command::Charts, "logs view (live) / charts view")),
-        _ => None,
+    // Related commands share a line (the help fits 80x24): the others are shown with the
+    // first.
+    let partner = |cmd: Command| -> Option<(&[Command], &str)> {
+        match cmd {
+            Command::Down => Some((&[Command::Up], "move down / up")),
+            Command::Wider => Some((&[Command::Narrower], "widen / narrow the time window")),
+            Command::Logs => Some((
+                &[Command::Charts, Command::Cost],
+                "logs (live) / charts / cost and what-ifs",
+            )),
+            _ => None,
+        }
     };
     for (_, cmd, what) in Command::NAMED {
-        if matches!(cmd, Command::Up | Command::Narrower | Command::Charts) {
+        if matches!(
+            cmd,
+            Command::Up | Command::Narrower | Command::Charts | Command::Cost
+        ) {
             continue;
         }
         let mut keys: Vec<String> = app.keymap.keys_for(cmd).iter().map(|k| k.label()).collect();
@@ -28,9 +37,11 @@ pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             (Command::Focus(_), _) => {
                 format!("focus panel 1 (2-{} likewise)", Panel::ALL.len())
             }
-            (_, Some((other, both))) => {
-                keys.extend(app.keymap.keys_for(other).iter().map(|k| k.label()));
-                both.to_string()
+            (_, Some((others, all))) => {
+                for other in others {
+                    keys.extend(app.keymap.keys_for(*other).iter().map(|k| k.label()));
+                }
+                all.to_string()
             }
             _ => what.to_string(),
         };
@@ -47,7 +58,7 @@ pub(super) fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         (":deploy image [URI]", "build, push, update Lambda, verify"),
         (":apply", "terraform plan, confirm, apply"),
         (":invalidate /*", "CloudFront invalidation, followed"),
-        (":probe  :bundle", "rerun the SSE probe / support bundle"),
+        (":probe :bundle :cost", "SSE probe / support bundle / cost"),
         (":env NAME  :quit", "switch environment / quit"),
     ] {
         lines.push(Line::from(vec![

@@ -10,6 +10,7 @@ use super::theme::Theme;
 
 mod command_line;
 mod confirm;
+pub(crate) mod cost;
 mod detail;
 mod help;
 
@@ -23,6 +24,7 @@ pub(crate) fn render(f: &mut Frame, screen: Rect, body: Rect, app: &App, theme: 
             command_line::render(f, body, app, input, error.as_deref(), theme)
         }
         Some(Overlay::Detail) => detail::render(f, body, app, theme),
+        Some(Overlay::Cost { scroll }) => cost::render(f, body, app, *scroll, theme),
         Some(Overlay::Filter) | None => {}
     }
 }

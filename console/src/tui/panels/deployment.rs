@@ -1,4 +1,5 @@
-//! Panel 1: the health check, the frontend check (index.html and its assets), the CloudFront
+//! Panel 1: the health check, the frontend check (index.html and its assets), the month's cost
+//! (estimated and actual; `$` opens its view), the CloudFront
 //! distribution and its last invalidation, and the Terraform outputs (sensitive ones masked).
 
 use ratatui::Frame;
@@ -6,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{ListItem, Paragraph, Wrap};
 
+use crate::domain::cost::Basis;
 use crate::model::PanelState;
 
 use super::{Detail, PanelView};
@@ -50,6 +52,54 @@ fn frontend_line(app: &App, theme: Theme) -> Line<'static> {
     }
 }
 
+/// `cost/mo: est $57.90 assumed · actual $41.10 measured 3m ago` (`$`: the cost view), or
+/// why there is no figure.
+fn cost_line(app: &App, theme: Theme) -> Line<'static> {
+    match &app.cost {
+        PanelState::Loading => Line::styled("cost: loading…", theme.dim()),
+        s => match (s.data(), s.error()) {
+            (_, Some(e)) => Line::from(vec![
+                Span::styled("cost: ✖ ", theme.bad()),
+                Span::raw(e.message.clone()),
+            ]),
+            (Some((d, at)), None) => {
+                let h = d.headline();
+                let basis = |b: Basis| match b {
+                    Basis::Measured => theme.ok(),
+                    _ => theme.warn(),
+                };
+                let mut spans = vec![
+                    Span::raw(format!("cost/mo: est ${:.2} ", h.estimate_usd)),
+                    Span::styled(h.estimate_basis.label(), basis(h.estimate_basis)),
+                ];
+                if let Some((usd, _, b)) = h.actual {
+                    spans.push(Span::raw(format!(" · actual ${usd:.2} ")));
+                    spans.push(Span::styled(
+                        if b == Basis::Measured {
+                            "measured"
+                        } else {
+                            "assumed"
+                        },
+                        basis(b),
+                    ));
+                }
+                if h.not_read > 0 {
+                    spans.push(Span::styled(
+                        format!(" · {} not read", h.not_read),
+                        theme.warn(),
+                    ));
+                }
+                spans.push(Span::styled(
+                    format!(" {} ago", age(app.now, at)),
+                    theme.dim(),
+                ));
+                Line::from(spans)
+            }
+            (None, None) => Line::raw("cost: -"),
+        },
+    }
+}
+
 impl PanelView for Deployment {
     fn title(&self) -> &'static str {
         "Deployment"
@@ -70,7 +120,8 @@ impl PanelView for Deployment {
                 theme,
             ),
         );
-        let [health_r, frontend_r, cf_r, outputs_r] = Layout::vertical([
+        let [health_r, frontend_r, cost_r, cf_r, outputs_r] = Layout::vertical([
+            Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(2),
@@ -106,6 +157,7 @@ impl PanelView for Deployment {
         };
         f.render_widget(Paragraph::new(health), health_r);
         f.render_widget(Paragraph::new(frontend_line(app, theme)), frontend_r);
+        f.render_widget(Paragraph::new(cost_line(app, theme)), cost_r);
         // CloudFront
         if let Some((cf_area, cf)) =
             state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
