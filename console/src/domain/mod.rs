@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod canary;
 pub mod cost;
 pub mod cost_inputs;
+pub mod files;
 pub mod findings;
 pub mod frontend;
 pub mod leftovers;
