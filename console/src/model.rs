@@ -23,10 +23,13 @@ pub enum Source {
     Canary,
     /// The site's `index.html` and the assets it references (issue 24).
     Frontend,
+    /// User files (issue 30): the config object's judgement, the files bucket's usage, uploads
+    /// refused for size.
+    Files,
 }
 
 impl Source {
-    pub const ALL: [Source; 9] = [
+    pub const ALL: [Source; 10] = [
         Source::Identity,
         Source::Alarms,
         Source::Lambda,
@@ -36,6 +39,7 @@ impl Source {
         Source::Sse,
         Source::Canary,
         Source::Frontend,
+        Source::Files,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Source {
             Source::Sse => "sse",
             Source::Canary => "canary",
             Source::Frontend => "frontend",
+            Source::Files => "files",
         }
     }
 
@@ -57,7 +62,7 @@ impl Source {
     pub fn windowed(self) -> bool {
         matches!(
             self,
-            Source::Alarms | Source::Lambda | Source::Redis | Source::Canary
+            Source::Alarms | Source::Lambda | Source::Redis | Source::Canary | Source::Files
         )
     }
 }
@@ -541,6 +546,7 @@ pub enum DataEvent {
     Sse(Result<SseProbeData, CollectorError>),
     Canary(Result<CanaryData, CollectorError>),
     Frontend(Result<crate::domain::frontend::FrontendData, CollectorError>),
+    Files(Result<crate::domain::files::FilesData, CollectorError>),
 }
 
 impl DataEvent {
@@ -557,6 +563,7 @@ impl DataEvent {
             }
             DataEvent::Canary(_) => Source::Canary,
             DataEvent::Frontend(_) => Source::Frontend,
+            DataEvent::Files(_) => Source::Files,
         }
     }
 }

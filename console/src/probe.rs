@@ -198,6 +198,13 @@ pub async fn probe_document(
                 }
                 v
             }
+            DataEvent::Files(r) => {
+                let mut v = check_json(r, dur);
+                if let (Ok(d), Some(o)) = (r, v.as_object_mut()) {
+                    o.insert("summary".into(), json!(d.summary()));
+                }
+                v
+            }
             DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => json!({}),
         };
         checks.insert(s.name().into(), entry);
@@ -210,6 +217,7 @@ pub async fn probe_document(
             DataEvent::Health(r) => pr.health = Some(r),
             DataEvent::Sse(r) => pr.sse = Some(r),
             DataEvent::Frontend(r) => pr.frontend = Some(r),
+            DataEvent::Files(r) => pr.files = Some(r),
             _ => {}
         }
     }
@@ -331,7 +339,7 @@ mod tests {
 
     #[test]
     fn only_parses_names_and_rejects_unknown() {
-        assert_eq!(parse_only(&[]).expect("all").len(), 9);
+        assert_eq!(parse_only(&[]).expect("all").len(), 10);
         assert_eq!(
             parse_only(&["sse".into(), "health".into(), "sse".into()]).expect("two"),
             [Source::Sse, Source::Health]

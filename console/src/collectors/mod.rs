@@ -8,6 +8,7 @@
 //! The TUI calls [`spawn`] and only reads the channel; it never awaits the network.
 
 pub mod aws;
+pub mod files;
 pub mod frontend;
 pub mod http;
 pub mod logs;
@@ -40,6 +41,8 @@ pub fn interval(source: Source) -> Duration {
         Source::Canary => 300,
         // index.html and its assets: about 30 requests to the CDN, cheap.
         Source::Frontend => 120,
+        // A GetObject, up to 10 ListObjectsV2 pages and the access log: every 5 minutes.
+        Source::Files => 300,
     })
 }
 
@@ -72,6 +75,7 @@ fn is_ok(ev: &DataEvent) -> bool {
         DataEvent::Sse(r) => r.is_ok(),
         DataEvent::Canary(r) => r.is_ok(),
         DataEvent::Frontend(r) => r.is_ok(),
+        DataEvent::Files(r) => r.is_ok(),
         DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
     }
 }
@@ -102,6 +106,7 @@ pub(crate) async fn collect_once(
         Source::Sse => bounded!(Sse, sse::probe(ctx, live)),
         Source::Canary => bounded!(Canary, aws::canary(ctx, window)),
         Source::Frontend => bounded!(Frontend, frontend::frontend(ctx)),
+        Source::Files => bounded!(Files, files::files(ctx, window)),
     }
 }
 
@@ -116,6 +121,7 @@ fn error_event(source: Source, e: CollectorError) -> DataEvent {
         Source::Sse => DataEvent::Sse(Err(e)),
         Source::Canary => DataEvent::Canary(Err(e)),
         Source::Frontend => DataEvent::Frontend(Err(e)),
+        Source::Files => DataEvent::Files(Err(e)),
     }
 }
 

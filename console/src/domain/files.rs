@@ -347,6 +347,201 @@ pub fn judge(text: &str) -> ConfigJudgement {
     }
 }
 
+/// The files bucket's usage, from a bounded listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketUsage {
+    pub bucket: String,
+    pub objects: u64,
+    pub bytes: u64,
+    /// `false`: the listing stopped at its bound; the bucket holds at least this much.
+    pub complete: bool,
+}
+
+impl BucketUsage {
+    /// `1234 objects, 56.7 MB` (`≥ ...` when the listing stopped early).
+    pub fn line(&self) -> String {
+        let at_least = if self.complete { "" } else { "≥ " };
+        format!(
+            "{at_least}{} objects, {}",
+            self.objects,
+            human_bytes(self.bytes)
+        )
+    }
+}
+
+/// Bytes in B / KB / MB / GB (1024-based, as LibreChat's MB).
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// Uploads refused for size, from API Gateway's access log lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SizeRejections {
+    /// The access log group read; `None` when the deployment records none (`not_recorded`).
+    pub log_group: Option<String>,
+    /// The window read (`1h`).
+    pub window: String,
+    /// Why nothing could be counted.
+    pub not_recorded: Option<String>,
+    /// API Gateway's own 413 (over its 10 MB body limit): nothing invoked.
+    pub api_gateway: u64,
+    /// Lambda's 413 (`RequestTooLargeException`, over 6 MB of invocation payload), which the
+    /// integration answers with a 5xx.
+    pub lambda: u64,
+    /// One such line.
+    pub example: Option<String>,
+    pub lines_read: u64,
+}
+
+/// Which size rejection an access log line records, if any. The line is the JSON format
+/// console/README.md gives (`status`, `responseType` = `$context.error.responseType`,
+/// `integrationStatus`, `integrationError`); other lines are not rejections.
+pub fn size_rejection(line: &str) -> Option<Rejection> {
+    let v: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
+    let field = |k: &str| -> String {
+        match v.get(k) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    };
+    let error = field("integrationError");
+    if field("integrationStatus") == "413"
+        || error.contains("RequestTooLarge")
+        || error.contains("Request must be smaller than")
+    {
+        return Some(Rejection::Lambda);
+    }
+    if field("responseType") == "REQUEST_TOO_LARGE" || field("status") == "413" {
+        return Some(Rejection::ApiGateway);
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    ApiGateway,
+    Lambda,
+}
+
+impl SizeRejections {
+    /// Counts the rejections among `lines` read from `group`.
+    pub fn from_lines<'a>(
+        group: &str,
+        window: &str,
+        lines: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut r = SizeRejections {
+            log_group: Some(group.to_string()),
+            window: window.to_string(),
+            ..SizeRejections::default()
+        };
+        for l in lines {
+            r.lines_read += 1;
+            let Some(k) = size_rejection(l) else { continue };
+            match k {
+                Rejection::ApiGateway => r.api_gateway += 1,
+                Rejection::Lambda => r.lambda += 1,
+            }
+            if r.example.is_none() {
+                r.example = Some(l.trim().chars().take(300).collect());
+            }
+        }
+        r
+    }
+
+    /// The deployment records no access log: said, not counted.
+    pub fn not_recorded(why: &str) -> Self {
+        SizeRejections {
+            not_recorded: Some(why.to_string()),
+            ..SizeRejections::default()
+        }
+    }
+}
+
+/// The `upload_too_large` finding's text, when any upload was refused for size.
+pub fn rejections_message(r: &SizeRejections) -> Option<String> {
+    let window = &r.window;
+    let n = r.api_gateway + r.lambda;
+    if n == 0 {
+        return None;
+    }
+    let mut msg = format!(
+        "{n} request(s) in the last {window} were refused for size before LibreChat saw them: \
+         {} by API Gateway (413, body over its 10 MB limit), {} by Lambda (over {} MB of \
+         invocation payload; the user saw a 5xx). Likely cause: a file over about \
+         {FITTING_FILE_MB} MB was uploaded and librechat.yaml's limits let the web client send \
+         it; next: the file_size_limit_too_large finding's fix (fileConfig limits of \
+         {FIX_FILE_MB} MB), so LibreChat refuses such a file with its own message",
+        r.api_gateway,
+        r.lambda,
+        LAMBDA_REQUEST_PAYLOAD_BYTES / (1024 * 1024)
+    );
+    if let Some(g) = &r.log_group {
+        msg.push_str(&format!(" (from {g}"));
+        if let Some(e) = &r.example {
+            msg.push_str(&format!(", e.g. `{e}`"));
+        }
+        msg.push(')');
+    }
+    Some(msg)
+}
+
+/// What the files check saw (the probe's `checks.files.data`, the Deployment panel's line).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FilesData {
+    /// `s3://bucket/key` of the config object, when known.
+    pub config_at: Option<String>,
+    /// The judgement of the config object (a `config_unreadable` finding when it was not read).
+    pub config: ConfigJudgement,
+    /// The files bucket's usage; `None` when the outputs name no files bucket.
+    pub bucket: Option<Result<BucketUsage, String>>,
+    pub rejections: SizeRejections,
+}
+
+impl FilesData {
+    /// `files: s3 ≤ 4 MB, 12 objects, 3.1 MB` for the probe's summary.
+    pub fn summary(&self) -> String {
+        let config = match &self.config.summary {
+            Some(s) => {
+                let limit = s
+                    .largest_limit
+                    .as_ref()
+                    .map(|l| format!(" ≤ {} MB", fmt_mb(l.mb)))
+                    .unwrap_or_default();
+                format!("fileStrategy {}{limit}", s.file_strategy)
+            }
+            None => "config not judged".to_string(),
+        };
+        let bucket = match &self.bucket {
+            Some(Ok(u)) => format!("; bucket {}", u.line()),
+            Some(Err(e)) => format!("; bucket not listed: {e}"),
+            None => String::new(),
+        };
+        let rej = match &self.rejections.not_recorded {
+            Some(_) => "; size rejections not recorded".to_string(),
+            None => format!(
+                "; {} upload(s) refused for size",
+                self.rejections.api_gateway + self.rejections.lambda
+            ),
+        };
+        format!("{config}{bucket}{rej}")
+    }
+}
+
 #[cfg(test)]
 #[path = "files_tests.rs"]
 mod tests;

@@ -196,3 +196,73 @@ fn invalid_yaml_is_a_finding_never_a_pass() {
     );
     assert!(u.message().contains("Fix: "));
 }
+
+#[test]
+fn access_log_lines_refused_for_size_are_counted_by_who_refused() {
+    let lines = [
+        r#"{"requestId":"a","status":"413","responseType":"REQUEST_TOO_LARGE","integrationStatus":"-","integrationError":"-","path":"/api/files"}"#,
+        r#"{"requestId":"b","status":"500","responseType":"INTEGRATION_FAILURE","integrationStatus":"413","integrationError":"-","path":"/api/files"}"#,
+        r#"{"requestId":"c","status":"502","integrationError":"RequestTooLargeException: Request must be smaller than 6291456 bytes for the InvokeFunction operation"}"#,
+        r#"{"requestId":"d","status":"200","responseType":"-","integrationStatus":"200"}"#,
+        r#"{"requestId":"e","status":500,"integrationStatus":502}"#,
+        "START RequestId: not json",
+    ];
+    let r = SizeRejections::from_lines("/aws/apigw/x", "1h", lines);
+    assert_eq!((r.api_gateway, r.lambda, r.lines_read), (1, 2, 6));
+    assert!(
+        r.example
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"requestId\":\"a\"")
+    );
+    let m = rejections_message(&r).expect("a finding");
+    for needle in [
+        "3 request(s) in the last 1h",
+        "1 by API Gateway (413",
+        "2 by Lambda (over 6 MB",
+        "about 4.4 MB",
+        "next: the file_size_limit_too_large",
+        "(from /aws/apigw/x, e.g. `{",
+    ] {
+        assert!(m.contains(needle), "{needle}: {m}");
+    }
+    assert_eq!(
+        rejections_message(&SizeRejections::from_lines("g", "1h", [lines[3]])),
+        None
+    );
+    let none = SizeRejections::not_recorded("no access log");
+    assert_eq!(rejections_message(&none), None);
+}
+
+#[test]
+fn bucket_usage_and_summary_lines() {
+    let u = BucketUsage {
+        bucket: "files".into(),
+        objects: 12,
+        bytes: 3 * 1024 * 1024 + 100 * 1024,
+        complete: true,
+    };
+    assert_eq!(u.line(), "12 objects, 3.1 MB");
+    assert_eq!(
+        BucketUsage {
+            complete: false,
+            objects: 10_000,
+            ..u.clone()
+        }
+        .line(),
+        "≥ 10000 objects, 3.1 MB"
+    );
+    assert_eq!(human_bytes(0), "0 B");
+    assert_eq!(human_bytes(1536), "1.5 KB");
+    assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GB");
+    let d = FilesData {
+        config_at: Some("s3://c/librechat.yaml".into()),
+        config: judge(GOOD),
+        bucket: Some(Ok(u)),
+        rejections: SizeRejections::not_recorded("no access log"),
+    };
+    assert_eq!(
+        d.summary(),
+        "fileStrategy s3 ≤ 4.4 MB; bucket 12 objects, 3.1 MB; size rejections not recorded"
+    );
+}

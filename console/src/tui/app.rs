@@ -155,6 +155,8 @@ pub struct App {
     pub canary: PanelState<CanaryData>,
     /// The site's index.html and its assets (shown in the Deployment panel).
     pub frontend: PanelState<crate::domain::frontend::FrontendData>,
+    /// User files: the config's judgement, the files bucket's usage (Deployment panel).
+    pub files: PanelState<crate::domain::files::FilesData>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
     /// One per panel, in [`Panel::ALL`]'s order.
@@ -199,6 +201,7 @@ impl App {
             sse: PanelState::Loading,
             canary: PanelState::Loading,
             frontend: PanelState::Loading,
+            files: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
             // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator

@@ -66,6 +66,25 @@ fn deployment_panel_names_a_missing_asset() {
     assert_snapshot!("panel_deployment_frontend_missing_asset", text);
 }
 
+/// The config object leaves files local and limits at 512 MB: the Deployment panel's files
+/// line shows the bucket's count and size and the finding codes.
+#[test]
+fn deployment_panel_files_line() {
+    let mut app = ready_app();
+    let text = panel(&app, Panel::Deployment);
+    assert!(
+        text.contains("files: ✔ s3, ≤ 4 MB; 2 objects, 3.5 KB in librechat-lambda"),
+        "{text}"
+    );
+    app.files.apply(Ok(files("version: 1\n")), at(50));
+    let text = panel(&app, Panel::Deployment);
+    assert!(
+        text.contains("files: ✖ files_strategy_not_s3, file_size_limit_too_large"),
+        "{text}"
+    );
+    assert_snapshot!("panel_deployment_files_not_s3", text);
+}
+
 /// The shim's database ping failed: the Redis panel's DB line names host, port and error.
 #[test]
 fn redis_panel_database_unreachable() {
