@@ -25,10 +25,13 @@ pub enum Source {
     Frontend,
     /// The monthly cost (issue 29): `opsconsole cost`'s document, read rarely.
     Cost,
+    /// User files (issue 30): the config object's judgement, the files bucket's usage, uploads
+    /// refused for size.
+    Files,
 }
 
 impl Source {
-    pub const ALL: [Source; 10] = [
+    pub const ALL: [Source; 11] = [
         Source::Identity,
         Source::Alarms,
         Source::Lambda,
@@ -39,6 +42,7 @@ impl Source {
         Source::Canary,
         Source::Frontend,
         Source::Cost,
+        Source::Files,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Source {
             Source::Canary => "canary",
             Source::Frontend => "frontend",
             Source::Cost => "cost",
+            Source::Files => "files",
         }
     }
 
@@ -61,7 +66,7 @@ impl Source {
     pub fn windowed(self) -> bool {
         matches!(
             self,
-            Source::Alarms | Source::Lambda | Source::Redis | Source::Canary
+            Source::Alarms | Source::Lambda | Source::Redis | Source::Canary | Source::Files
         )
     }
 }
@@ -547,6 +552,7 @@ pub enum DataEvent {
     Frontend(Result<crate::domain::frontend::FrontendData, CollectorError>),
     /// Boxed: the document is large and rare.
     Cost(Result<Box<crate::domain::cost_document::CostDocument>, CollectorError>),
+    Files(Result<crate::domain::files::FilesData, CollectorError>),
 }
 
 impl DataEvent {
@@ -564,6 +570,7 @@ impl DataEvent {
             DataEvent::Canary(_) => Source::Canary,
             DataEvent::Frontend(_) => Source::Frontend,
             DataEvent::Cost(_) => Source::Cost,
+            DataEvent::Files(_) => Source::Files,
         }
     }
 }

@@ -65,6 +65,13 @@ pub struct Outputs {
     pub redis_port: Option<u16>,
     pub frontend_bucket_name: Option<String>,
     pub files_bucket_name: Option<String>,
+    /// The config object (`librechat.yaml`) the function boots with; when absent, the console
+    /// reads the function's CONFIG_S3_BUCKET / CONFIG_S3_KEY.
+    pub config_s3_bucket: Option<String>,
+    pub config_s3_key: Option<String>,
+    /// API Gateway's access log group, when access logging is on (issue 30: uploads refused for
+    /// size are recorded nowhere else).
+    pub api_gateway_access_log_group: Option<String>,
     pub alarms: Vec<AlarmRef>,
     /// The scheduled canary's two alarms (docs/contracts.md section 7) when `modules/canary` is
     /// enabled; empty when the output is absent, null or `[]`.
@@ -162,6 +169,9 @@ impl Outputs {
             redis_port,
             frontend_bucket_name: opt("frontend_bucket_name"),
             files_bucket_name: opt("files_bucket_name"),
+            config_s3_bucket: opt("config_s3_bucket"),
+            config_s3_key: opt("config_s3_key"),
+            api_gateway_access_log_group: opt("api_gateway_access_log_group"),
             alarms,
             canary_alarms,
             dashboard_name: opt("dashboard_name"),

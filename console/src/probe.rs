@@ -204,6 +204,13 @@ pub async fn probe_document(
                 }
                 v
             }
+            DataEvent::Files(r) => {
+                let mut v = check_json(r, dur);
+                if let (Ok(d), Some(o)) = (r, v.as_object_mut()) {
+                    o.insert("summary".into(), json!(d.summary()));
+                }
+                v
+            }
             DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) | DataEvent::Cost(_) => {
                 json!({})
             }
@@ -218,6 +225,7 @@ pub async fn probe_document(
             DataEvent::Health(r) => pr.health = Some(r),
             DataEvent::Sse(r) => pr.sse = Some(r),
             DataEvent::Frontend(r) => pr.frontend = Some(r),
+            DataEvent::Files(r) => pr.files = Some(r),
             _ => {}
         }
     }

@@ -107,6 +107,10 @@ fn environment(s: &Spec<'_>) -> anyhow::Result<Vec<(String, String)>> {
                 format!("http://127.0.0.1:{llm_port}/v1"),
             ),
             ("FAKE_LLM_API_KEY".into(), FAKE_LLM_KEY.into()),
+            // Files in the files bucket (issue 30; the config's `fileStrategy: s3`, added by
+            // peers::librechat_yaml): as the backend module sets it, and path-style for moto.
+            ("AWS_BUCKET_NAME".into(), names.files_bucket.clone()),
+            ("AWS_FORCE_PATH_STYLE".into(), "true".into()),
             // LibreChat boots in 3-6 s, up to a minute on a loaded machine: 180 s of readiness.
             ("SHIM_READY_ATTEMPTS".into(), "720".into()),
             // tools/librechat-local/librechat.yaml has titles off (`titleConvo: false`): no title

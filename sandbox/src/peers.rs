@@ -141,17 +141,11 @@ pub(crate) async fn start_librechat_peers(
 /// The fake model's API key (LibreChat's config passes it; a throw-away value).
 pub(crate) const FAKE_LLM_KEY: &str = "sk-fake-llm-not-a-secret";
 
-/// `--librechat`: LibreChat's own config (tools/librechat-local/librechat.yaml) in the config
-/// bucket and its secrets (librechat.env's, and the MongoDB URI) in SSM, over what [`seed`] put.
-pub(crate) async fn seed_librechat_config(
-    sdk: &aws_config::SdkConfig,
-    names: &seed::Names,
-    root: &Path,
-    mongo_uri: &str,
-    titles: bool,
-) -> anyhow::Result<Vec<(String, String)>> {
-    use opsconsole_testsupport::librechat as lc;
-    let yaml_path = lc::local_dir(root).join("librechat.yaml");
+/// tools/librechat-local/librechat.yaml as the sandbox uploads it: titles on when asked, and
+/// files in the files bucket with size limits that fit Lambda (issue 30; the function gets
+/// AWS_BUCKET_NAME).
+pub(crate) fn librechat_yaml(root: &Path, titles: bool) -> anyhow::Result<String> {
+    let yaml_path = opsconsole_testsupport::librechat::local_dir(root).join("librechat.yaml");
     let mut yaml = std::fs::read_to_string(&yaml_path)
         .with_context(|| format!("reading {}", yaml_path.display()))?;
     if titles {
@@ -163,7 +157,27 @@ pub(crate) async fn seed_librechat_config(
         }
         yaml = yaml.replace("titleConvo: false", "titleConvo: true");
     }
-    let yaml = yaml.into_bytes();
+    if yaml.contains("fileStrategy") || yaml.contains("fileConfig") {
+        bail!(
+            "{} sets fileStrategy / fileConfig itself: the sandbox adds them",
+            yaml_path.display()
+        );
+    }
+    yaml.push_str(crate::seed::s3::FILES_FIT_LAMBDA);
+    Ok(yaml)
+}
+
+/// `--librechat`: LibreChat's own config (tools/librechat-local/librechat.yaml) in the config
+/// bucket and its secrets (librechat.env's, and the MongoDB URI) in SSM, over what [`seed`] put.
+pub(crate) async fn seed_librechat_config(
+    sdk: &aws_config::SdkConfig,
+    names: &seed::Names,
+    root: &Path,
+    mongo_uri: &str,
+    titles: bool,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use opsconsole_testsupport::librechat as lc;
+    let yaml = librechat_yaml(root, titles)?.into_bytes();
     aws_sdk_s3::Client::new(sdk)
         .put_object()
         .bucket(&names.config_bucket)

@@ -23,7 +23,7 @@ mod elasticache;
 mod lambda;
 mod logs;
 mod metrics;
-mod s3;
+pub(crate) mod s3;
 mod ssm;
 
 /// The function's memory (modules/backend `memory_size`'s default), also in the REPORT lines.

@@ -8,6 +8,7 @@
 //! The TUI calls [`spawn`] and only reads the channel; it never awaits the network.
 
 pub mod aws;
+pub mod files;
 pub mod frontend;
 pub mod http;
 pub mod logs;
@@ -42,6 +43,8 @@ pub fn interval(source: Source) -> Duration {
         Source::Frontend => 120,
         // The month's cost moves slowly; each read is 3 describes and 2 GetMetricData.
         Source::Cost => 300,
+        // A GetObject, up to 10 ListObjectsV2 pages and the access log: every 5 minutes.
+        Source::Files => 300,
     })
 }
 
@@ -75,6 +78,7 @@ fn is_ok(ev: &DataEvent) -> bool {
         DataEvent::Canary(r) => r.is_ok(),
         DataEvent::Frontend(r) => r.is_ok(),
         DataEvent::Cost(r) => r.is_ok(),
+        DataEvent::Files(r) => r.is_ok(),
         DataEvent::SseStarted { .. } | DataEvent::SseEvent(_) => true,
     }
 }
@@ -109,6 +113,7 @@ pub(crate) async fn collect_once(
         Source::Cost => bounded!(Cost, async {
             crate::cost::default_document(ctx).await.map(Box::new)
         }),
+        Source::Files => bounded!(Files, files::files(ctx, window)),
     }
 }
 
@@ -124,6 +129,7 @@ fn error_event(source: Source, e: CollectorError) -> DataEvent {
         Source::Canary => DataEvent::Canary(Err(e)),
         Source::Frontend => DataEvent::Frontend(Err(e)),
         Source::Cost => DataEvent::Cost(Err(e)),
+        Source::Files => DataEvent::Files(Err(e)),
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 mod database;
+mod files;
 mod frontend;
 pub use database::DATABASE_SLOW_MS;
 
@@ -67,6 +68,7 @@ pub struct ProbeResults {
     pub health: Option<Result<HealthData, CollectorError>>,
     pub sse: Option<Result<SseProbeData, CollectorError>>,
     pub frontend: Option<Result<crate::domain::frontend::FrontendData, CollectorError>>,
+    pub files: Option<Result<crate::domain::files::FilesData, CollectorError>>,
 }
 
 /// Thresholds the findings depend on.
@@ -279,6 +281,11 @@ pub fn findings(r: &ProbeResults, t: &Thresholds) -> Vec<Finding> {
     match &r.frontend {
         Some(Ok(d)) => out.extend(frontend::findings(d)),
         Some(Err(e)) => out.push(collector_error("frontend", e)),
+        None => {}
+    }
+    match &r.files {
+        Some(Ok(d)) => out.extend(files::findings(d)),
+        Some(Err(e)) => out.push(collector_error("files", e)),
         None => {}
     }
     out

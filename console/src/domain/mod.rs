@@ -7,6 +7,7 @@ pub mod canary;
 pub mod cost;
 pub mod cost_document;
 pub mod cost_inputs;
+pub mod files;
 pub mod findings;
 pub mod frontend;
 pub mod leftovers;

@@ -208,6 +208,7 @@ pub fn evaluate(req: &Request, f: &Facts) -> (Vec<Check>, Option<Choices>) {
     checks.push(zone_check(req, f, &mut ch));
     checks.push(ssm_check(req, f, &mut ch));
     checks.push(config_check(req, f, &mut ch));
+    checks.extend(files_check(f));
     checks.push(permissions_check(&f.permissions));
     let ok = checks.iter().all(|c| c.status != Status::Fail);
     (checks, ok.then_some(ch))
@@ -683,6 +684,36 @@ fn config_check(req: &Request, f: &Facts, ch: &mut Choices) -> Check {
                 .fix(format!("fix the YAML and upload it again (aws s3 cp librechat.yaml {at})")),
         },
     }
+}
+
+/// Where LibreChat keeps user files and how large they may be (issue 30): the probe's judge
+/// ([`crate::domain::files::judge`]) over the config object's text; a warning, not a block (the
+/// site works, uploads do not). Nothing when the text was not read or does not parse
+/// (`config_object` says so).
+fn files_check(f: &Facts) -> Option<Check> {
+    let ConfigObject::Text(t) = &f.config else {
+        return None;
+    };
+    let j = crate::domain::files::judge(t);
+    let s = j.summary?;
+    if j.findings.is_empty() {
+        let limit = s
+            .largest_limit
+            .map(|l| format!(", largest file limit {} MB ({})", l.mb, l.key))
+            .unwrap_or_default();
+        return Some(Check::new(
+            "files",
+            Status::Pass,
+            format!("librechat.yaml: fileStrategy {}{limit}", s.file_strategy),
+        ));
+    }
+    let summary: Vec<String> = j
+        .findings
+        .iter()
+        .map(|x| format!("{}: {}", x.code, x.summary))
+        .collect();
+    let fix: Vec<&str> = j.findings.iter().map(|x| x.fix.as_str()).collect();
+    Some(Check::new("files", Status::Warn, summary.join(" ")).fix(fix.join("\n")))
 }
 
 fn permissions_check(p: &Permissions) -> Check {

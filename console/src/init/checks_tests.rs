@@ -371,6 +371,37 @@ fn the_config_object_must_exist_and_parse() {
 }
 
 #[test]
+fn the_files_check_is_the_probes_judge_a_warning_with_the_fix() {
+    // facts()'s config sets neither fileStrategy nor limits: LibreChat's defaults.
+    let (checks, choices) = evaluate(&request(), &facts());
+    assert!(choices.is_some(), "a warning does not block");
+    let c = check(&checks, "files");
+    assert_eq!(c.status, Status::Warn);
+    assert!(c.summary.contains("files_strategy_not_s3"), "{c:?}");
+    assert!(c.summary.contains("file_size_limit_too_large"), "{c:?}");
+    let fix = c.fix.as_deref().unwrap_or("");
+    assert!(fix.contains("`fileStrategy: s3`"), "{fix}");
+    assert!(fix.contains("serverFileSizeLimit: 4"), "{fix}");
+    let mut f = facts();
+    f.config = ConfigObject::Text(
+        "version: 1.2.1\nfileStrategy: s3\nfileConfig:\n  serverFileSizeLimit: 4\n  skills: {fileSizeLimit: 4}\n  endpoints:\n    default: {fileSizeLimit: 4}\n    agents: {fileSizeLimit: 4}\n    assistants: {fileSizeLimit: 4}\n    azureAssistants: {fileSizeLimit: 4}\n    anthropic: {fileSizeLimit: 4}\n"
+            .into(),
+    );
+    let (checks, _) = evaluate(&request(), &f);
+    let c = check(&checks, "files");
+    assert_eq!(c.status, Status::Pass, "{c:?}");
+    assert!(
+        c.summary
+            .contains("fileStrategy s3, largest file limit 4 MB"),
+        "{c:?}"
+    );
+    // Unread: the config_object check says why; no files check.
+    f.config = ConfigObject::Unreadable("AccessDenied".into());
+    let (checks, _) = evaluate(&request(), &f);
+    assert!(checks.iter().all(|c| c.id != "files"));
+}
+
+#[test]
 fn no_credentials_stop_at_the_first_check() {
     let mut f = facts();
     f.identity = Err("no credentials in the chain".into());

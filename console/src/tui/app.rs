@@ -161,6 +161,8 @@ pub struct App {
     pub frontend: PanelState<crate::domain::frontend::FrontendData>,
     /// The monthly cost (a line in the Deployment panel, the cost view).
     pub cost: PanelState<crate::domain::cost_document::CostDocument>,
+    /// User files: the config's judgement, the files bucket's usage (Deployment panel).
+    pub files: PanelState<crate::domain::files::FilesData>,
     pub sse_live: Option<SseLive>,
     pub focus: Panel,
     /// One per panel, in [`Panel::ALL`]'s order.
@@ -206,6 +208,7 @@ impl App {
             canary: PanelState::Loading,
             frontend: PanelState::Loading,
             cost: PanelState::Loading,
+            files: PanelState::Loading,
             sse_live: None,
             focus: Panel::Deployment,
             // Timelines (SSE, activity) follow their newest line (FOLLOW) until the operator

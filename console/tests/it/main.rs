@@ -16,6 +16,7 @@ mod charts_moto;
 mod cli;
 mod collectors_moto;
 mod cost;
+mod files_probe;
 mod init;
 mod init_apply;
 mod init_wizard;

@@ -12,14 +12,14 @@ use serde_json::Value;
 
 const REGION: &str = "eu-west-1";
 
-struct Run {
-    code: i32,
-    doc: Value,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) doc: Value,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     if let Err(e) = std::fs::write(&p, text) {
         panic!("writing {}: {e}", p.display());
@@ -27,7 +27,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn config(token: bool) -> String {
+pub(crate) fn config(token: bool) -> String {
     let mut c = String::from(
         "[env.test]\ntimeout_secs = 30\n[env.test.probe]\nsse_events = 6\nsse_interval_ms = 80\n",
     );
@@ -38,7 +38,7 @@ fn config(token: bool) -> String {
 }
 
 /// Runs the binary with a clean AWS environment (dummy keys, no profile files).
-fn probe(dir: &Path, outputs: &Path, cfg: &Path, extra: &[&str]) -> Run {
+pub(crate) fn probe(dir: &Path, outputs: &Path, cfg: &Path, extra: &[&str]) -> Run {
     probe_env(dir, outputs, cfg, extra, &mut Vec::new())
 }
 
@@ -100,7 +100,7 @@ async fn case(mut spec: SeedSpec, shim: &ShimStandIn, token: bool, extra: &[&str
     .expect("probe thread")
 }
 
-fn codes(r: &Run) -> Vec<String> {
+pub(crate) fn codes(r: &Run) -> Vec<String> {
     r.doc["findings"]
         .as_array()
         .map(|a| {
@@ -133,6 +133,7 @@ async fn healthy_deployment_exits_0_with_every_check_ok() {
         "cloudfront",
         "health",
         "sse",
+        "files",
     ] {
         assert_eq!(
             r.doc["checks"][check]["status"], "ok",

@@ -66,50 +66,23 @@ fn deployment_panel_names_a_missing_asset() {
     assert_snapshot!("panel_deployment_frontend_missing_asset", text);
 }
 
-/// The cost line: the estimate at the stated load (assumed) beside the day's usage projected
-/// (measured); a failed read and usage without datapoints say so.
+/// The config object leaves files local and limits at 512 MB: the Deployment panel's files
+/// line shows the bucket's count and size and the finding codes.
 #[test]
-fn deployment_panel_cost_line() {
-    let app = ready_app();
-    let text = panel(&app, Panel::Deployment);
-    let line = text
-        .lines()
-        .find(|l| l.contains("cost/mo:"))
-        .unwrap_or_else(|| panic!("no cost line:\n{text}"));
-    assert!(line.contains("est $"), "{line}");
-    assert!(line.contains("assumed · actual $"), "{line}");
-    assert!(line.contains("measured"), "{line}");
-    assert_snapshot!("panel_deployment_cost_line", text);
-
+fn deployment_panel_files_line() {
     let mut app = ready_app();
-    let mut d = cost_document();
-    d.errors = vec!["usage metrics: AccessDenied".into()];
-    if let Some(a) = d.actual.as_mut() {
-        a.load.api_requests_per_day.basis = opsconsole::domain::cost::Basis::Assumed;
-    }
-    app.cost.apply(Ok(d), at(60));
     let text = panel(&app, Panel::Deployment);
-    // (the panel is 60 wide: "· 1 not read" is cut to "· 1 no")
-    assert!(text.contains("assumed · 1 no"), "{text}");
-    assert!(!text.contains("measured"), "{text}");
-}
-
-/// `$`: the cost view, the first page at 80x24 and the end (j past the last line) at 100x40.
-#[test]
-fn overlay_cost() {
-    let mut app = ready_app();
-    key(&mut app, KeyCode::Char('$'));
-    let s = screen(&app, 80, 24);
-    assert!(s.contains("Cost a month"), "{s}");
-    assert!(s.contains("measured"), "{s}");
-    assert_snapshot!("overlay_cost_80x24", s);
-    for _ in 0..200 {
-        key(&mut app, KeyCode::Char('j'));
-    }
-    let s = screen(&app, 100, 40);
-    assert!(s.contains("what if (against the estimate)"), "{s}");
-    assert!(s.contains("saving"), "{s}");
-    assert_snapshot!("overlay_cost_end_100x40", s);
+    assert!(
+        text.contains("files: ✔ s3, ≤ 4 MB; 2 objects, 3.5 KB in librechat-lambda"),
+        "{text}"
+    );
+    app.files.apply(Ok(files("version: 1\n")), at(50));
+    let text = panel(&app, Panel::Deployment);
+    assert!(
+        text.contains("files: ✖ files_strategy_not_s3, file_size_limit_too_large"),
+        "{text}"
+    );
+    assert_snapshot!("panel_deployment_files_not_s3", text);
 }
 
 /// The shim's database ping failed: the Redis panel's DB line names host, port and error.

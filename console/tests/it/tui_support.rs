@@ -353,6 +353,22 @@ pub fn loading_app() -> App {
     app
 }
 
+/// The files check's data: `yaml` judged, the files bucket with 2 objects.
+pub fn files(yaml: &str) -> opsconsole::domain::files::FilesData {
+    use opsconsole::domain::files::{BucketUsage, FilesData, SizeRejections, judge};
+    FilesData {
+        config_at: Some("s3://cfg/librechat.yaml".into()),
+        config: judge(yaml),
+        bucket: Some(Ok(BucketUsage {
+            bucket: "librechat-lambda-files-dev".into(),
+            objects: 2,
+            bytes: 3548,
+            complete: true,
+        })),
+        rejections: SizeRejections::not_recorded("no access log"),
+    }
+}
+
 pub fn ready_app() -> App {
     let mut app = loading_app();
     app.identity.apply(Ok(identity()), at(5));
@@ -362,6 +378,12 @@ pub fn ready_app() -> App {
     app.cloudfront.apply(Ok(cloudfront()), at(30));
     app.health.apply(Ok(health()), at(3));
     app.frontend.apply(Ok(frontend(&[])), at(40));
+    app.files.apply(
+        Ok(files(
+            opsconsole_testsupport::seed::LIBRECHAT_YAML_FITS_LAMBDA,
+        )),
+        at(50),
+    );
     app.sse.apply(Ok(sse()), at(45));
     app.cost.apply(Ok(cost_document()), at(60));
     app.last_refresh = Some(at(3));
@@ -426,6 +448,10 @@ pub fn error_app(with_stale: bool) -> App {
             "GET https://chat.example.org/: connection refused",
             None,
         ),
+        at(2),
+    );
+    app.files.apply(
+        err(ErrorKind::Timeout, "files did not finish within 10 s", None),
         at(2),
     );
     app.sse.apply(

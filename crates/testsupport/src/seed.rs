@@ -36,7 +36,37 @@ pub struct SeedSpec {
     pub extra_alarms: usize,
     /// Create one invalidation.
     pub invalidation: bool,
+    /// The config object (`{prefix}-config/librechat.yaml`, named by the function's
+    /// CONFIG_S3_BUCKET / CONFIG_S3_KEY); `None`: the bucket is created, the object not.
+    pub librechat_yaml: Option<String>,
 }
+
+/// A librechat.yaml that fits Lambda (issue 30): files in S3, every size limit at 4 MB.
+pub const LIBRECHAT_YAML_FITS_LAMBDA: &str = "\
+version: 1.2.1
+cache: true
+fileStrategy: s3
+fileConfig:
+  serverFileSizeLimit: 4
+  avatarSizeLimit: 2
+  skills:
+    fileSizeLimit: 4
+  endpoints:
+    default:
+      fileSizeLimit: 4
+    agents:
+      fileSizeLimit: 4
+    assistants:
+      fileSizeLimit: 4
+    azureAssistants:
+      fileSizeLimit: 4
+    anthropic:
+      fileSizeLimit: 4
+";
+
+/// The objects seeded into the files bucket (key, size in bytes).
+pub const SEEDED_FILES: [(&str, usize); 2] =
+    [("images/u1/a.png", 1500), ("uploads/u1/b.pdf", 2048)];
 
 impl SeedSpec {
     pub fn healthy(prefix: &str, region: &str, site_url: &str) -> SeedSpec {
@@ -52,6 +82,7 @@ impl SeedSpec {
             emf_totals_ms: vec![1000.0, 1400.0],
             extra_alarms: 0,
             invalidation: true,
+            librechat_yaml: Some(LIBRECHAT_YAML_FITS_LAMBDA.into()),
         }
     }
 }
@@ -158,6 +189,8 @@ pub async fn seed(moto: &MotoServer, c: &AwsClients, spec: &SeedSpec) -> anyhow:
             .with_context(|| format!("SetAlarmState {name}"))?;
     }
 
+    seed_buckets(c, spec).await?;
+
     // Lambda function and its log.
     let role = create_role(moto, &format!("{p}-role"))?;
     c.lambda
@@ -168,6 +201,12 @@ pub async fn seed(moto: &MotoServer, c: &AwsClients, spec: &SeedSpec) -> anyhow:
         .role(role)
         .memory_size(1024)
         .timeout(30)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("CONFIG_S3_BUCKET", format!("{p}-config"))
+                .variables("CONFIG_S3_KEY", "librechat.yaml")
+                .build(),
+        )
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
                 .zip_file(aws_smithy_types::Blob::new(empty_zip()))
@@ -284,6 +323,44 @@ pub async fn seed(moto: &MotoServer, c: &AwsClients, spec: &SeedSpec) -> anyhow:
         "shim_metrics_namespace": s(emf::NAMESPACE),
         "redis_auth_token": {"value": "do-not-print-me", "type": "string", "sensitive": true}
     }))
+}
+
+/// The files bucket with [`SEEDED_FILES`], the config bucket with `spec.librechat_yaml`.
+async fn seed_buckets(c: &AwsClients, spec: &SeedSpec) -> anyhow::Result<()> {
+    let p = &spec.prefix;
+    let (files, config) = (format!("{p}-files"), format!("{p}-config"));
+    for b in [&files, &config] {
+        let mut req = c.s3.create_bucket().bucket(b.as_str());
+        if spec.region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        spec.region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .with_context(|| format!("S3 CreateBucket {b}"))?;
+    }
+    let mut objects: Vec<(String, String, Vec<u8>)> = SEEDED_FILES
+        .iter()
+        .map(|(k, n)| (files.clone(), k.to_string(), vec![b'x'; *n]))
+        .collect();
+    if let Some(y) = &spec.librechat_yaml {
+        objects.push((config, "librechat.yaml".into(), y.clone().into_bytes()));
+    }
+    for (b, k, body) in objects {
+        c.s3.put_object()
+            .bucket(&b)
+            .key(&k)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .with_context(|| format!("S3 PutObject {b}/{k}"))?;
+    }
+    Ok(())
 }
 
 async fn create_distribution(c: &AwsClients, p: &str) -> anyhow::Result<String> {

@@ -7,6 +7,36 @@ use aws_config::SdkConfig;
 use super::Names;
 
 /// The buckets (modules/frontend, modules/backend) and their seeded objects.
+/// What a librechat.yaml needs to fit Lambda (issue 30, infrastructure/README.md): files in the
+/// files bucket, and every file size limit (MB) under what one invocation carries (about
+/// 4.4 MB). LibreChat's built-in endpoints keep their own 512 MB unless named.
+pub(crate) const FILES_FIT_LAMBDA: &str = "\
+fileStrategy: s3
+fileConfig:
+  serverFileSizeLimit: 4
+  avatarSizeLimit: 2
+  skills:
+    fileSizeLimit: 4
+  endpoints:
+    default:
+      fileSizeLimit: 4
+    agents:
+      fileSizeLimit: 4
+    assistants:
+      fileSizeLimit: 4
+    azureAssistants:
+      fileSizeLimit: 4
+    anthropic:
+      fileSizeLimit: 4
+";
+
+/// The config object of the plain sandbox (the stand-in LibreChat).
+pub(crate) fn seeded_librechat_yaml(env: &str) -> String {
+    format!(
+        "# librechat.yaml seeded by opsconsole sandbox\nversion: 1.2.1\ncache: true\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://genai.{env}.data.apro.is/privacy'\n{FILES_FIT_LAMBDA}"
+    )
+}
+
 pub(super) async fn seed_config(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
@@ -29,10 +59,7 @@ pub(super) async fn seed_config(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()
             .await
             .with_context(|| format!("S3 CreateBucket {b}"))?;
     }
-    let yaml = format!(
-        "# librechat.yaml seeded by opsconsole sandbox\nversion: 1.2.1\ncache: true\ninterface:\n  privacyPolicy:\n    externalUrl: 'https://genai.{}.data.apro.is/privacy'\n",
-        n.env
-    );
+    let yaml = seeded_librechat_yaml(&n.env);
     s3.put_object()
         .bucket(&n.config_bucket)
         .key(&n.config_key)
@@ -83,3 +110,19 @@ pub const PLACEHOLDER_FRONTEND: &[(&str, &str, &str, &str)] = &[
         "body { font-family: sans-serif; }",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The sandbox's config objects pass the console's files judge (issue 30): the plain one and
+    /// `--librechat`'s (tools/librechat-local/librechat.yaml with [`super::FILES_FIT_LAMBDA`]).
+    #[test]
+    fn the_sandboxs_config_objects_fit_lambda() {
+        let plain = super::seeded_librechat_yaml("sbx");
+        let j = opsconsole::domain::files::judge(&plain);
+        assert!(j.findings.is_empty(), "{plain}\n{:#?}", j.findings);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let local = crate::peers::librechat_yaml(&root, false).expect("tools/librechat-local");
+        let j = opsconsole::domain::files::judge(&local);
+        assert!(j.findings.is_empty(), "{local}\n{:#?}", j.findings);
+    }
+}

@@ -65,6 +65,7 @@ pub(super) fn on_data(app: &mut App, ev: DataEvent) -> Vec<Effect> {
         DataEvent::Canary(r) => app.canary.apply(r, now),
         DataEvent::Frontend(r) => app.frontend.apply(r, now),
         DataEvent::Cost(r) => app.cost.apply(r.map(|d| *d), now),
+        DataEvent::Files(r) => app.files.apply(r, now),
     }
     app.last_refresh = Some(now);
     if let Some(v) = &app.verify

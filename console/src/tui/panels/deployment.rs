@@ -1,5 +1,6 @@
 //! Panel 1: the health check, the frontend check (index.html and its assets), the month's cost
-//! (estimated and actual; `$` opens its view), the CloudFront
+//! (estimated and actual; `$` opens its view), user files (the files bucket's object count and
+//! size, the config's file findings), the CloudFront
 //! distribution and its last invalidation, and the Terraform outputs (sensitive ones masked).
 
 use ratatui::Frame;
@@ -100,6 +101,47 @@ fn cost_line(app: &App, theme: Theme) -> Line<'static> {
     }
 }
 
+/// `files: ✔ s3, ≤ 4 MB; 12 objects, 3.1 MB in BUCKET`, or the files findings by code first.
+pub(crate) fn files_line(app: &App, theme: Theme) -> Line<'static> {
+    let (d, at) = match (&app.files, app.files.data(), app.files.error()) {
+        (PanelState::Loading, _, _) => return Line::styled("files: loading…", theme.dim()),
+        (_, _, Some(e)) => {
+            return Line::from(vec![
+                Span::styled("files: ✖ ", theme.bad()),
+                Span::raw(e.message.clone()),
+            ]);
+        }
+        (_, Some((d, at)), None) => (d, at),
+        (_, None, None) => return Line::raw("files: -"),
+    };
+    let bucket = match &d.bucket {
+        Some(Ok(u)) => format!("{} in {}", u.line(), u.bucket),
+        Some(Err(e)) => format!("bucket not listed: {e}"),
+        None => "no files bucket in the outputs".into(),
+    };
+    let mut codes: Vec<&str> = d.config.findings.iter().map(|f| f.code).collect();
+    if d.rejections.api_gateway + d.rejections.lambda > 0 {
+        codes.push("upload_too_large");
+    }
+    let (mark, style, judged) = match (&d.config.summary, codes.is_empty()) {
+        (Some(s), true) => {
+            let limit = s
+                .largest_limit
+                .as_ref()
+                .map(|l| format!(", ≤ {} MB", l.mb))
+                .unwrap_or_default();
+            ("✔ ", theme.ok(), format!("{}{limit}", s.file_strategy))
+        }
+        _ => ("✖ ", theme.warn(), codes.join(", ")),
+    };
+    Line::from(vec![
+        Span::raw("files: "),
+        Span::styled(mark, style),
+        Span::raw(format!("{judged}; {bucket}")),
+        Span::styled(format!(" {} ago", age(app.now, at)), theme.dim()),
+    ])
+}
+
 impl PanelView for Deployment {
     fn title(&self) -> &'static str {
         "Deployment"
@@ -120,7 +162,8 @@ impl PanelView for Deployment {
                 theme,
             ),
         );
-        let [health_r, frontend_r, cost_r, cf_r, outputs_r] = Layout::vertical([
+        let [health_r, frontend_r, cost_r, files_r, cf_r, outputs_r] = Layout::vertical([
+            Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(1),
@@ -158,6 +201,7 @@ impl PanelView for Deployment {
         f.render_widget(Paragraph::new(health), health_r);
         f.render_widget(Paragraph::new(frontend_line(app, theme)), frontend_r);
         f.render_widget(Paragraph::new(cost_line(app, theme)), cost_r);
+        f.render_widget(Paragraph::new(files_line(app, theme)), files_r);
         // CloudFront
         if let Some((cf_area, cf)) =
             state_area(f, cf_r, &app.cloudfront, app.now, theme, "CloudFront")
