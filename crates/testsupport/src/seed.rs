@@ -42,27 +42,10 @@ pub struct SeedSpec {
 }
 
 /// A librechat.yaml that fits Lambda (issue 30): files in S3, every size limit at 4 MB.
-pub const LIBRECHAT_YAML_FITS_LAMBDA: &str = "\
-version: 1.2.1
-cache: true
-fileStrategy: s3
-fileConfig:
-  serverFileSizeLimit: 4
-  avatarSizeLimit: 2
-  skills:
-    fileSizeLimit: 4
-  endpoints:
-    default:
-      fileSizeLimit: 4
-    agents:
-      fileSizeLimit: 4
-    assistants:
-      fileSizeLimit: 4
-    azureAssistants:
-      fileSizeLimit: 4
-    anthropic:
-      fileSizeLimit: 4
-";
+pub const LIBRECHAT_YAML_FITS_LAMBDA: &str = concat!(
+    "version: 1.2.1\ncache: true\n",
+    include_str!("../../../infrastructure/librechat-files.yaml")
+);
 
 /// The objects seeded into the files bucket (key, size in bytes).
 pub const SEEDED_FILES: [(&str, usize); 2] =

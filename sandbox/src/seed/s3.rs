@@ -10,25 +10,8 @@ use super::Names;
 /// What a librechat.yaml needs to fit Lambda (issue 30, infrastructure/README.md): files in the
 /// files bucket, and every file size limit (MB) under what one invocation carries (about
 /// 4.4 MB). LibreChat's built-in endpoints keep their own 512 MB unless named.
-pub(crate) const FILES_FIT_LAMBDA: &str = "\
-fileStrategy: s3
-fileConfig:
-  serverFileSizeLimit: 4
-  avatarSizeLimit: 2
-  skills:
-    fileSizeLimit: 4
-  endpoints:
-    default:
-      fileSizeLimit: 4
-    agents:
-      fileSizeLimit: 4
-    assistants:
-      fileSizeLimit: 4
-    azureAssistants:
-      fileSizeLimit: 4
-    anthropic:
-      fileSizeLimit: 4
-";
+pub(crate) const FILES_FIT_LAMBDA: &str =
+    include_str!("../../../infrastructure/librechat-files.yaml");
 
 /// The config object of the plain sandbox (the stand-in LibreChat).
 pub(crate) fn seeded_librechat_yaml(env: &str) -> String {
@@ -124,5 +107,18 @@ mod tests {
         let local = crate::peers::librechat_yaml(&root, false).expect("tools/librechat-local");
         let j = opsconsole::domain::files::judge(&local);
         assert!(j.findings.is_empty(), "{local}\n{:#?}", j.findings);
+    }
+
+    /// infrastructure/README.md shows the same YAML as infrastructure/librechat-files.yaml.
+    #[test]
+    fn the_readme_shows_the_files_config_the_sandbox_uses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("infrastructure/README.md")).unwrap();
+        let body: String = super::FILES_FIT_LAMBDA
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(readme.contains(&format!("```yaml\n{body}```")), "{body}");
     }
 }
