@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn only_parses_names_and_rejects_unknown() {
-        assert_eq!(parse_only(&[]).expect("all").len(), 10);
+        assert_eq!(parse_only(&[]).expect("all").len(), Source::ALL.len());
         assert_eq!(
             parse_only(&["sse".into(), "health".into(), "sse".into()]).expect("two"),
             [Source::Sse, Source::Health]

@@ -371,7 +371,8 @@ def create_prereqs(endpoint, base, dist: Path):
     s3.create_bucket(Bucket=base["config_s3_bucket"], CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_tagging(Bucket=base["config_s3_bucket"], Tagging={"TagSet": [PREREQ_TAG]})
     s3.put_object(Bucket=base["config_s3_bucket"], Key=base["config_s3_key"],
-                  Body=b"version: 1.2.1\ncache: true\n# apply-local: stand-in librechat.yaml\n")
+                  Body=b"version: 1.2.1\ncache: true\n# apply-local: stand-in librechat.yaml\n"
+                  + (Path(__file__).resolve().parents[1] / "librechat-files.yaml").read_bytes())
 
     (dist / "assets").mkdir(parents=True, exist_ok=True)
     (dist / "index.html").write_text("<!doctype html><title>LibreChat (apply-local)</title>\n")

@@ -319,6 +319,20 @@ fn error_response(status: StatusCode, message: &str) -> Response<Body> {
     r
 }
 
+/// Reads and drops up to `max` bytes of `body`, for at most 30 s.
+async fn drain(mut body: Incoming, max: u64) {
+    let read = async {
+        let mut seen = 0u64;
+        while seen < max {
+            match body.frame().await {
+                Some(Ok(f)) => seen += f.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+}
+
 async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if let Some(fe) = &state.cfg.frontend
@@ -333,7 +347,11 @@ async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> 
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+    if let Some(n) = declared.filter(|n| *n > MAX_REQUEST_BODY as u64) {
+        // Read the body before answering (bounded): a client that sends its whole body before
+        // it reads the answer otherwise meets a closed connection instead of the 413 (seen in
+        // CI on a loaded machine: "error sending request").
+        drain(body, n.min(64 * 1024 * 1024)).await;
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, REQUEST_TOO_LONG);
     }
     let body = match http_body_util::Limited::new(body, MAX_REQUEST_BODY)
