@@ -137,11 +137,7 @@ async fn rejections(
 ) -> Result<SizeRejections, CollectorError> {
     let end = SystemTime::now();
     let start = end - Duration::from_secs(u64::from(w.minutes()) * 60);
-    let ms = |t: SystemTime| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    };
+    let ms = crate::collectors::logs::ms;
     let mut lines: Vec<String> = Vec::new();
     let mut token: Option<String> = None;
     for page in 0..MAX_LOG_PAGES {

@@ -54,7 +54,8 @@ pub enum LogsEvent {
     Error(String),
 }
 
-fn ms(t: SystemTime) -> i64 {
+/// Unix milliseconds, as CloudWatch Logs takes them (0 before the epoch, saturating).
+pub(crate) fn ms(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)

@@ -6,7 +6,6 @@ use aws_config::SdkConfig;
 
 use super::Names;
 
-/// The buckets (modules/frontend, modules/backend) and their seeded objects.
 /// What a librechat.yaml needs to fit Lambda (issue 30, infrastructure/README.md): files in the
 /// files bucket, and every file size limit (MB) under what one invocation carries (about
 /// 4.4 MB). LibreChat's built-in endpoints keep their own 512 MB unless named.
@@ -20,6 +19,7 @@ pub(crate) fn seeded_librechat_yaml(env: &str) -> String {
     )
 }
 
+/// The buckets (modules/frontend, modules/backend) and their seeded objects.
 pub(super) async fn seed_config(sdk: &SdkConfig, n: &Names) -> anyhow::Result<()> {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)

@@ -114,11 +114,7 @@ async fn scan_logs(
     end: SystemTime,
 ) -> Result<LogScan, CollectorError> {
     let group = &ctx.outputs.lambda_log_group_name;
-    let ms = |t: SystemTime| {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
-    };
+    let ms = crate::collectors::logs::ms;
     let max_events = ctx.settings.max_log_events as usize;
     let mut scan = LogScan {
         reports: vec![],

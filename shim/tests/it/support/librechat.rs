@@ -132,7 +132,8 @@ pub struct StackOpts {
     /// idle, several of them) instead of one bootstrap under cargo-lambda, with a redis-server
     /// and `USE_REDIS`/`REDIS_URI` as Terraform sets them.
     pub lambda: Option<LambdaOpts>,
-    /// Files in S3 (issue 30): this bucket is created in moto, `fileStrategy: s3` goes into the
+    /// Files in S3 (issue 30): this bucket is created in moto, infrastructure/librechat-files.yaml
+    /// (`fileStrategy: s3`, size limits that fit Lambda) goes into the
     /// uploaded librechat.yaml, and LibreChat gets `AWS_BUCKET_NAME` and path-style addressing.
     pub files_bucket: Option<&'static str>,
 }
@@ -247,7 +248,10 @@ impl Stack {
                 text = text.replace("titleConvo: false", "titleConvo: true");
             }
             if let Some(b) = opts.files_bucket {
-                text.push_str("fileStrategy: s3\n");
+                // The deployment's documented files config (fileStrategy s3, limits that fit).
+                text.push_str(include_str!(
+                    "../../../../infrastructure/librechat-files.yaml"
+                ));
                 moto.aws(&["s3", "mb", &format!("s3://{b}")]);
             }
             yaml = logs.join("librechat-test.yaml");
