@@ -4,6 +4,7 @@
 // See README.md beside this file.
 import http from 'node:http';
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 
 const env = process.env;
 const HOST = '127.0.0.1';
@@ -46,7 +47,27 @@ function knobs(body) {
   };
 }
 
+// The last user message's parts other than text (`image_url`, `file`, ...): what LibreChat
+// attached to the request, each with its media type, decoded size and SHA-256 when it is a data
+// URL, so that a test can tell the uploaded file reached the model.
+function attachments(body) {
+  const msgs = Array.isArray(body.messages) ? body.messages : [];
+  const last = [...msgs].reverse().find((m) => m?.role === 'user');
+  const parts = Array.isArray(last?.content) ? last.content : [];
+  return parts
+    .filter((p) => p && typeof p === 'object' && p.type !== 'text')
+    .map((p) => {
+      const url = String(p.image_url?.url ?? p.file?.file_data ?? '');
+      const m = /^data:([^;,]*)(?:;[^,]*)?;base64,(.*)$/s.exec(url);
+      if (!m) return { type: p.type, url: url.slice(0, 200) };
+      const bytes = Buffer.from(m[2], 'base64');
+      return { type: p.type, media_type: m[1], bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    });
+}
+
 function completions(req, res, body) {
+  const found = attachments(body);
+  if (found.length) log({ msg: 'attachments', attachments: found });
   const { chunks, delay, dieAfter, pauseAfter, pauseMs, failStatus } = knobs(body);
   if (failStatus !== undefined && failStatus >= 400 && failStatus <= 599) {
     log({ msg: 'failing on request', status: failStatus });
