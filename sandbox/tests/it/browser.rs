@@ -4,8 +4,10 @@
 //! with `/api/*` through API Gateway's stand-in, the local Lambda (two environments) and the
 //! shim to the real LibreChat. Through the forms: register, log in; then a chat with an agent
 //! whose reply renders progressively, the title in the sidebar, the conversation reopened
-//! from the sidebar. Navigation stays inside the app: a full reload logs the user out under
-//! nx-27017 (../shared/librechat/README.md, "The web client").
+//! from the sidebar; then files (issue 30): one over the deployment's limit refused by the app
+//! before it is sent, an image uploaded to the files bucket, shown from it and sent in a chat.
+//! Navigation stays inside the app: a full reload logs the user out under nx-27017
+//! (../shared/librechat/README.md, "The web client").
 //!
 //! Skipped, saying why, without chromium or without LibreChat and its web client; required
 //! (a failure, not a skip) with OPSCONSOLE_REQUIRE_BROWSER=1, which scripts/test-all.sh sets
@@ -20,7 +22,8 @@ use opsconsole::model::{SseEventObs, Verdict};
 use serde_json::Value;
 
 use crate::chromium::{
-    Chromium, chromium, click, eval, navigate_in_app, screenshot_dir, type_into, wait_for,
+    Chromium, choose_file, chromium, click, eval, navigate_in_app, screenshot_dir, type_into,
+    wait_for,
 };
 
 const REQUIRE_ENV: &str = "OPSCONSOLE_REQUIRE_BROWSER";
@@ -308,12 +311,176 @@ async fn browser_registers_logs_in_and_sees_a_chat_render_progressively() {
         "the conversation reopened from the sidebar with its reply",
     )
     .await;
+    attach_files(&sandbox, &page, &agent, long).await;
     // Nothing the person did was throttled (a throttled call is a 500 the app shows as "There
     // was an internal server error").
     assert_eq!(sandbox.lambda_throttled(), 0, "throttled invocations");
     chrome.close().await;
     drop(_throttles);
     drop(sandbox);
+}
+
+/// A 1x1 PNG.
+const PNG_B64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+/// Records the page's XHR and fetch calls and its errors from here on (`window.__net`): what a
+/// failed step shows.
+const NET_TRACE: &str = r#"(() => { const net = window.__net = []; const o = XMLHttpRequest.prototype.open, s = XMLHttpRequest.prototype.send; XMLHttpRequest.prototype.open = function(m, u) { this.__u = m + ' ' + u; return o.apply(this, arguments); }; XMLHttpRequest.prototype.send = function(b) { const r = this; net.push('xhr ' + r.__u + ' ' + String(b || '').slice(0, 300)); r.addEventListener('loadend', () => net.push(r.status + ' ' + r.__u)); return s.apply(this, arguments); }; const f = window.fetch; window.fetch = function(i, init) { const u = ((init && init.method) || 'GET') + ' ' + (i && i.url ? i.url : i); net.push('fetch ' + u); return f.apply(this, arguments).then(r => { net.push(r.status + ' ' + u); return r; }, e => { net.push('failed ' + u + ' ' + e); throw e; }); }; addEventListener('error', e => net.push('error ' + e.message)); addEventListener('unhandledrejection', e => net.push('rejection ' + e.reason)); const ce = console.error; console.error = function() { net.push('console.error ' + [...arguments].map(String).join(' ').slice(0, 300)); return ce.apply(this, arguments); }; return true; })()"#;
+
+/// The composer's file input (the attach menu's; the import dialog's takes `.json` only).
+const CHAT_FILE_INPUT: &str = "form input[type=file]:not([accept='.json'])";
+
+/// Issue 30 through the page: a file just over the limit the deployment's config sets
+/// (infrastructure/librechat-files.yaml, 4 MB) is refused by the app with its own message and
+/// nothing reaches the files bucket; an image is uploaded to the bucket, the message shows it
+/// (loaded from the bucket through LibreChat's presigned URL), and the model's reply comes.
+async fn attach_files(
+    sandbox: &opsconsole_sandbox::Sandbox,
+    page: &chromiumoxide::Page,
+    agent: &str,
+    long: Duration,
+) {
+    use base64::Engine as _;
+    let outputs: Value = serde_json::from_slice(
+        &std::fs::read(&sandbox.info.outputs).expect("the sandbox's outputs"),
+    )
+    .expect("outputs JSON");
+    let bucket = outputs["files_bucket_name"]["value"]
+        .as_str()
+        .or(outputs["files_bucket_name"].as_str())
+        .unwrap_or_else(|| panic!("no files_bucket_name: {outputs}"))
+        .to_string();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .endpoint_url(&sandbox.info.moto_url)
+            .region(aws_sdk_s3::config::Region::new(opsconsole_sandbox::REGION))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .force_path_style(true)
+            .build(),
+    );
+    let keys = || async {
+        s3.list_objects_v2()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("list the files bucket")
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.pdf");
+    let mut data = b"%PDF-1.4\n".to_vec();
+    data.resize(4 * 1024 * 1024 + 1024, b' ');
+    std::fs::write(&big, &data).expect("write big.pdf");
+    let png = dir.path().join("pixel.png");
+    std::fs::write(
+        &png,
+        base64::engine::general_purpose::STANDARD
+            .decode(PNG_B64)
+            .expect("png"),
+    )
+    .expect("write pixel.png");
+
+    // A new chat with the agent: a conversation the app builds itself (one it reads back from
+    // nx-27017 has its booleans as numbers, which the app's own schema refuses on the next send:
+    // a stand-in database's difference, ../shared/librechat/README.md).
+    click(page, "[data-testid=new-chat-button]").await;
+    navigate_in_app(page, &format!("/c/new?agent_id={agent}")).await;
+    wait_for(
+        page,
+        &format!("{CHUNKS_SHOWN} === 0 && document.body.innerText.includes('Browser agent')"),
+        long,
+        "a new chat with the agent",
+    )
+    .await;
+    let before = keys().await;
+    choose_file(page, CHAT_FILE_INPUT, &big).await;
+    wait_for(
+        page,
+        "document.body.innerText.includes('File size limit exceeded: 4 MB')",
+        long,
+        "the app's own message for a file over the limit",
+    )
+    .await;
+    page.save_screenshot(
+        ScreenshotParams::builder().build(),
+        screenshot_dir().join("file-too-large.png"),
+    )
+    .await
+    .expect("screenshot");
+    assert_eq!(keys().await, before, "nothing of big.pdf stored");
+
+    choose_file(page, CHAT_FILE_INPUT, &png).await;
+    let until = Instant::now() + long;
+    let stored = loop {
+        let now = keys().await;
+        if let Some(k) = now
+            .iter()
+            .find(|k| k.starts_with("images/") && k.ends_with("__pixel.png"))
+        {
+            break k.clone();
+        }
+        assert!(
+            Instant::now() < until,
+            "the image never reached the files bucket: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    type_into(
+        page,
+        "#prompt-textarea",
+        "What is in this image? [fake chunks=2 delay_ms=100]",
+    )
+    .await;
+    // The send button is enabled once the upload finished.
+    wait_for(
+        page,
+        "(() => { const b = document.querySelector('[data-testid=send-button]'); return b && !b.disabled; })()",
+        long,
+        "the send button enabled after the upload",
+    )
+    .await;
+    eval(page, NET_TRACE).await;
+    click(page, "[data-testid=send-button]").await;
+    let until = Instant::now() + long;
+    while eval(
+        page,
+        "(document.querySelector('main[role=main]') || document.body).innerText.includes('Chunk 2 of 2')",
+    )
+    .await
+        != Value::Bool(true)
+    {
+        assert!(
+            Instant::now() < until,
+            "no reply to the message with the image within {long:?}; the page's requests and errors since the send: {}\n{}",
+            eval(page, "JSON.stringify(window.__net)").await,
+            eval(page, "document.body.innerText.slice(-1500)").await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = wait_for(
+        page,
+        &format!(
+            "[...document.querySelectorAll('main img')].some(i => i.src.includes({}) && i.complete && i.naturalWidth > 0)",
+            serde_json::to_string(&stored).unwrap_or_default()
+        ),
+        long,
+        "the message's image loaded from the files bucket",
+    )
+    .await;
+    assert_eq!(shown, Value::Bool(true));
+    page.save_screenshot(
+        ScreenshotParams::builder().build(),
+        screenshot_dir().join("chat-with-image.png"),
+    )
+    .await
+    .expect("screenshot");
 }
 
 /// On a failure: how many invocations the local Lambda throttled (each a 500 to the app), and

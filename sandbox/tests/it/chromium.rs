@@ -157,3 +157,21 @@ pub(crate) fn screenshot_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
 }
+
+/// Puts `path` into the page's file input `selector` as a person's file picker does (DevTools'
+/// `DOM.setFileInputFiles`, which fires the input's `change`).
+pub(crate) async fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
+    use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+    let input = page
+        .find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("no {selector}: {e}"));
+    let params = SetFileInputFilesParams::builder()
+        .file(path.display().to_string())
+        .backend_node_id(input.backend_node_id)
+        .build()
+        .unwrap_or_else(|e| panic!("file input params: {e}"));
+    page.execute(params)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {} in {selector}: {e}", path.display()));
+}
