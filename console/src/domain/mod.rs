@@ -13,6 +13,7 @@ pub mod frontend;
 pub mod leftovers;
 pub mod loglines;
 pub(crate) mod logs;
+pub mod pricelist;
 pub mod prices;
 pub mod sse;
 pub mod stall;
