@@ -2,6 +2,7 @@
 //! analysis with its BUFFERED rule, and the probe's findings and exit codes.
 
 pub(crate) mod alarms;
+pub mod billed;
 pub mod bundle;
 pub mod canary;
 pub mod cost;
