@@ -146,7 +146,6 @@ impl PriceId {
     }
 }
 
-
 /// The prices an estimate uses, and why (when the region is not the one asked for).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lookup<'a> {
