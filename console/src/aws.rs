@@ -121,6 +121,25 @@ impl AwsClients {
     }
 }
 
+impl AwsClients {
+    /// A client of the AWS Price List Query API (its endpoint region, us-east-1, unless an
+    /// endpoint override points elsewhere).
+    pub fn pricing(&self) -> aws_sdk_pricing::Client {
+        let conf = aws_sdk_pricing::config::Builder::from(&self.sdk)
+            .region(Region::new(crate::domain::pricelist::PRICING_REGION))
+            .build();
+        aws_sdk_pricing::Client::from_conf(conf)
+    }
+
+    /// A Cost Explorer client (its endpoint is in us-east-1).
+    pub fn cost_explorer(&self) -> aws_sdk_costexplorer::Client {
+        let conf = aws_sdk_costexplorer::config::Builder::from(&self.sdk)
+            .region(Region::new("us-east-1"))
+            .build();
+        aws_sdk_costexplorer::Client::from_conf(conf)
+    }
+}
+
 /// The fix for a credentials problem in environment `env`.
 pub(crate) fn login_fix(env: &str, profile: Option<&str>) -> String {
     match profile {

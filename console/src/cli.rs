@@ -306,6 +306,26 @@ pub struct CostArgs {
     #[arg(long)]
     pub no_usage: bool,
 
+    /// Price with this table (console/data/prices.toml's format, e.g. one written by
+    /// --write-prices) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<std::path::PathBuf>,
+
+    /// Ask the AWS Price List API (pricing:GetProducts, us-east-1) for each price of the table
+    /// in the deployment's region and price this run with what it answers; a price it cannot
+    /// give keeps the table's, and the report says which and why.
+    #[arg(long)]
+    pub refresh_prices: bool,
+
+    /// With --refresh-prices: also write the refreshed table to FILE (read it with --prices).
+    #[arg(long, value_name = "FILE", requires = "refresh_prices")]
+    pub write_prices: Option<std::path::PathBuf>,
+
+    /// Do not ask Cost Explorer for the billed cost by the deployment's tags (each request
+    /// costs 0.01 USD).
+    #[arg(long)]
+    pub no_billed: bool,
+
     /// Stated load: API requests a day (through CloudFront and API Gateway to the function).
     #[arg(long, value_name = "N", default_value_t = crate::domain::cost_inputs::DEFAULT_REQUESTS_PER_DAY)]
     pub requests_per_day: f64,

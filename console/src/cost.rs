@@ -23,18 +23,14 @@ const EXIT_USAGE: u8 = 3;
 
 pub async fn run(global: &GlobalOpts, args: &CostArgs) -> ExitCode {
     let env = args.env.clone().unwrap_or_else(|| "dev".into());
-    let table = match PriceTable::builtin() {
-        Ok(t) => t,
-        Err(e) => return fail(&e.to_string()),
-    };
     let ctx = match Context::build(global, &env).await {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
     let window = args.window.unwrap_or(Window::H24);
-    let doc = match document(&ctx, args, window, &table).await {
-        Some(d) => d,
-        None => return fail("the price table has no fallback region"),
+    let doc = match command_document(&ctx, args, window).await {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
     };
     if args.json {
         print_out(&format!(
@@ -44,11 +40,85 @@ pub async fn run(global: &GlobalOpts, args: &CostArgs) -> ExitCode {
     } else {
         print_out(&human(&doc));
     }
-    ExitCode::from(if doc.errors.is_empty() {
+    let nothing_refreshed = doc
+        .price_refresh
+        .as_ref()
+        .is_some_and(|r| r.refreshed.is_empty());
+    ExitCode::from(if doc.errors.is_empty() && !nothing_refreshed {
         EXIT_OK
     } else {
         EXIT_PARTIAL
     })
+}
+
+/// The table to price with: `--prices FILE`, else the built-in one.
+pub fn load_table(file: Option<&std::path::Path>) -> Result<PriceTable, String> {
+    match file {
+        None => PriceTable::builtin().map_err(|e| e.to_string()),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("--prices {}: {e}", p.display()))?;
+            PriceTable::parse(&text).map_err(|e| format!("--prices {}: {e}", p.display()))
+        }
+    }
+}
+
+/// What `opsconsole cost` prints: the table (`--prices`, refreshed from the Price List API
+/// with `--refresh-prices` and written with `--write-prices`), the document, and Cost
+/// Explorer's billed cost unless `--no-billed`. An error is a usage error (a table that cannot
+/// be read or written).
+pub async fn command_document(
+    ctx: &Context,
+    args: &CostArgs,
+    window: Window,
+) -> Result<CostDocument, String> {
+    let mut table = load_table(args.prices.as_deref())?;
+    let mut refresh = None;
+    if args.refresh_prices {
+        let today = crate::probe::now_rfc3339()
+            .chars()
+            .take(10)
+            .collect::<String>();
+        let (t, r) =
+            crate::cost_refresh::refresh(&ctx.aws, &ctx.env, &table, &ctx.outputs.region, &today)
+                .await;
+        if let Some(path) = &args.write_prices {
+            let header = refreshed_header(&r, &table.as_of);
+            std::fs::write(path, t.to_toml(&header))
+                .map_err(|e| format!("--write-prices {}: {e}", path.display()))?;
+        }
+        table = t;
+        refresh = Some(r);
+    }
+    let mut doc = document(ctx, args, window, &table)
+        .await
+        .ok_or("the price table has no fallback region")?;
+    doc.price_refresh = refresh;
+    if !args.no_billed {
+        doc.billed = Some(crate::cost_billed::billed(ctx, window).await);
+    }
+    Ok(doc)
+}
+
+/// The leading comment of a table written by `--write-prices`.
+fn refreshed_header(r: &crate::domain::pricelist::PriceRefresh, as_of: &str) -> String {
+    let mut h = format!(
+        "The price table of `opsconsole cost`, written by `opsconsole cost --refresh-prices \
+         --write-prices`\non {}: {} price(s) for {} taken from the AWS Price List API (their \
+         `source` names the SKU and rate),\nthe others kept from the table read (as of {as_of}). \
+         Read it with `opsconsole cost ENV --prices FILE`.\nUSD list prices: no free tier, \
+         Savings Plans, credits or taxes; the first volume tier.",
+        r.fetched,
+        r.refreshed.len(),
+        r.region
+    );
+    if !r.not_refreshed.is_empty() {
+        h.push_str("\n\nNot refreshed:");
+        for n in &r.not_refreshed {
+            h.push_str(&format!("\n- {}: {}", n.price, n.reason));
+        }
+    }
+    h
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -132,6 +202,8 @@ pub async fn document_at(
         actual,
         what_ifs,
         errors,
+        price_refresh: None,
+        billed: None,
     })
 }
 
@@ -403,10 +475,22 @@ fn print_out(text: &str) {
 
 /// The text report.
 pub fn human(d: &CostDocument) -> String {
+    let prices = match &d.price_refresh {
+        Some(r) => format!(
+            "{} AWS list prices from the Price List API fetched {}, the rest as of {}",
+            r.refreshed.len(),
+            r.fetched,
+            d.prices_as_of
+        ),
+        None => format!("AWS list prices as of {}, to be refreshed", d.prices_as_of),
+    };
     let mut s = format!(
-        "{}: monthly cost in {} (priced as {}; AWS list prices as of {}, to be refreshed)\n\n",
-        d.env, d.estimate.region, d.estimate.priced_as, d.prices_as_of
+        "{}: monthly cost in {} (priced as {}; {prices})\n\n",
+        d.env, d.estimate.region, d.estimate.priced_as
     );
+    if let Some(r) = &d.price_refresh {
+        s.push_str(&refresh_text(r));
+    }
     s.push_str(&format!(
         "ESTIMATE from the configuration at the stated load ({:.0} API requests/day, {:.0} ms):\n",
         d.stated_load.api_requests_per_day.value, d.stated_load.api_duration_ms.value
@@ -422,6 +506,9 @@ pub fn human(d: &CostDocument) -> String {
             s.push_str(&format!("  note: {n}\n"));
         }
     }
+    if let Some(b) = &d.billed {
+        s.push_str(&crate::domain::billed::text(b));
+    }
     s.push_str("\nWHAT IF (against the estimate):\n");
     for w in &d.what_ifs {
         s.push_str(&format!(
@@ -436,5 +523,44 @@ pub fn human(d: &CostDocument) -> String {
     for e in &d.errors {
         s.push_str(&format!("  - could not read {e}\n"));
     }
+    s
+}
+
+/// The text report's account of `--refresh-prices`.
+fn refresh_text(r: &crate::domain::pricelist::PriceRefresh) -> String {
+    let total = r.refreshed.len() + r.not_refreshed.len();
+    let mut s = format!(
+        "PRICES from the AWS Price List API ({}, fetched {}): {} of {total} refreshed\n",
+        r.region,
+        r.fetched,
+        r.refreshed.len()
+    );
+    for p in &r.refreshed {
+        let before = p
+            .previous_usd
+            .map_or_else(|| "-".to_string(), |u| u.to_string());
+        let mark = if p.previous_usd == Some(p.usd) {
+            "unchanged"
+        } else {
+            "CHANGED"
+        };
+        s.push_str(&format!(
+            "  {:<58} {before} -> {} USD ({mark}; {})\n",
+            p.price, p.usd, p.source
+        ));
+    }
+    if !r.not_refreshed.is_empty() {
+        s.push_str("NOT REFRESHED (the table's price kept):\n");
+        for n in &r.not_refreshed {
+            let kept = n
+                .kept_usd
+                .map_or_else(|| "no price".to_string(), |u| format!("{u} USD"));
+            s.push_str(&format!("  {:<58} {kept}: {}\n", n.price, n.reason));
+        }
+    }
+    for n in &r.notes {
+        s.push_str(&format!("  note: {n}\n"));
+    }
+    s.push('\n');
     s
 }

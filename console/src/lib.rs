@@ -14,6 +14,8 @@ pub mod collectors;
 pub mod config;
 pub mod context;
 pub mod cost;
+pub mod cost_billed;
+pub mod cost_refresh;
 pub mod domain;
 pub mod init;
 pub mod leftovers;

@@ -4,8 +4,10 @@
 
 use serde::Serialize;
 
+use super::billed::Billed;
 use super::cost::{Basis, Deployment, Estimate, Load};
 use super::cost_inputs::{Usage, WhatIf};
+use super::pricelist::PriceRefresh;
 
 /// The whole answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,6 +26,14 @@ pub struct CostDocument {
     pub what_ifs: Vec<WhatIf>,
     /// What could not be read (the figures then rest on stated assumptions).
     pub errors: Vec<String>,
+    /// `opsconsole cost --refresh-prices`: the prices taken from the AWS Price List API for
+    /// this run and those kept from the table, with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_refresh: Option<PriceRefresh>,
+    /// `opsconsole cost` (not the probe, TUI or bundle: each request costs 0.01 USD): the billed
+    /// cost from Cost Explorer by the deployment's tags, or why there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed: Option<Billed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

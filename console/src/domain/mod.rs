@@ -2,6 +2,7 @@
 //! analysis with its BUFFERED rule, and the probe's findings and exit codes.
 
 pub(crate) mod alarms;
+pub mod billed;
 pub mod bundle;
 pub mod canary;
 pub mod cost;
@@ -13,6 +14,7 @@ pub mod frontend;
 pub mod leftovers;
 pub mod loglines;
 pub(crate) mod logs;
+pub mod pricelist;
 pub mod prices;
 pub mod sse;
 pub mod stall;

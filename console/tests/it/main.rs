@@ -16,6 +16,7 @@ mod charts_moto;
 mod cli;
 mod collectors_moto;
 mod cost;
+mod cost_live;
 mod files_probe;
 mod init;
 mod init_apply;

@@ -342,6 +342,8 @@ pub fn cost_document() -> opsconsole::domain::cost_document::CostDocument {
         deployment: dep,
         stated_load: stated,
         errors: vec![],
+        price_refresh: None,
+        billed: None,
     }
 }
 

@@ -27,9 +27,14 @@ pub const MOTO_ACCOUNT: &str = "123456789012";
 /// The project's moto extensions (`tools/motoext`) every server here runs with: those that
 /// make moto answer what the console asks (percentile statistics in GetMetricData) and refuse
 /// what AWS refuses (a temporary key without its session token: the local Lambda gives the
-/// function such credentials). The extensions for `terraform apply` are left to
+/// function such credentials), and the Price List API moto lacks (`opsconsole cost
+/// --refresh-prices`). The extensions for `terraform apply` are left to
 /// `apply-local.sh`'s own server.
-pub const MOTOEXT: &[&str] = &["cloudwatch.percentile_statistics", "auth.session_token"];
+pub const MOTOEXT: &[&str] = &[
+    "cloudwatch.percentile_statistics",
+    "auth.session_token",
+    "pricing.get_products",
+];
 
 const WRAPPER: &str = "import os, sys, threading\n\
 sys.path.insert(0, os.environ['OPSCONSOLE_MOTOEXT_PATH'])\n\

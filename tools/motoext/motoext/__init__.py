@@ -10,7 +10,7 @@ MOTO_IAM_LOAD_MANAGED_POLICIES=true, which the launcher sets unless told otherwi
 
 import moto
 
-from . import apigateway, auth, cloudfront, cloudwatch, elasticache, iam, s3
+from . import apigateway, auth, cloudfront, cloudwatch, elasticache, iam, pricing, s3
 
 SUPPORTED_MOTO = "5.2.5"
 
@@ -23,6 +23,7 @@ EXTENSIONS = {
     "cloudwatch.percentile_statistics": cloudwatch.install,
     "auth.session_token": auth.install,
     "iam.simulate_principal_policy": iam.install,
+    "pricing.get_products": pricing.install,
 }
 
 _installed: list[str] = []
