@@ -75,3 +75,65 @@ pub fn isolated_env(cmd: &mut std::process::Command, dir: &std::path::Path) {
         .env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir);
 }
+
+/// moto enforcing IAM (after two unauthenticated actions) with a user `user` that has no
+/// policies, and a context for `env` signed with that user's keys: every call it makes is
+/// refused (AccessDenied), as for an operator whose role lacks the permission.
+pub async fn denied_context(env: &str, user: &str, region: &str) -> (MotoServer, Context) {
+    let own = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]).expect("moto");
+    let iam = |body: &str| {
+        own.raw_request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+                ),
+            ],
+            body,
+        )
+        .expect("iam call")
+    };
+    iam(&format!(
+        "Action=CreateUser&Version=2010-05-08&UserName={user}"
+    ));
+    let keys = iam(&format!(
+        "Action=CreateAccessKey&Version=2010-05-08&UserName={user}"
+    ));
+    let mut opts = own.aws_options(region);
+    opts.static_credentials = Some((
+        xml_field(&keys, "AccessKeyId"),
+        xml_field(&keys, "SecretAccessKey"),
+    ));
+    let outputs = Outputs::from_json(
+        &serde_json::json!({
+            "site_url": {"value": "http://127.0.0.1:9"}, "region": {"value": region},
+            "cloudfront_distribution_id": {"value": "E1"}, "lambda_function_name": {"value": "fn"},
+            "lambda_log_group_name": {"value": "/aws/lambda/fn"},
+            "redis_replication_group_id": {"value": "rg"}, "alarms": {"value": []}
+        })
+        .to_string(),
+    )
+    .expect("outputs");
+    let ctx = Context::from_parts(
+        env,
+        &Default::default(),
+        settings(),
+        outputs,
+        opsconsole::aws::AwsClients::load(&opts).await,
+    )
+    .await;
+    (own, ctx)
+}
+
+/// The text of `<tag>` in an XML answer (moto's IAM).
+pub fn xml_field(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    xml.split_once(&open)
+        .and_then(|(_, rest)| rest.split_once(&close))
+        .map(|(v, _)| v.to_string())
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+}

@@ -260,60 +260,11 @@ async fn billed_cost_comes_from_cost_explorer_by_the_tags() {
     assert!(doc.billed.is_none());
 }
 
-fn xml_field(body: &str, name: &str) -> String {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    body.split_once(&open)
-        .and_then(|(_, r)| r.split_once(&close))
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-}
-
 /// moto enforcing IAM: a user without policies is refused Cost Explorer; the command states it
 /// and goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cost_explorer_access_denied_is_one_stated_line() {
-    let own = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]).expect("moto");
-    let iam = |body: &str| {
-        own.raw_request(
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-                ),
-            ],
-            body,
-        )
-        .expect("iam call")
-    };
-    iam("Action=CreateUser&Version=2010-05-08&UserName=nobilling");
-    let keys = iam("Action=CreateAccessKey&Version=2010-05-08&UserName=nobilling");
-    let mut opts = own.aws_options(REGION);
-    opts.static_credentials = Some((
-        xml_field(&keys, "AccessKeyId"),
-        xml_field(&keys, "SecretAccessKey"),
-    ));
-    let outputs = opsconsole::outputs::Outputs::from_json(
-        &json!({
-            "site_url": {"value": "http://127.0.0.1:9"}, "region": {"value": REGION},
-            "cloudfront_distribution_id": {"value": "E1"}, "lambda_function_name": {"value": "fn"},
-            "lambda_log_group_name": {"value": "/aws/lambda/fn"},
-            "redis_replication_group_id": {"value": "rg"}, "alarms": {"value": []}
-        })
-        .to_string(),
-    )
-    .expect("outputs");
-    let ctx = opsconsole::context::Context::from_parts(
-        "test",
-        &Default::default(),
-        crate::common::settings(),
-        outputs,
-        opsconsole::aws::AwsClients::load(&opts).await,
-    )
-    .await;
+    let (_own, ctx) = crate::common::denied_context("test", "nobilling", REGION).await;
     let b = opsconsole::cost_billed::billed(&ctx, Window::H24).await;
     assert_eq!(b.status, BilledStatus::Unavailable, "{b:?}");
     let reason = b.reason.unwrap_or_default();

@@ -276,60 +276,11 @@ async fn no_credentials_is_classified_with_the_login_fix() {
     );
 }
 
-fn xml_field(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    xml.split_once(&open)
-        .and_then(|(_, rest)| rest.split_once(&close))
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_denied_and_unknown_keys_are_classified() {
     // moto enforcing IAM after two unauthenticated actions: a user without policies, its keys.
-    let own = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]).expect("moto");
-    let iam = |body: &str| {
-        own.raw_request(
-            "POST",
-            "/",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
-                ),
-            ],
-            body,
-        )
-        .expect("iam call")
-    };
-    iam("Action=CreateUser&Version=2010-05-08&UserName=readonly");
-    let keys = iam("Action=CreateAccessKey&Version=2010-05-08&UserName=readonly");
-    let (id, secret) = (
-        xml_field(&keys, "AccessKeyId"),
-        xml_field(&keys, "SecretAccessKey"),
-    );
-    let outputs = opsconsole::outputs::Outputs::from_json(
-        &json!({
-            "site_url": {"value": "http://127.0.0.1:9"}, "region": {"value": REGION},
-            "cloudfront_distribution_id": {"value": "E1"}, "lambda_function_name": {"value": "fn"},
-            "lambda_log_group_name": {"value": "/aws/lambda/fn"},
-            "redis_replication_group_id": {"value": "rg"}, "alarms": {"value": []}
-        })
-        .to_string(),
-    )
-    .expect("outputs");
-    let mut opts = own.aws_options(REGION);
-    opts.static_credentials = Some((id, secret));
-    let ctx = opsconsole::context::Context::from_parts(
-        "dev",
-        &Default::default(),
-        crate::common::settings(),
-        outputs.clone(),
-        opsconsole::aws::AwsClients::load(&opts).await,
-    )
-    .await;
+    let (own, ctx) = crate::common::denied_context("dev", "readonly", REGION).await;
+    let outputs = ctx.outputs.clone();
     // (ElastiCache: with IAM enforced, moto's signature check rejects every signed Lambda
     // request, boto3's too, with SignatureDoesNotMatch.)
     let e = opsconsole::collectors::aws::redis(&ctx, opsconsole::domain::window::Window::H1)
