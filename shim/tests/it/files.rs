@@ -179,6 +179,19 @@ fn chat_attachment(
     upload_event(s, path, multipart(&fields, name, ctype, data))
 }
 
+/// [`chat_attachment`] sent to the stack (a throttle retried, as the web client's retry does).
+async fn attach(
+    stack: &Stack,
+    c: &reqwest::Client,
+    s: &Seeded,
+    path: &str,
+    temp_id: &str,
+    (name, ctype, data): (&str, &str, &[u8]),
+) -> Invoked {
+    let ev = chat_attachment(s, path, temp_id, name, ctype, data);
+    invoke_unthrottled(c, stack.invoke_port, &ev).await
+}
+
 /// The fake model's `attachments` log lines (tools/librechat-local/fake-llm.mjs).
 fn model_attachments(stack: &Stack) -> Vec<Value> {
     stack
@@ -285,17 +298,13 @@ async fn an_image_and_a_pdf_are_stored_served_back_and_used_by_a_chat_within_the
     );
 
     // An image, as the client uploads one for a chat (`/api/files/images`).
-    let r = invoke_unthrottled(
+    let r = attach(
+        &stack,
         &c,
-        stack.invoke_port,
-        &chat_attachment(
-            &s,
-            "/api/files/images",
-            "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a01",
-            "pixel.png",
-            "image/png",
-            &png(),
-        ),
+        &s,
+        "/api/files/images",
+        "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a01",
+        ("pixel.png", "image/png", &png()),
     )
     .await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), stack.logs());
@@ -325,17 +334,13 @@ async fn an_image_and_a_pdf_are_stored_served_back_and_used_by_a_chat_within_the
     assert_eq!(sha256_hex(&preview), sha256_hex(&stored));
 
     // A PDF (`/api/files`).
-    let r = invoke_unthrottled(
+    let r = attach(
+        &stack,
         &c,
-        stack.invoke_port,
-        &chat_attachment(
-            &s,
-            "/api/files",
-            "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a02",
-            "report.pdf",
-            "application/pdf",
-            PDF,
-        ),
+        &s,
+        "/api/files",
+        "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a02",
+        ("report.pdf", "application/pdf", PDF),
     )
     .await;
     assert_eq!(r.status, 200, "{}\n{}", r.text(), stack.logs());
@@ -411,17 +416,13 @@ async fn an_image_and_a_pdf_are_stored_served_back_and_used_by_a_chat_within_the
     let before = bucket_keys(&stack);
     let mut big = PDF.to_vec();
     big.resize(4 * MB as usize + 1024, b' ');
-    let r = invoke_unthrottled(
+    let r = attach(
+        &stack,
         &c,
-        stack.invoke_port,
-        &chat_attachment(
-            &s,
-            "/api/files",
-            "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a03",
-            "big.pdf",
-            "application/pdf",
-            &big,
-        ),
+        &s,
+        "/api/files",
+        "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a03",
+        ("big.pdf", "application/pdf", &big),
     )
     .await;
     assert_eq!(r.status, 500, "{}", r.text());
@@ -433,17 +434,13 @@ async fn an_image_and_a_pdf_are_stored_served_back_and_used_by_a_chat_within_the
     // Lambda refuses the invocation; the function never sees it.
     let mut bigger = PDF.to_vec();
     bigger.resize(5 * MB as usize, b' ');
-    let r = invoke(
+    let r = attach(
+        &stack,
         &c,
-        stack.invoke_port,
-        &chat_attachment(
-            &s,
-            "/api/files",
-            "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a04",
-            "bigger.pdf",
-            "application/pdf",
-            &bigger,
-        ),
+        &s,
+        "/api/files",
+        "3b0f5a1e-6c1d-4f2a-9e7b-0c2d4e6f8a04",
+        ("bigger.pdf", "application/pdf", &bigger),
     )
     .await;
     assert_eq!(r.status, 413, "{}", r.text());
