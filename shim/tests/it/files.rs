@@ -205,7 +205,8 @@ fn model_attachments(stack: &Stack) -> Vec<Value> {
 }
 
 /// The web UI's chat with files attached (`files` in the POST, as the client sends them), read
-/// to its final event; returns the stream's text.
+/// to its final event; returns the stream's text (or, when the stream was over before the GET
+/// came, the saved messages, as the web client reads them then).
 async fn chat_with(stack: &Stack, c: &reqwest::Client, s: &Seeded, files: Value) -> String {
     use crate::support::webchat::{deltas, ev, read_stream};
     let body = json!({"text": "what is in this file? [fake chunks=3 delay_ms=100]",
@@ -233,6 +234,15 @@ async fn chat_with(stack: &Stack, c: &reqwest::Client, s: &Seeded, files: Value)
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
+    if st.status == 404 {
+        // The generation ended before the GET reached an environment (the other one cold or
+        // still busy): LibreChat has dropped the finished job, and the web client, as on one
+        // environment (web_chat.rs), reloads the messages, where the reply is saved whole.
+        eprintln!("chat {id}: stream 404 (the generation was over first): reading the messages");
+        let messages =
+            crate::support::webchat::get_json(stack, c, s, &format!("/api/messages/{id}")).await;
+        return messages.to_string();
+    }
     assert!(
         st.finished,
         "POST {} / stream {} {:?}\n{}",
