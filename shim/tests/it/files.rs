@@ -239,6 +239,8 @@ async fn chat_with(stack: &Stack, c: &reqwest::Client, s: &Seeded, files: Value)
         // still busy): LibreChat has dropped the finished job, and the web client, as on one
         // environment (web_chat.rs), reloads the messages, where the reply is saved whole.
         eprintln!("chat {id}: stream 404 (the generation was over first): reading the messages");
+        // The POST's environment holds until LibreChat says the chat is over (saved).
+        crate::support::webchat::idle_envs(stack, stack.lambda().environments().len()).await;
         let messages =
             crate::support::webchat::get_json(stack, c, s, &format!("/api/messages/{id}")).await;
         return messages.to_string();
