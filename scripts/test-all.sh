@@ -4,6 +4,7 @@
 #      go-task, hadolint; checkov), apt packages (tmux, redis-server)
 #   2. formatting, then cargo build with clippy's lints (-D warnings) on the workspace's crates
 #      (a separate cargo clippy where clippy-driver is missing)
+#   3-6 run beside the build (2), one after another, each with its own log, time and status:
 #   3. infrastructure/scripts/check.sh: terraform fmt/validate/test (offline, with the pinned
 #      registry modules of ../shared/terraform-modules), checkov, SC-006
 #   4. pytest: the moto extensions (tools/motoext), the infrastructure scripts' helpers and
@@ -93,38 +94,75 @@ fi
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# The steps that compile nothing run beside the build, one after another in the background, each
+# with its own log, time and status (printed and counted once the build is done): the build is
+# CPU-bound but has stretches on one core (a big crate, a link), and these wait on disk and
+# processes much of their time.
+beside_dir="$summary_dir/beside"
+mkdir -p "$beside_dir"
+beside_steps=(
+  "infrastructure checks"
+  "pytest: moto extensions, infrastructure script helpers, the shim bench's trace tool"
+  "hadolint"
+  "real LibreChat (for the real-LibreChat tier of cargo test)"
+)
+beside_run() {
+  case "$1" in
+    0) infrastructure/scripts/check.sh ;;
+    1) .tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests shim/benches scripts/tests ;;
+    2) hadolint infrastructure/terraform/modules/backend/docker/Dockerfile ;;
+    3) scripts/librechat-tier.sh > "$beside_dir/tier.env" ;;
+  esac
+}
+(
+  for i in "${!beside_steps[@]}"; do
+    t0=$SECONDS rc=0
+    beside_run "$i" > "$beside_dir/$i.log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - t0))" > "$beside_dir/$i.rc"
+  done
+) &
+beside_pid=$!
+# A failed build must not leave them running.
+kill_tree() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
+trap 'rc=$?; kill_tree "$beside_pid"; finish "$rc"' EXIT
+trap 'exit 130' INT TERM
+
 # Lints in the build: clippy-driver compiles the workspace's own crates (cargo's
 # RUSTC_WORKSPACE_WRAPPER, what `cargo clippy` itself sets, with its CLIPPY_ARGS), so the
 # dependencies are compiled once, for the build and the tests, instead of a second time as
 # `cargo check` metadata for a separate `cargo clippy` (~8 of the run's minutes on 2 cores).
 # Same lints, same targets (--all-targets); a lint fails the build. The wrapper stays exported:
 # cargo test then finds the crates built as they were. Without clippy-driver, or with
-# OPSCONSOLE_SEPARATE_CLIPPY=1, the separate `cargo clippy` runs as before.
+# OPSCONSOLE_SEPARATE_CLIPPY=1, a separate `cargo clippy` runs first.
 clippy_driver=$(command -v clippy-driver || true)
 if [ -n "$clippy_driver" ] && [ -z "${OPSCONSOLE_SEPARATE_CLIPPY:-}" ]; then
   step "cargo build with clippy's lints (warnings are errors; all binaries: tests run the real shim and console)"
   export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
   export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-  cargo build --workspace --all-targets
-  built=1
 else
   step "cargo clippy (warnings are errors)"
   cargo clippy --workspace --all-targets -- -D warnings
-  built=0
+  step "cargo build (all binaries: tests run the real shim and console)"
 fi
+cargo build --workspace --all-targets
+close_step
 
-step "infrastructure checks"
-infrastructure/scripts/check.sh
+wait "$beside_pid" || true
+trap 'finish $?' EXIT
+beside_failed=0
+for i in "${!beside_steps[@]}"; do
+  name="${beside_steps[$i]}"
+  read -r rc secs < "$beside_dir/$i.rc" 2>/dev/null || { rc=1 secs=0; }
+  printf '\n== %s (beside cargo build; exit %s, %ss)\n' "$name" "$rc" "$secs"
+  cat "$beside_dir/$i.log"
+  status=ok
+  if [ "$rc" != 0 ]; then status=failed beside_failed=1; fi
+  printf '%s\t%s\t%s\n' "$name (beside cargo build)" "$secs" "$status" >> "$steps_tsv"
+done
+if [ "$beside_failed" != 0 ]; then exit 1; fi
 
-step "pytest: moto extensions, infrastructure script helpers, the shim bench's trace tool"
-.tools/venv/bin/python -m pytest -q -p no:cacheprovider tools/motoext infrastructure/scripts/tests shim/benches scripts/tests
-
-step "hadolint"
-hadolint infrastructure/terraform/modules/backend/docker/Dockerfile
-
-step "real LibreChat (for the real-LibreChat tier of cargo test)"
 # (not `eval "$(...)"`: a failing command substitution inside eval would not stop the run)
-tier_env=$(scripts/librechat-tier.sh)
+tier_env=$(cat "$beside_dir/tier.env")
 eval "$tier_env"
 if [ -n "${LIBRECHAT_DIR:-}" ]; then expect+=("real LibreChat"); fi
 # The browser tier (sandbox/tests/it/browser.rs): chromium (scripts/bootstrap.sh installs it as
@@ -133,11 +171,6 @@ if command -v chromium >/dev/null 2>&1 && [ -n "${LIBRECHAT_DIR:-}" ] \
   && [ -d "$LIBRECHAT_DIR/client/dist/assets" ]; then
   expect+=("browser")
   export OPSCONSOLE_REQUIRE_BROWSER=1
-fi
-
-if [ "$built" = 0 ]; then
-  step "cargo build (all binaries: tests run the real shim and console)"
-  cargo build --workspace --all-targets
 fi
 
 step "cargo test"
