@@ -145,9 +145,10 @@ else
   step "cargo build (all binaries: tests run the real shim and console)"
 fi
 cargo build --workspace --all-targets
-close_step
 
+step "waiting for the steps beside the build"
 wait "$beside_pid" || true
+close_step
 trap 'finish $?' EXIT
 beside_failed=0
 for i in "${!beside_steps[@]}"; do
