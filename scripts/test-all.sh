@@ -20,7 +20,8 @@
 #   8. cargo test: unit, snapshot, and integration tests against real local peers (moto server,
 #      cargo-lambda's Runtime API, httpbin, the Node LibreChat stand-in, the real LibreChat,
 #      redis-server, tmux)
-# apply-local (7) runs beside cargo test (8). Exits non-zero on the first failing step.
+# apply-local (7) runs beside cargo test (8), whose sandbox tests run beside its others
+# (scripts/test_lanes.py). Exits non-zero on the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -187,8 +188,16 @@ if [ -d "${TF_MODULES_DIR:-$PWD/../shared/terraform-modules}" ]; then expect+=("
 ) &
 apply_pid=$!
 test_rc=0
-# --no-fail-fast: a failing test binary does not hide the others (the tier table counts what ran).
-cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$test_log" || test_rc=$?
+# The sandbox crate's test executables (whole deployments, one at a time, waiting on their
+# processes most of the time) run beside the others (scripts/test_lanes.py: the executables
+# `cargo test --workspace --all-targets --no-fail-fast` runs, run as it runs them, in two lanes);
+# OPSCONSOLE_SERIAL_TESTS=1 runs cargo test itself, one executable after another. Either way a
+# failing executable does not hide the others (the tier table counts what ran).
+if [ -z "${OPSCONSOLE_SERIAL_TESTS:-}" ]; then
+  python3 scripts/test_lanes.py "$test_log" || test_rc=$?
+else
+  cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$test_log" || test_rc=$?
+fi
 wait "$apply_pid" || true
 echo
 echo "== $apply_name (output)"

@@ -240,11 +240,29 @@ pub fn bootstrap(rt_port: u16, env: &[(String, String)], log_dir: &Path, name: &
 }
 
 /// `shim-init` (its own package, shim/init: cargo gives tests no path to another package's
-/// binary), built once per test binary with `cargo build -p shim-init` (a no-op when fresh), in
-/// the dev profile whatever the caller's (the init step's speed is not what a bench measures).
+/// binary): the one the workspace's build made (`cargo build --workspace`, as scripts/test-all.sh
+/// runs it) while it is not older than its sources (shim/init, the shim's library, crates/proc and
+/// crates/wire), else built once per test binary with `cargo build -p shim-init`, in the dev
+/// profile whatever the caller's (the init step's speed is not what a bench measures). Not that
+/// build every time: it resolves the package alone, with other features than the workspace's, so
+/// after a workspace build it compiled shim-init's AWS SDK crates a second time while the tests
+/// ran (seen in CI: aws-sdk-ssm again, both cores for a minute beside timing-sensitive tests).
 pub fn init_bin() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
+        use opsconsole_testsupport::bins::{newest_source_mtime, newest_source_mtime_of};
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"));
+        let bin = target.join("debug/shim-init");
+        let built = newest_source_mtime_of(&bin);
+        let fresh = built.is_some()
+            && ["shim/init", "shim", "crates/proc", "crates/wire"]
+                .iter()
+                .all(|d| newest_source_mtime(&repo_root().join(d)) <= built);
+        if fresh {
+            return bin;
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let st = Command::new(cargo)
             .args(["build", "--quiet", "-p", "shim-init"])
@@ -252,10 +270,6 @@ pub fn init_bin() -> PathBuf {
             .status()
             .expect("running cargo build -p shim-init");
         assert!(st.success(), "cargo build -p shim-init failed ({st})");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target"));
-        let bin = target.join("debug/shim-init");
         assert!(bin.is_file(), "{} missing after its build", bin.display());
         bin
     })
