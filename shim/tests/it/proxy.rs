@@ -75,7 +75,14 @@ async fn sse_progressive(extra: &[(&str, String)], runtime: &str, threads: usize
         json!({"events": ["6"], "interval_ms": ["300"]}),
     );
     let r = invoke(&c, shim.invoke_port, &ev).await;
-    assert_eq!(r.status, 200, "{}\n{}", r.text(), shim.logs());
+    assert_eq!(
+        r.status,
+        200,
+        "{}\n--- bootstrap\n{}\n--- cargo-lambda\n{}",
+        r.text(),
+        shim.logs(),
+        shim.cl.output()
+    );
     assert_eq!(
         r.header("content-type").as_deref(),
         Some("text/event-stream")

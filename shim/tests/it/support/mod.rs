@@ -403,7 +403,24 @@ pub async fn invoke_routed(
     if let Some(r) = route {
         rb = rb.header(opsconsole_locallambda::ROUTE_HEADER, r);
     }
-    let resp = rb.send().await.expect("invoke request");
+    // A failed request (e.g. the client's timeout) is status 0 with the reason as its body, so
+    // the caller's assertion prints it with the function's logs.
+    let resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = format!("invoke request failed after {:?}: {e:?}", sent.elapsed());
+            return Invoked {
+                status: 0,
+                headers: reqwest::header::HeaderMap::new(),
+                chunks: vec![Chunk {
+                    at: Instant::now(),
+                    data: reason.clone().into_bytes(),
+                }],
+                sent,
+                body_error: Some(reason),
+            };
+        }
+    };
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let mut chunks = Vec::new();
